@@ -1,0 +1,73 @@
+#!/usr/bin/env node
+// Gets a fresh machine (Node 20 and npm only) ready for `npm start` and `npm test`:
+// npm packages (which bring Node 22), then ffmpeg/ffprobe/yt-dlp. Installs what it can,
+// and otherwise names exactly what is missing. Plain JavaScript that runs on Node 20,
+// because it runs before Node 22 is installed.
+import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const REQUIRED_NODE = [22, 12];
+const SYSTEM_TOOLS = [
+  { command: "ffmpeg", args: ["-version"], apt: "ffmpeg" },
+  { command: "ffprobe", args: ["-version"], apt: "ffmpeg" },
+  { command: "yt-dlp", args: ["--version"], apt: "yt-dlp" },
+];
+
+function fail(message) {
+  console.error(`\n[bootstrap] ${message}\n`);
+  process.exit(1);
+}
+
+function run(command, args) {
+  console.error(`[bootstrap] $ ${command} ${args.join(" ")}`);
+  const result = spawnSync(command, args, { cwd: root, stdio: "inherit" });
+  return result.status === 0;
+}
+
+function works(command, args) {
+  return spawnSync(command, args, { stdio: "ignore" }).status === 0;
+}
+
+function ensurePackages() {
+  const local = join(root, "node_modules", ".bin", "node");
+  if (existsSync(local) && existsSync(join(root, "node_modules", "vitest"))) return;
+  if (!run("npm", ["ci", "--no-audit", "--no-fund"])) fail("`npm ci` failed; see the output above.");
+}
+
+function ensureNode22() {
+  const local = join(root, "node_modules", ".bin", "node");
+  const probe = spawnSync(local, ["-p", "process.versions.node"], { encoding: "utf8" });
+  const [major, minor] = (probe.stdout ?? "").trim().split(".").map(Number);
+  if (!(major > REQUIRED_NODE[0] || (major === REQUIRED_NODE[0] && minor >= REQUIRED_NODE[1]))) {
+    fail(
+      `Node >= ${REQUIRED_NODE.join(".")} is required; the pinned "node" dev dependency did not install it (got "${probe.stdout?.trim() || probe.error?.message}"). Run \`npm ci\` again.`,
+    );
+  }
+}
+
+function ensureSystemTools() {
+  let missing = SYSTEM_TOOLS.filter((tool) => !works(tool.command, tool.args));
+  if (missing.length === 0) return;
+  const packages = [...new Set(missing.map((tool) => tool.apt))];
+  const isRoot = process.getuid?.() === 0;
+  if (isRoot && works("apt-get", ["--version"])) {
+    console.error(
+      `[bootstrap] missing ${missing.map((t) => t.command).join(", ")}: installing ${packages.join(" ")} with apt-get`,
+    );
+    run("apt-get", ["update", "-qq"]);
+    run("apt-get", ["install", "-y", "-qq", ...packages]);
+    missing = SYSTEM_TOOLS.filter((tool) => !works(tool.command, tool.args));
+  }
+  if (missing.length > 0) {
+    fail(
+      `Missing on PATH: ${missing.map((t) => t.command).join(", ")}. Install with:\n  sudo apt-get update && sudo apt-get install -y ${packages.join(" ")}\n(or put ffmpeg, ffprobe and yt-dlp on PATH some other way).`,
+    );
+  }
+}
+
+ensurePackages();
+ensureNode22();
+ensureSystemTools();

@@ -1,0 +1,196 @@
+/**
+ * Environment parsing, once, for both sides. Names and defaults come from the contract;
+ * a bad value names the variable and what is allowed (never the value of a secret).
+ */
+import { z } from "zod";
+
+export type RawEnv = Record<string, string | undefined>;
+
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+  readonly problems: string[];
+
+  constructor(problems: string[]) {
+    super(`Invalid configuration: ${problems.join("; ")}`);
+    this.problems = problems;
+  }
+}
+
+const TRUE_WORDS = new Set(["true", "1", "yes", "on"]);
+const FALSE_WORDS = new Set(["false", "0", "no", "off"]);
+
+/** An optional integer variable within [min, max]. */
+export function intVar(defaultValue: number, min: number, max: number) {
+  return z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      if (raw === undefined || raw.trim() === "") return defaultValue;
+      const value = Number(raw.trim());
+      if (!Number.isInteger(value) || value < min || value > max) {
+        ctx.addIssue({ code: "custom", message: `expected an integer from ${min} to ${max}` });
+        return z.NEVER;
+      }
+      return value;
+    });
+}
+
+/** An optional number variable within [min, max]. */
+export function numberVar(defaultValue: number, min: number, max: number) {
+  return z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      if (raw === undefined || raw.trim() === "") return defaultValue;
+      const value = Number(raw.trim());
+      if (!Number.isFinite(value) || value < min || value > max) {
+        ctx.addIssue({ code: "custom", message: `expected a number from ${min} to ${max}` });
+        return z.NEVER;
+      }
+      return value;
+    });
+}
+
+/** An optional boolean variable: true/false, 1/0, yes/no, on/off. */
+export function boolVar(defaultValue: boolean) {
+  return z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      if (raw === undefined || raw.trim() === "") return defaultValue;
+      const word = raw.trim().toLowerCase();
+      if (TRUE_WORDS.has(word)) return true;
+      if (FALSE_WORDS.has(word)) return false;
+      ctx.addIssue({ code: "custom", message: "expected true or false" });
+      return z.NEVER;
+    });
+}
+
+/** An optional comma-separated list, lowercased and trimmed. */
+export function listVar() {
+  return z
+    .string()
+    .optional()
+    .transform((raw) =>
+      (raw ?? "")
+        .split(",")
+        .map((item) => item.trim().toLowerCase())
+        .filter(Boolean),
+    );
+}
+
+/** An optional string; empty means unset. */
+export function stringVar() {
+  return z
+    .string()
+    .optional()
+    .transform((raw) => (raw?.trim() ? raw.trim() : null));
+}
+
+/** An optional http(s) URL; empty means unset. */
+export function urlVar() {
+  return stringVar().refine((raw) => raw === null || /^https?:\/\/[^\s]+$/i.test(raw), "expected an http(s) URL");
+}
+
+/** Variables whose values never appear in an error message. */
+const SECRET_VARS = new Set(["HMAC_SHARED_SECRET", "R2_SECRET_ACCESS_KEY", "R2_ACCESS_KEY_ID"]);
+
+/** Parses `env` with `schema`, turning every issue into `NAME=value: what is allowed`. */
+export function parseEnv<T extends z.ZodType>(schema: T, env: RawEnv): z.infer<T> {
+  const result = schema.safeParse(env);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => {
+    const name = String(issue.path[0] ?? "environment");
+    const value = SECRET_VARS.has(name) ? "<hidden>" : JSON.stringify(env[name] ?? "");
+    return `${name}=${value}: ${issue.message}`;
+  });
+  throw new ConfigError(problems);
+}
+
+export const DEFAULT_CLIP_SOURCE_URL_TEMPLATE = "https://clips.twitch.tv/{id}";
+export const DEFAULT_BUCKET = "clip-recap-pipeline";
+
+const ENVIRONMENT_VARS = ["ENVIRONMENT", "NODE_ENV", "PYTHON_ENV", "FLASK_ENV", "VERCEL_ENV"] as const;
+const PRODUCTION_WORDS = new Set(["production", "prod"]);
+const DEVELOPMENT_WORDS = new Set(["development", "dev", "test"]);
+
+export type Environment = "production" | "development" | "unknown";
+
+/** Production when any of the environment variables says so; development when one says dev/test. */
+export function detectEnvironment(env: RawEnv): Environment {
+  const words = ENVIRONMENT_VARS.map((name) => env[name]?.trim().toLowerCase()).filter(Boolean) as string[];
+  if (words.some((w) => PRODUCTION_WORDS.has(w))) return "production";
+  if (words.some((w) => DEVELOPMENT_WORDS.has(w))) return "development";
+  return "unknown";
+}
+
+/** Variables both the Worker and the container read. */
+export const sharedEnvSchema = z.object({
+  HMAC_SHARED_SECRET: stringVar(),
+  DISABLE_AUTH: boolVar(false),
+  MAX_CLIP_DURATION: numberVar(300, 1, 86_400),
+  AUDIO_SAMPLE_RATE: intVar(16_000, 8_000, 48_000),
+  AUDIO_CHANNELS: intVar(1, 1, 2),
+  STORE_VIDEO: boolVar(true),
+  CLIP_SOURCE_URL_TEMPLATE: stringVar()
+    .transform((raw) => raw ?? DEFAULT_CLIP_SOURCE_URL_TEMPLATE)
+    .refine((t) => /^https?:\/\//i.test(t) && t.includes("{id}"), "expected an http(s) URL containing {id}"),
+  R2_BUCKET: stringVar().transform((raw) => raw ?? DEFAULT_BUCKET),
+  CLOUDFLARE_ACCOUNT_ID: stringVar(),
+  R2_ACCESS_KEY_ID: stringVar(),
+  R2_SECRET_ACCESS_KEY: stringVar(),
+  S3_ENDPOINT: urlVar(),
+  DEBUG: boolVar(false),
+  ALLOW_INSECURE: boolVar(false),
+});
+export type SharedEnv = z.infer<typeof sharedEnvSchema>;
+
+export interface S3Settings {
+  endpoint: string;
+  bucket: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+  region: string;
+}
+
+/**
+ * Where the S3 API of the bucket is: `S3_ENDPOINT`, else R2's endpoint for the account.
+ * Null when no credentials are configured (the container then writes to a local folder).
+ */
+export function s3Settings(env: SharedEnv): S3Settings | null {
+  const endpoint =
+    env.S3_ENDPOINT ??
+    (env.CLOUDFLARE_ACCOUNT_ID ? `https://${env.CLOUDFLARE_ACCOUNT_ID}.r2.cloudflarestorage.com` : null);
+  if (!endpoint || !env.R2_ACCESS_KEY_ID || !env.R2_SECRET_ACCESS_KEY) return null;
+  return {
+    endpoint,
+    bucket: env.R2_BUCKET,
+    accessKeyId: env.R2_ACCESS_KEY_ID,
+    secretAccessKey: env.R2_SECRET_ACCESS_KEY,
+    region: "auto",
+  };
+}
+
+/**
+ * The contract's startup guards: null when authentication is configured safely, else the
+ * reason every request must fail with a configuration error instead of running open.
+ */
+export function authConfigProblem(
+  env: RawEnv,
+  parsed: Pick<SharedEnv, "DISABLE_AUTH" | "HMAC_SHARED_SECRET">,
+): string | null {
+  const environment = detectEnvironment(env);
+  if (parsed.DISABLE_AUTH) {
+    if (environment === "production") return "DISABLE_AUTH=true is refused in production";
+    if (environment !== "development") {
+      return `DISABLE_AUTH=true requires one of ${ENVIRONMENT_VARS.join(", ")} to say development, dev or test`;
+    }
+    return null;
+  }
+  return parsed.HMAC_SHARED_SECRET ? null : "HMAC_SHARED_SECRET is not configured";
+}
+
+/** Expands `CLIP_SOURCE_URL_TEMPLATE` for one clip id. */
+export function clipSourceUrl(template: string, clipId: string): string {
+  return template.replaceAll("{id}", encodeURIComponent(clipId));
+}

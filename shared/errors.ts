@@ -1,0 +1,56 @@
+/**
+ * Stable error codes shared by the engine (container), the Worker and their callers.
+ * The engine classifies; the Worker maps codes to HTTP and to retry decisions.
+ */
+import { z } from "zod";
+
+export const ErrorCode = z.enum([
+  "invalid_id",
+  "not_found",
+  "unavailable",
+  "too_long",
+  "download_failed",
+  "timeout",
+  "extract_failed",
+  "storage_failed",
+  "cancelled",
+  "extractor_outdated",
+  "container_unavailable",
+  "internal",
+]);
+export type ErrorCode = z.infer<typeof ErrorCode>;
+
+/** Codes worth another attempt: the cause is likely transient. */
+export const RETRYABLE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  "download_failed",
+  "timeout",
+  "storage_failed",
+  "container_unavailable",
+  "internal",
+]);
+
+export const JobError = z.object({
+  code: ErrorCode,
+  message: z.string(),
+  retryable: z.boolean(),
+});
+export type JobError = z.infer<typeof JobError>;
+
+/** A typed failure carrying a stable code; thrown by the engine, mapped in one place. */
+export class ClipAudioError extends Error {
+  override readonly name = "ClipAudioError";
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+  }
+
+  get retryable(): boolean {
+    return RETRYABLE_CODES.has(this.code);
+  }
+
+  toJSON(): JobError {
+    return { code: this.code, message: this.message, retryable: this.retryable };
+  }
+}

@@ -1,0 +1,55 @@
+/**
+ * The protocol between the Worker and the container service: a job request, and the
+ * newline-delimited JSON events the container streams back while it runs the job.
+ *
+ *   POST   /jobs            JobRequest → 200, body: NDJSON JobEvent stream (ends with
+ *                           exactly one `completed` or `failed` event)
+ *   DELETE /jobs/{clip_id}  cancel → 204, or 404 when no such job runs
+ *   GET    /health          ContainerHealth (no auth)
+ *
+ * Requests are signed with the same HMAC scheme as the public API (shared/hmac.ts).
+ */
+import { z } from "zod";
+import { JobError } from "./errors.ts";
+import { Manifest } from "./schemas.ts";
+
+export const CONTAINER_ROUTES = {
+  jobs: "/jobs",
+  job: (clipId: string) => `/jobs/${encodeURIComponent(clipId)}`,
+  health: "/health",
+} as const;
+
+export const JobRequest = z.object({
+  clip_id: z.string(),
+  force: z.boolean().default(false),
+  /** Overrides STORE_VIDEO of the container for this job. */
+  store_video: z.boolean().optional(),
+});
+export type JobRequest = z.infer<typeof JobRequest>;
+
+export const JobStage = z.enum(["downloading", "extracting", "uploading"]);
+export type JobStage = z.infer<typeof JobStage>;
+
+export const JobResult = z.object({
+  clip_id: z.string(),
+  skipped: z.boolean(),
+  files_uploaded: z.array(z.string()),
+  duration_s: z.number().nonnegative(),
+  needs_chunking: z.boolean(),
+  manifest: Manifest,
+});
+export type JobResult = z.infer<typeof JobResult>;
+
+export const JobEvent = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("state"), stage: JobStage }),
+  z.object({
+    type: z.literal("progress"),
+    stage: JobStage,
+    percent: z.number().min(0).max(100).nullable(),
+    bytes: z.number().int().nonnegative().nullable(),
+    total_bytes: z.number().int().nonnegative().nullable(),
+  }),
+  z.object({ type: z.literal("completed"), result: JobResult }),
+  z.object({ type: z.literal("failed"), error: JobError }),
+]);
+export type JobEvent = z.infer<typeof JobEvent>;

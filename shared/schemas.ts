@@ -1,0 +1,209 @@
+/**
+ * The API contract as zod schemas: every request, response and error body of the public
+ * routes, the manifest and metadata objects of the bucket. Types are inferred, never
+ * written twice.
+ */
+import { z } from "zod";
+import { ErrorCode } from "./errors.ts";
+
+// ---- bucket objects ------------------------------------------------------------------
+
+export const SourceKind = z.enum(["clip", "vod", "url"]);
+export type SourceKind = z.infer<typeof SourceKind>;
+
+/** `clips/{id}.json`: what yt-dlp told us about the source. */
+export const ClipMetadata = z.object({
+  clip_id: z.string(),
+  title: z.string().nullable(),
+  broadcaster: z.string().nullable(),
+  created_at: z.string().nullable(),
+  duration: z.number().nullable(),
+  view_count: z.number().int().nullable(),
+  url: z.string(),
+});
+export type ClipMetadata = z.infer<typeof ClipMetadata>;
+
+export const ChunkEntry = z.object({
+  key: z.string(),
+  index: z.number().int().nonnegative(),
+  start_s: z.number().nonnegative(),
+  duration_s: z.number().positive(),
+});
+export type ChunkEntry = z.infer<typeof ChunkEntry>;
+
+/** `audio/{id}.json`: written last; its presence means every other artifact is complete. */
+export const Manifest = z.object({
+  clip_id: z.string(),
+  source: z.object({ kind: SourceKind, url: z.string() }),
+  duration_s: z.number().nonnegative(),
+  sample_rate: z.number().int().positive(),
+  channels: z.number().int().positive(),
+  bytes: z.number().int().nonnegative(),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  chunks: z.array(ChunkEntry),
+  chunk_overlap_s: z.number().nonnegative().default(0),
+  video_key: z.string().nullable(),
+  files: z.array(z.string()),
+  processed_at: z.string(),
+  tools: z.object({ ffmpeg: z.string().nullable(), yt_dlp: z.string().nullable(), engine: z.string() }),
+});
+export type Manifest = z.infer<typeof Manifest>;
+
+// ---- POST /process-clips -------------------------------------------------------------
+
+export const ProcessClipsRequest = z.object({
+  clip_ids: z.array(z.string()),
+  background: z.boolean().default(false),
+  force: z.boolean().default(false),
+  callback_url: z.url({ protocol: /^https?$/ }).optional(),
+});
+export type ProcessClipsRequest = z.infer<typeof ProcessClipsRequest>;
+
+export const ClipResult = z.object({
+  clip_id: z.string(),
+  success: z.boolean(),
+  error: z.string().nullable(),
+  error_code: ErrorCode.nullable().default(null),
+  files_uploaded: z.array(z.string()),
+  duration: z.number().nullable(),
+  needs_chunking: z.boolean(),
+  skipped: z.boolean(),
+});
+export type ClipResult = z.infer<typeof ClipResult>;
+
+export const ProcessResults = z.object({
+  total: z.number().int(),
+  successful: z.number().int(),
+  failed: z.number().int(),
+  results: z.array(ClipResult),
+});
+export type ProcessResults = z.infer<typeof ProcessResults>;
+
+export const ProcessClipsResponse = z.object({
+  success: z.boolean(),
+  message: z.string(),
+  task_id: z.string().nullable(),
+  results: ProcessResults.nullable(),
+});
+export type ProcessClipsResponse = z.infer<typeof ProcessClipsResponse>;
+
+// ---- GET /clip-status/{clip_id} ------------------------------------------------------
+
+export const ClipState = z.enum([
+  "not_found",
+  "queued",
+  "downloading",
+  "extracting",
+  "uploading",
+  "completed",
+  "failed",
+]);
+export type ClipState = z.infer<typeof ClipState>;
+
+export const ClipStatus = z.object({
+  clip_id: z.string(),
+  audio_processed: z.boolean(),
+  video_stored: z.boolean(),
+  transcript_ready: z.boolean(),
+  ready_for_transcription: z.boolean(),
+  state: ClipState,
+  progress: z.number().min(0).max(100).nullable(),
+  error: z.string().nullable(),
+  duration: z.number().nullable(),
+  chunks: z.array(ChunkEntry),
+});
+export type ClipStatus = z.infer<typeof ClipStatus>;
+
+// ---- GET /list-processed-clips -------------------------------------------------------
+
+export const ListProcessedQuery = z.object({
+  limit: z.coerce
+    .number()
+    .int()
+    .catch(50)
+    .transform((n) => Math.min(1000, Math.max(1, n))),
+  cursor: z.string().min(1).optional(),
+});
+
+export const ListProcessedResponse = z.object({
+  clips: z.array(z.string()),
+  total_processed: z.number().int(),
+  cursor: z.string().nullable(),
+  has_more: z.boolean(),
+});
+export type ListProcessedResponse = z.infer<typeof ListProcessedResponse>;
+
+// ---- DELETE /cleanup/{clip_id} -------------------------------------------------------
+
+export const CleanupResponse = z.object({
+  clip_id: z.string(),
+  dry_run: z.boolean(),
+  message: z.string(),
+  files_to_delete: z.array(z.string()),
+  deleted_files: z.array(z.string()),
+  failed_deletions: z.array(z.object({ key: z.string(), error: z.string() })),
+});
+export type CleanupResponse = z.infer<typeof CleanupResponse>;
+
+// ---- tasks ---------------------------------------------------------------------------
+
+export const TaskStatus = z.enum(["queued", "running", "completed", "failed"]);
+export type TaskStatus = z.infer<typeof TaskStatus>;
+
+export const Task = z.object({
+  task_id: z.string(),
+  status: TaskStatus,
+  clip_ids: z.array(z.string()),
+  created_at: z.string(),
+  started_at: z.string().nullable(),
+  completed_at: z.string().nullable(),
+  results: ProcessResults.nullable(),
+  error: z.string().nullable(),
+});
+export type Task = z.infer<typeof Task>;
+
+export const TaskList = z.object({ tasks: z.array(Task), total: z.number().int() });
+export type TaskList = z.infer<typeof TaskList>;
+
+export const TaskStats = z.object({
+  total_tasks: z.number().int(),
+  by_status: z.object({
+    queued: z.number().int(),
+    running: z.number().int(),
+    completed: z.number().int(),
+    failed: z.number().int(),
+  }),
+});
+export type TaskStats = z.infer<typeof TaskStats>;
+
+// ---- GET /health ---------------------------------------------------------------------
+
+export const ContainerHealth = z.object({
+  status: z.enum(["ok", "draining"]),
+  ffmpeg: z.string().nullable(),
+  yt_dlp: z.string().nullable(),
+  active_jobs: z.number().int().nonnegative(),
+  max_concurrency: z.number().int().positive(),
+});
+export type ContainerHealth = z.infer<typeof ContainerHealth>;
+
+export const Health = z.object({
+  status: z.enum(["healthy", "unhealthy"]),
+  ffmpeg_available: z.boolean(),
+  r2_configured: z.boolean(),
+  cache_healthy: z.boolean(),
+  cache_type: z.literal("DurableObject"),
+  container: z.object({
+    state: z.string(),
+    ffmpeg: z.string().nullable(),
+    yt_dlp: z.string().nullable(),
+    checked_at: z.string().nullable(),
+  }),
+});
+export type Health = z.infer<typeof Health>;
+
+// ---- errors --------------------------------------------------------------------------
+
+/** Every error response of the API: `{"detail": "<message>"}`. */
+export const ErrorBody = z.object({ detail: z.string() });
+export type ErrorBody = z.infer<typeof ErrorBody>;

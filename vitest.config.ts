@@ -1,0 +1,16 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: "node",
+          environment: "node",
+          include: ["shared/**/*.test.ts", "container/**/*.test.ts"],
+        },
+      },
+      "worker/vitest.config.ts",
+    ],
+  },
+});
