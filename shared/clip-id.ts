@@ -31,11 +31,20 @@ export function clipIdFromUrl(input: string): string | null {
   if (!CLIP_HOSTS.has(url.hostname.toLowerCase())) return null;
   const parts = url.pathname.split("/").filter(Boolean);
   if (url.hostname.toLowerCase() === "clips.twitch.tv") {
-    return parts.length === 1 ? decodeURIComponent(parts[0] as string) : null;
+    return parts.length === 1 ? safeDecode(parts[0] as string) : null;
   }
   // https://www.twitch.tv/<channel>/clip/<id>
-  if (parts.length === 3 && parts[1] === "clip") return decodeURIComponent(parts[2] as string);
+  if (parts.length === 3 && parts[1] === "clip") return safeDecode(parts[2] as string);
   return null;
+}
+
+/** A malformed escape stays as it is, so validation names it instead of throwing. */
+function safeDecode(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return part;
+  }
 }
 
 /** Validates one clip reference (bare id or clip URL) and returns its id. */
