@@ -55,7 +55,7 @@ describe("computeSignature", () => {
     const v = VECTORS[2] as (typeof VECTORS)[number];
     const bytes = new TextEncoder().encode(v.body);
     expect(await computeSignature(v.secret, bytes, v.timestamp, v.nonce)).toBe(v.hex);
-    expect(await computeSignature(v.secret, bytes.buffer, v.timestamp, v.nonce)).toBe(v.hex);
+    expect(await computeSignature(v.secret, bytes.buffer as ArrayBuffer, v.timestamp, v.nonce)).toBe(v.hex);
   });
 });
 
