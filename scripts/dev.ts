@@ -1,0 +1,136 @@
+/**
+ * `npm start`: the whole service locally (bucket, container process, Worker) in one terminal,
+ * with prefixed logs and a clean shutdown on Ctrl-C.
+ *
+ * Configuration: the process environment, then `.dev.vars`, then `.env` (both git-ignored),
+ * then defaults. Without HMAC_SHARED_SECRET one is generated once and kept in `.dev-data/`.
+ */
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseEnv as parseDotenv } from "node:util";
+import { PortInUseError, ROOT, type ServiceName, startStack } from "./stack.ts";
+
+const DATA_DIR = join(ROOT, ".dev-data");
+const COLORS: Record<ServiceName, string> = { bucket: "\x1b[35m", container: "\x1b[36m", worker: "\x1b[33m" };
+
+function readDotenv(name: string): Record<string, string> {
+  const path = join(ROOT, name);
+  return existsSync(path) ? (parseDotenv(readFileSync(path, "utf8")) as Record<string, string>) : {};
+}
+
+/** Process environment over `.dev.vars` over `.env`, for the names the service reads. */
+function loadSettings(): Record<string, string> {
+  const merged: Record<string, string | undefined> = {
+    ...readDotenv(".env"),
+    ...readDotenv(".dev.vars"),
+    ...process.env,
+  };
+  const names = [
+    "HMAC_SHARED_SECRET",
+    "DISABLE_AUTH",
+    "ENVIRONMENT",
+    "CLIP_SOURCE_URL_TEMPLATE",
+    "MAX_CLIP_DURATION",
+    "AUDIO_SAMPLE_RATE",
+    "AUDIO_CHANNELS",
+    "STORE_VIDEO",
+    "RATE_LIMIT_REQUESTS",
+    "RATE_LIMIT_WINDOW_SECONDS",
+    "CALLBACK_HOSTS",
+    "R2_BUCKET",
+    "DEBUG",
+    "JOB_CONCURRENCY",
+    "CHUNK_SECONDS",
+    "CHUNK_OVERLAP_SECONDS",
+    "MAX_SOURCE_DURATION",
+    "SOURCE_HOSTS",
+  ];
+  const settings: Record<string, string> = {};
+  for (const name of names) {
+    const value = merged[name];
+    if (value !== undefined && value !== "") settings[name] = value;
+  }
+  return settings;
+}
+
+/** The generated development secret, made once and reused so signed scripts keep working. */
+function developmentSecret(): string {
+  const path = join(DATA_DIR, "hmac-secret");
+  if (existsSync(path)) return readFileSync(path, "utf8").trim();
+  const secret = randomBytes(32).toString("hex");
+  writeFileSync(path, `${secret}\n`, { mode: 0o600 });
+  return secret;
+}
+
+function port(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1 || value > 65535) {
+    throw new Error(`${name}=${JSON.stringify(raw)}: expected a TCP port from 1 to 65535`);
+  }
+  return value;
+}
+
+async function main(): Promise<void> {
+  mkdirSync(DATA_DIR, { recursive: true });
+  const settings = loadSettings();
+  const generated = !settings.HMAC_SHARED_SECRET && settings.DISABLE_AUTH !== "true";
+  if (generated) settings.HMAC_SHARED_SECRET = developmentSecret();
+
+  const color = process.stdout.isTTY;
+  const stack = await startStack({
+    ports: {
+      worker: port("WORKER_PORT", 8787),
+      container: port("CONTAINER_PORT", 8790),
+      bucket: port("BUCKET_PORT", 4568),
+      inspector: port("INSPECTOR_PORT", 9230),
+    },
+    env: settings,
+    dataDir: DATA_DIR,
+    log: (name, line) => {
+      const tag = `[${name}]`.padEnd(12);
+      console.log(color ? `${COLORS[name]}${tag}\x1b[0m ${line}` : `${tag} ${line}`);
+    },
+  });
+
+  console.log(`
+clip-audio is running
+  API        ${stack.urls.worker}   (also under /api)
+  container  ${stack.urls.container}
+  bucket     ${stack.urls.bucket}   (s3rver, a local S3 test double; objects in .dev-data/bucket)
+  clips from ${stack.env.CLIP_SOURCE_URL_TEMPLATE ?? "https://clips.twitch.tv/{id}"}
+${generated ? `\nHMAC_SHARED_SECRET was not set: generated one in .dev-data/hmac-secret.\n` : ""}
+Try it:
+  curl ${stack.urls.worker}/health
+  HMAC_SHARED_SECRET=$(cat .dev-data/hmac-secret) scripts/signed-curl.sh POST ${stack.urls.worker}/api/process-clips '{"clip_ids":["YourClipId"]}'
+
+Ctrl-C stops everything.`);
+
+  let stopping = false;
+  const shutdown = async () => {
+    if (stopping) return;
+    stopping = true;
+    console.log("\nstopping…");
+    await stack.stop();
+    process.exit(0);
+  };
+  process.on("SIGINT", shutdown);
+  process.on("SIGTERM", shutdown);
+
+  // If any process dies on its own, stop the rest rather than run half a service.
+  const first = await Promise.race(
+    (Object.keys(stack.processes) as ServiceName[]).map((name) => stack.processes[name].then(() => name)),
+  );
+  if (!stopping) {
+    console.error(`\n${first} exited unexpectedly; stopping the others.`);
+    await stack.stop();
+    process.exit(1);
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof PortInUseError ? `\n${error.message}` : error);
+  process.exit(1);
+});

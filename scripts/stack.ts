@@ -1,0 +1,225 @@
+/**
+ * The whole service on one machine: a local S3-protocol bucket (s3rver, a test double of S3),
+ * the container process, and the Worker under `wrangler dev`, wired together. Used by
+ * `npm start` (scripts/dev.ts) and by the end-to-end tests, so both run the same thing.
+ */
+import { once } from "node:events";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { join, resolve } from "node:path";
+import { execa, type ResultPromise } from "execa";
+
+export const ROOT = resolve(import.meta.dirname, "..");
+const BIN = {
+  node: process.execPath,
+  s3rver: join(ROOT, "node_modules/s3rver/bin/s3rver.js"),
+  wrangler: join(ROOT, "node_modules/wrangler/bin/wrangler.js"),
+  container: join(ROOT, "container/src/server.ts"),
+};
+
+/** s3rver accepts only its own fixed credentials. */
+export const LOCAL_S3_CREDENTIALS = { R2_ACCESS_KEY_ID: "S3RVER", R2_SECRET_ACCESS_KEY: "S3RVER" } as const;
+
+/** How long each process may take to answer its first request: wrangler dev bundles first. */
+const READY_TIMEOUT_MS = 60_000;
+/** Time a process gets to finish its jobs on SIGTERM before it is killed. */
+const STOP_GRACE_MS = 5_000;
+
+export interface StackPorts {
+  worker: number;
+  container: number;
+  bucket: number;
+  inspector: number;
+}
+
+export interface StackOptions {
+  ports: StackPorts;
+  /** Variables for both processes (secret, contract variables, CLIP_SOURCE_URL_TEMPLATE…). */
+  env: Record<string, string>;
+  /** Where the bucket's objects and wrangler's local state live. */
+  dataDir: string;
+  /** Receives every output line of every process, with its name. */
+  log?: (name: ServiceName, line: string) => void;
+}
+
+export type ServiceName = "bucket" | "container" | "worker";
+
+export interface Stack {
+  urls: { worker: string; container: string; bucket: string };
+  /** The environment both processes were given. */
+  env: Record<string, string>;
+  processes: Record<ServiceName, ResultPromise>;
+  /** Stops (SIGTERM, then SIGKILL) one process; the others keep running. */
+  stopService(name: ServiceName): Promise<void>;
+  /** Starts a stopped process again with the same ports and environment. */
+  restartService(name: ServiceName): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export class PortInUseError extends Error {
+  override readonly name = "PortInUseError";
+}
+
+/** Resolves when `port` can be bound on 127.0.0.1; throws a clear error when it is taken. */
+export async function assertPortFree(port: number, what: string): Promise<void> {
+  const server = createServer();
+  server.listen(port, "127.0.0.1");
+  try {
+    await once(server, "listening");
+  } catch {
+    throw new PortInUseError(
+      `Port ${port} (${what}) is already in use on 127.0.0.1. Stop what uses it or choose another port.`,
+    );
+  } finally {
+    server.close();
+  }
+}
+
+/** A port nobody listens on right now. */
+export async function freePort(): Promise<number> {
+  const server = createServer().listen(0, "127.0.0.1");
+  await once(server, "listening");
+  const address = server.address();
+  server.close();
+  if (address === null || typeof address === "string") throw new Error("no TCP address");
+  return address.port;
+}
+
+async function waitUntilAnswering(url: string, name: string, child: ResultPromise): Promise<void> {
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  let exited = false;
+  child.finally(() => {
+    exited = true;
+  });
+  while (Date.now() < deadline) {
+    if (exited) throw new Error(`${name} exited before it was ready; see its log lines above.`);
+    try {
+      await fetch(url, { signal: AbortSignal.timeout(2_000) });
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+  throw new Error(`${name} did not answer at ${url} within ${READY_TIMEOUT_MS / 1000} s`);
+}
+
+function pipeLines(child: ResultPromise, name: ServiceName, log: StackOptions["log"]): void {
+  let pending = "";
+  const onData = (data: Buffer) => {
+    pending += data.toString("utf8");
+    const lines = pending.split("\n");
+    pending = lines.pop() ?? "";
+    for (const line of lines) if (line.trim()) log?.(name, line);
+  };
+  child.stdout?.on("data", onData);
+  child.stderr?.on("data", onData);
+}
+
+/** Writes the Worker's variables where `wrangler dev --env-file` reads them (owner-only). */
+function writeWorkerEnvFile(dataDir: string, env: Record<string, string>): string {
+  const path = join(dataDir, "worker.env");
+  const lines = Object.entries(env).map(([key, value]) => `${key}=${JSON.stringify(value)}`);
+  writeFileSync(path, `${lines.join("\n")}\n`, { mode: 0o600 });
+  return path;
+}
+
+export async function startStack(options: StackOptions): Promise<Stack> {
+  const { ports, dataDir, log } = options;
+  for (const [what, port] of Object.entries(ports)) await assertPortFree(port, what);
+  mkdirSync(join(dataDir, "bucket"), { recursive: true });
+
+  const bucket = options.env.R2_BUCKET ?? "clip-recap-pipeline";
+  const urls = {
+    worker: `http://127.0.0.1:${ports.worker}`,
+    container: `http://127.0.0.1:${ports.container}`,
+    bucket: `http://127.0.0.1:${ports.bucket}`,
+  };
+  const env: Record<string, string> = {
+    ENVIRONMENT: "development",
+    R2_BUCKET: bucket,
+    ...LOCAL_S3_CREDENTIALS,
+    S3_ENDPOINT: urls.bucket,
+    CONTAINER_URL: urls.container,
+    ...options.env,
+  };
+  const workerEnvFile = writeWorkerEnvFile(dataDir, env);
+
+  const commands: Record<ServiceName, { args: string[]; env: Record<string, string>; readyUrl: string }> = {
+    bucket: {
+      args: [
+        BIN.s3rver,
+        "-d",
+        join(dataDir, "bucket"),
+        "-a",
+        "127.0.0.1",
+        "-p",
+        String(ports.bucket),
+        "--configure-bucket",
+        bucket,
+      ],
+      env: {},
+      readyUrl: `${urls.bucket}/`,
+    },
+    container: {
+      args: [BIN.container],
+      env: { ...env, HOST: "127.0.0.1", PORT: String(ports.container) },
+      readyUrl: `${urls.container}/health`,
+    },
+    worker: {
+      args: [
+        BIN.wrangler,
+        "dev",
+        "--ip",
+        "127.0.0.1",
+        "--port",
+        String(ports.worker),
+        "--inspector-port",
+        String(ports.inspector),
+        "--env-file",
+        workerEnvFile,
+        "--persist-to",
+        join(dataDir, "wrangler"),
+        "--show-interactive-dev-session=false",
+        "--log-level",
+        "warn",
+      ],
+      env: { WRANGLER_SEND_METRICS: "false", CI: "true" },
+      readyUrl: `${urls.worker}/health`,
+    },
+  };
+
+  const processes = {} as Record<ServiceName, ResultPromise>;
+  const launch = async (name: ServiceName) => {
+    const { args, env: childEnv, readyUrl } = commands[name];
+    const child = execa(BIN.node, args, {
+      cwd: ROOT,
+      env: childEnv,
+      stdin: "ignore",
+      buffer: false,
+      reject: false,
+      forceKillAfterDelay: STOP_GRACE_MS,
+      cleanup: true,
+    });
+    pipeLines(child, name, log);
+    processes[name] = child;
+    await waitUntilAnswering(readyUrl, name, child);
+  };
+  const stopService = async (name: ServiceName) => {
+    const child = processes[name];
+    if (!child || child.exitCode !== null) return;
+    child.kill("SIGTERM");
+    await child;
+  };
+  const stop = async () => {
+    await Promise.all((["worker", "container", "bucket"] as const).map(stopService));
+  };
+
+  try {
+    await launch("bucket");
+    await Promise.all([launch("container"), launch("worker")]);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { urls, env, processes, stopService, restartService: launch, stop };
+}
