@@ -1,0 +1,178 @@
+/**
+ * The baseline: the original Python service's pipeline (`AudioProcessor.process_clip` in
+ * `src/download_extract.py`), reproduced step for step in Node so both sides upload with the same
+ * S3 client to the same local S3 test double:
+ *
+ *   1. status check: HEAD clips/{id}.mp4 and audio/{id}.wav (`_check_processing_status`)
+ *   2. yt-dlp, format `mp4/best` (the best MP4 rendition), to a file in a temp dir
+ *   3. ffprobe for the duration (`get_audio_duration`)
+ *   4. ffmpeg MP4 → WAV file, PCM s16le 16 kHz mono (`mp4_to_whisper_audio`)
+ *   5. upload the MP4, then the WAV, with the original's object metadata (`r2.put_file`, a boto3
+ *      managed transfer: multipart from 8 MiB in 8 MiB parts, 10 in flight — the same settings
+ *      are given to @aws-sdk/lib-storage here)
+ *   6. when longer than MAX_CLIP_DURATION: ffmpeg MP4 → WAV a second time (`mp4_to_wav16k`), cut
+ *      into fixed 90 s chunks, upload each chunk
+ *
+ * Clips are processed one after the other, as `process_clips` did. There is no manifest: a clip
+ * is done when its last object is uploaded. One difference is unavoidable: the original called
+ * yt-dlp as a library inside a long-running server, this runs the yt-dlp command per clip, which
+ * adds one Python start-up per clip (measured and reported separately by the benchmark).
+ *
+ *   node bench/baseline.ts <clip ids...>   (env: CLIP_SOURCE_URL_TEMPLATE, S3_ENDPOINT,
+ *   R2_ACCESS_KEY_ID, R2_SECRET_ACCESS_KEY, R2_BUCKET, MAX_CLIP_DURATION, AUDIO_SAMPLE_RATE, AUDIO_CHANNELS)
+ */
+import { createReadStream, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { HeadObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { Upload } from "@aws-sdk/lib-storage";
+import { execa } from "execa";
+import { clipSourceUrl, parseEnv, s3Settings, sharedEnvSchema } from "../shared/config.ts";
+import { CONTENT_TYPES, keys } from "../shared/keys.ts";
+
+/** The original's subprocess timeout (subprocess.run(..., timeout=300)), generous for 30 min. */
+const STEP_TIMEOUT_MS = 30 * 60_000;
+/** The original's fixed chunk length. */
+const CHUNK_SECONDS = 90;
+/** boto3 TransferConfig defaults. */
+const PART_BYTES = 8 * 1024 * 1024;
+const PARTS_IN_FLIGHT = 10;
+
+const env = parseEnv(sharedEnvSchema, process.env);
+const s3 = s3Settings(env);
+if (!s3) throw new Error("baseline: S3_ENDPOINT, R2_ACCESS_KEY_ID and R2_SECRET_ACCESS_KEY are required");
+const client = new S3Client({
+  endpoint: s3.endpoint,
+  region: s3.region,
+  forcePathStyle: true,
+  credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
+});
+
+async function exists(key: string): Promise<boolean> {
+  try {
+    await client.send(new HeadObjectCommand({ Bucket: s3.bucket, Key: key }));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function putFile(key: string, path: string, contentType: string, metadata: Record<string, string>) {
+  await new Upload({
+    client,
+    params: { Bucket: s3.bucket, Key: key, Body: createReadStream(path), ContentType: contentType, Metadata: metadata },
+    partSize: PART_BYTES,
+    queueSize: PARTS_IN_FLIGHT,
+  }).done();
+}
+
+async function toWav(input: string, output: string): Promise<void> {
+  await execa(
+    "ffmpeg",
+    [
+      "-nostdin",
+      "-y",
+      "-i",
+      input,
+      "-vn",
+      "-acodec",
+      "pcm_s16le",
+      "-ar",
+      String(env.AUDIO_SAMPLE_RATE),
+      "-ac",
+      String(env.AUDIO_CHANNELS),
+      output,
+    ],
+    { timeout: STEP_TIMEOUT_MS },
+  );
+}
+
+async function processClip(clipId: string): Promise<string[]> {
+  await exists(keys.video(clipId));
+  await exists(keys.wav(clipId));
+  const dir = mkdtempSync(join(tmpdir(), "baseline-"));
+  try {
+    await execa(
+      "yt-dlp",
+      ["-f", "mp4/best", "-o", join(dir, `${clipId}.%(ext)s`), "--quiet", "--no-warnings", clipSourceUrl(env.CLIP_SOURCE_URL_TEMPLATE, clipId)],
+      { timeout: STEP_TIMEOUT_MS },
+    );
+    const mp4 = join(dir, `${clipId}.mp4`);
+    if (!statSync(mp4).size) throw new Error("empty download");
+    const probe = await execa(
+      "ffprobe",
+      ["-v", "quiet", "-show_entries", "format=duration", "-of", "default=noprint_wrappers=1:nokey=1", mp4],
+      { timeout: STEP_TIMEOUT_MS },
+    );
+    const duration = Number(probe.stdout.trim());
+    const wav = join(dir, `${clipId}.wav`);
+    await toWav(mp4, wav);
+
+    const metadata = {
+      status: "ready_for_asr",
+      source: "twitch",
+      created_at: new Date().toISOString().replace(/\.\d+Z$/, "Z"),
+      clip_id: clipId,
+      sample_rate: String(env.AUDIO_SAMPLE_RATE),
+      channels: String(env.AUDIO_CHANNELS),
+      duration: duration.toFixed(3),
+    };
+    const uploaded: string[] = [];
+    await putFile(keys.video(clipId), mp4, CONTENT_TYPES.video, metadata);
+    uploaded.push(keys.video(clipId));
+    await putFile(keys.wav(clipId), wav, CONTENT_TYPES.wav, metadata);
+    uploaded.push(keys.wav(clipId));
+
+    if (duration > env.MAX_CLIP_DURATION) {
+      const whole = join(dir, "chunking.wav");
+      await toWav(mp4, whole);
+      const chunks = join(dir, "chunks");
+      mkdirSync(chunks);
+      await execa(
+        "ffmpeg",
+        [
+          "-nostdin",
+          "-y",
+          "-i",
+          whole,
+          "-f",
+          "segment",
+          "-segment_time",
+          String(CHUNK_SECONDS),
+          "-c",
+          "copy",
+          join(chunks, "chunk_%03d.wav"),
+        ],
+        { timeout: STEP_TIMEOUT_MS },
+      );
+      const files = readdirSync(chunks).sort();
+      for (const [index, file] of files.entries()) {
+        const key = keys.chunk(clipId, index);
+        await putFile(key, join(chunks, file), CONTENT_TYPES.wav, {
+          ...metadata,
+          chunk_index: String(index),
+          total_chunks: String(files.length),
+          chunk_type: "audio_segment",
+        });
+        uploaded.push(key);
+      }
+    }
+    return uploaded;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const ids = process.argv.slice(2);
+let failed = 0;
+for (const id of ids) {
+  try {
+    const files = await processClip(id);
+    console.log(JSON.stringify({ clip_id: id, success: true, files_uploaded: files }));
+  } catch (error) {
+    failed++;
+    console.log(JSON.stringify({ clip_id: id, success: false, error: String(error).slice(0, 500) }));
+  }
+}
+client.destroy();
+process.exitCode = failed ? 1 : 0;
