@@ -39,8 +39,9 @@ const PART_BYTES = 8 * 1024 * 1024;
 const PARTS_IN_FLIGHT = 10;
 
 const env = parseEnv(sharedEnvSchema, process.env);
-const s3 = s3Settings(env);
-if (!s3) throw new Error("baseline: S3_ENDPOINT, R2_ACCESS_KEY_ID and R2_SECRET_ACCESS_KEY are required");
+const settings = s3Settings(env);
+if (!settings) throw new Error("baseline: S3_ENDPOINT, R2_ACCESS_KEY_ID and R2_SECRET_ACCESS_KEY are required");
+const s3 = settings;
 const client = new S3Client({
   endpoint: s3.endpoint,
   region: s3.region,
@@ -94,7 +95,15 @@ async function processClip(clipId: string): Promise<string[]> {
   try {
     await execa(
       "yt-dlp",
-      ["-f", "mp4/best", "-o", join(dir, `${clipId}.%(ext)s`), "--quiet", "--no-warnings", clipSourceUrl(env.CLIP_SOURCE_URL_TEMPLATE, clipId)],
+      [
+        "-f",
+        "mp4/best",
+        "-o",
+        join(dir, `${clipId}.%(ext)s`),
+        "--quiet",
+        "--no-warnings",
+        clipSourceUrl(env.CLIP_SOURCE_URL_TEMPLATE, clipId),
+      ],
       { timeout: STEP_TIMEOUT_MS },
     );
     const mp4 = join(dir, `${clipId}.mp4`);

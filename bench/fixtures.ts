@@ -3,13 +3,15 @@
  *
  * One "Twitch clip" in the renditions Twitch serves for clips (progressive MP4, H.264 + AAC):
  * 1080p60 at ~6 Mbit/s down to 360p30 at ~0.6 Mbit/s, all carrying the same AAC 48 kHz stereo
- * track (encoded once, then muxed into every rendition by stream copy).
+ * track (encoded once per length, then muxed into every rendition by stream copy). The sound is
+ * tones with a 1 s pause every 5 s, so silence-based chunking has somewhere to cut.
  *
- * Encoding 30 minutes of 1080p60 would take far too long on two cores, so only a 10 s segment is
- * encoded per rendition (x264 ultrafast, CBR with filler so the byte rate is the nominal one on a
- * simple test pattern). The 60 s clip and the 30-minute video are built from it with ffmpeg's
- * concat demuxer and stream copy (timestamps offset per repetition), then `+faststart` like
- * Twitch's clip files. First-time generation takes well under a minute on this machine.
+ * Encoding 30 minutes of 1080p60 would take far too long on two cores, so only a 10 s video
+ * segment is encoded per rendition (x264 ultrafast, CBR with filler so the byte rate is the
+ * nominal one even on a simple test pattern). The 60 s clip and the 30-minute video repeat it
+ * with ffmpeg's concat demuxer and stream copy (timestamps offset per repetition), muxed with the
+ * audio track and `+faststart` like Twitch's clip files. First-time generation takes about a
+ * minute on this machine, most of it encoding 30 minutes of AAC.
  */
 import { execFile } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -47,7 +49,7 @@ export const LENGTHS = { clip: 60, long: 1800 } as const;
 export type LengthName = keyof typeof LENGTHS;
 
 /** Bump when anything below changes the generated media, so stale caches are rebuilt. */
-const FIXTURE_VERSION = 1;
+const FIXTURE_VERSION = 2;
 
 export interface MediaFile {
   rendition: string;
@@ -63,8 +65,8 @@ export interface MediaFile {
 
 export interface Fixtures {
   dir: string;
-  /** AAC track shared by all renditions, for the "decode the audio alone" reference. */
-  audioSegment: string;
+  /** The 10 s PCM loop every audio track is made of. */
+  audioLoop: string;
   media: MediaFile[];
   /** Seconds spent generating, 0 when everything came from the cache. */
   generatedSeconds: number;
@@ -82,16 +84,38 @@ async function ffmpeg(args: string[], cwd: string): Promise<void> {
 }
 
 /** A speech-like test signal: tones that change pitch, with 1 s pauses every 5 s (silences to cut at). */
-const AUDIO_EXPR =
-  "if(lt(mod(t\\,5)\\,4)\\,0.3*sin(2*PI*(220+110*floor(mod(t\\,10)/5))*t)+0.15*sin(2*PI*880*t)\\,0)";
+const AUDIO_EXPR = "if(lt(mod(t\\,5)\\,4)\\,0.3*sin(2*PI*(220+110*floor(mod(t\\,10)/5))*t)+0.15*sin(2*PI*880*t)\\,0)";
 
-async function encodeAudio(dir: string, out: string): Promise<void> {
+/** 10 s of PCM: the loop every audio track is made of (220 Hz and 330 Hz are whole cycles in 10 s). */
+async function makeAudioLoop(dir: string, out: string): Promise<void> {
   await ffmpeg(
     [
       "-f",
       "lavfi",
       "-i",
       `aevalsrc=${AUDIO_EXPR}|${AUDIO_EXPR}:s=48000:c=stereo:d=${SEGMENT_SECONDS}`,
+      "-c:a",
+      "pcm_s16le",
+      out,
+    ],
+    dir,
+  );
+}
+
+/**
+ * The AAC track of one length, encoded once and muxed into every rendition: the whole length
+ * is encoded (not concatenated from segments) so the track is continuous, without an AAC
+ * priming gap or overlapping timestamps at every segment boundary.
+ */
+async function encodeAudio(dir: string, loop: string, seconds: number, out: string): Promise<void> {
+  await ffmpeg(
+    [
+      "-stream_loop",
+      "-1",
+      "-i",
+      loop,
+      "-t",
+      String(seconds),
       "-c:a",
       "aac",
       "-b:a",
@@ -106,8 +130,8 @@ async function encodeAudio(dir: string, out: string): Promise<void> {
   );
 }
 
-async function encodeSegment(dir: string, r: Rendition, audio: string, out: string): Promise<void> {
-  const video = `video-${r.id}.mp4`;
+/** A video-only segment: a whole number of frames, so segments concatenate cleanly. */
+async function encodeVideoSegment(dir: string, r: Rendition, out: string): Promise<void> {
   const kbps = `${r.videoKbps}k`;
   await ffmpeg(
     [
@@ -136,19 +160,39 @@ async function encodeSegment(dir: string, r: Rendition, audio: string, out: stri
       "-g",
       String(r.fps * 2),
       "-an",
-      video,
+      out,
     ],
     dir,
   );
-  await ffmpeg(["-i", video, "-i", audio, "-map", "0:v", "-map", "1:a", "-c", "copy", out], dir);
-  rmSync(join(dir, video));
 }
 
-async function concatSegments(dir: string, segment: string, count: number, out: string): Promise<void> {
+/** Video: the segment repeated (concat demuxer, stream copy, timestamps offset); audio: the long track. */
+async function assemble(dir: string, segment: string, count: number, audio: string, out: string): Promise<void> {
   const list = `${out}.txt`;
   writeFileSync(join(dir, list), `file '${segment}'\n`.repeat(count));
   const partial = `${out}.partial.mp4`;
-  await ffmpeg(["-f", "concat", "-safe", "0", "-i", list, "-c", "copy", "-movflags", "+faststart", partial], dir);
+  await ffmpeg(
+    [
+      "-f",
+      "concat",
+      "-safe",
+      "0",
+      "-i",
+      list,
+      "-i",
+      audio,
+      "-map",
+      "0:v",
+      "-map",
+      "1:a",
+      "-c",
+      "copy",
+      "-movflags",
+      "+faststart",
+      partial,
+    ],
+    dir,
+  );
   renameSync(join(dir, partial), join(dir, out));
   rmSync(join(dir, list));
 }
@@ -178,16 +222,20 @@ export async function ensureFixtures(log: (line: string) => void = () => {}): Pr
   }
   const started = performance.now();
   mkdirSync(dir, { recursive: true });
-  const audio = "audio-segment.m4a";
   log(`generating fixtures in ${dir} (first run only)`);
-  await encodeAudio(dir, audio);
+  const loop = "audio-loop.wav";
+  await makeAudioLoop(dir, loop);
+  const audio = (length: LengthName) => `audio-${length}.m4a`;
+  for (const [length, seconds] of Object.entries(LENGTHS) as [LengthName, number][]) {
+    await encodeAudio(dir, loop, seconds, audio(length));
+  }
   const media: MediaFile[] = [];
   for (const r of RENDITIONS) {
     const segment = `segment-${r.id}.mp4`;
-    await encodeSegment(dir, r, audio, segment);
+    await encodeVideoSegment(dir, r, segment);
     for (const [length, seconds] of Object.entries(LENGTHS) as [LengthName, number][]) {
       const name = mediaName(length, r.id);
-      await concatSegments(dir, segment, Math.round(seconds / SEGMENT_SECONDS), name);
+      await assemble(dir, segment, Math.round(seconds / SEGMENT_SECONDS), audio(length), name);
       const path = join(dir, name);
       const bytes = statSync(path).size;
       const duration = await probeSeconds(path);
@@ -206,7 +254,7 @@ export async function ensureFixtures(log: (line: string) => void = () => {}): Pr
   }
   const fixtures: Fixtures = {
     dir,
-    audioSegment: join(dir, audio),
+    audioLoop: join(dir, loop),
     media,
     generatedSeconds: (performance.now() - started) / 1000,
   };

@@ -127,12 +127,12 @@ export async function startFixtureServer(fixtures: Fixtures): Promise<FixtureSer
   async function handle(req: IncomingMessage, res: ServerResponse, record: RequestRecord): Promise<void> {
     const link = bucket;
     const path = new URL(req.url ?? "/", "http://x").pathname;
-    const text = (status: number, type: string, body: string) => {
+    const text = async (status: number, type: string, body: string): Promise<void> => {
       const buffer = Buffer.from(body);
       record.status = status;
       res.writeHead(status, { "content-type": type, "content-length": buffer.length });
-      if (req.method === "HEAD") return res.end();
-      return send(res, buffer, link).then(() => res.end());
+      if (req.method !== "HEAD") await send(res, buffer, link);
+      res.end();
     };
 
     const page = /^\/(clip|long)\/clips\/([A-Za-z0-9_-]+)(\.m3u8)?$/.exec(path);

@@ -1,0 +1,164 @@
+/** The printed report: tables of figures, the targets, and a timeline of one run per pipeline. */
+import type { Run } from "./run.ts";
+import type { CaseStats, Spread, Summary } from "./stats.ts";
+
+const LENGTH_LABEL = { clip: "60 s clip", long: "30-min video" } as const;
+
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (i < 3 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number))).join("  ");
+  return [line(header), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)].join("\n");
+}
+
+const f = (x: number | null | undefined, digits = 2) => (x == null || Number.isNaN(x) ? "-" : x.toFixed(digits));
+const s = (sp: Spread, digits = 2) =>
+  sp.n > 1 ? `${f(sp.median, digits)} [${f(sp.min, digits)}-${f(sp.max, digits)}]` : f(sp.median, digits);
+
+function singleRow(c: CaseStats): string[] {
+  return [
+    LENGTH_LABEL[c.length],
+    `${c.linkMbps} Mbit/s`,
+    `${c.pipeline}${c.allComplete ? "" : " (FAILED)"}`,
+    String(c.seconds.n),
+    s(c.seconds),
+    c.vsBaseline ? `${f(1 / c.vsBaseline.seconds, 1)}x` : "-",
+    f(c.vsLimit),
+    f(c.mbDownloaded.median, 1),
+    c.vsBaseline ? f(c.vsBaseline.bytes, 3) : "-",
+    f(c.nodeRssMb.max, 0),
+    c.vsBaseline ? f(c.vsBaseline.nodeRss) : "-",
+    f(c.treeRssMb.max, 0),
+    f(c.cpuSeconds.median),
+    c.vsBaseline ? f(c.vsBaseline.cpu) : "-",
+  ];
+}
+
+function timeline(run: Run): string {
+  const m = run.measurement;
+  const t0 = m.startMs;
+  const at = (ms: number) => `+${((ms - t0) / 1000).toFixed(3)}`.padStart(8);
+  const events: [number, string][] = [];
+  if (m.probe) {
+    events.push([m.probe.probeStartMs, "node booted (probe loaded), engine modules start loading"]);
+    for (const sp of m.probe.spawns) {
+      const end = sp.endMs ?? sp.startMs;
+      const args = sp.args.filter((a) => !a.startsWith("http")).join(" ");
+      events.push([
+        sp.startMs,
+        `${sp.command} ${args.length > 90 ? `${args.slice(0, 90)}…` : args}  (${((end - sp.startMs) / 1000).toFixed(3)} s)`,
+      ]);
+    }
+    events.push([m.probe.exitMs, "process exit"]);
+  }
+  const origin = performance.timeOrigin;
+  for (const r of run.requests) {
+    const path = r.path.length > 50 ? `${r.path.slice(0, 50)}…` : r.path;
+    events.push([
+      origin + r.startMs,
+      `  HTTP ${r.method} ${path} ${r.status} ${(r.bytes / 1e6).toFixed(2)} MB (${((r.endMs - r.startMs) / 1000).toFixed(3)} s)`,
+    ]);
+  }
+  events.sort((a, b) => a[0] - b[0]);
+  return events.map(([ms, text]) => `${at(ms)}  ${text}`).join("\n");
+}
+
+export function formatReport(
+  summary: Summary,
+  meta: Record<string, unknown> & { startup: Record<string, number> },
+): string {
+  const out: string[] = [];
+  out.push(
+    `clip-audio benchmark: plan ${String(meta.plan)}, ${String(meta.reps)} interleaved repetitions, links ${(meta.links as number[]).join(" and ")} Mbit/s (server-side token bucket), bucket = s3rver (a test double of S3)`,
+  );
+  out.push(
+    "time = spawn to exit of the pipeline's process (request to manifest; the baseline has no manifest: to its last upload); median [min-max]",
+  );
+  out.push(
+    "node RSS = VmHWM of the pipeline's Node process (max over runs); tree RSS = sampled peak of Node + yt-dlp + ffmpeg together; CPU = Node + all reaped children",
+  );
+  out.push("");
+  const singles = summary.cases.filter((c) => c.kind === "single");
+  out.push(
+    table(
+      [
+        "input",
+        "link",
+        "pipeline",
+        "n",
+        "time s",
+        "speedup",
+        "x limit",
+        "MB down",
+        "/base",
+        "node RSS MB",
+        "/base",
+        "tree RSS MB",
+        "CPU s",
+        "/base",
+      ],
+      singles.map(singleRow),
+    ),
+  );
+  out.push("");
+  out.push("physical limit = bytes of the smallest rendition / link speed + ffmpeg decoding that audio alone:");
+  for (const [k, l] of Object.entries(summary.limits)) {
+    const [length, link] = k.split("@");
+    out.push(
+      `  ${LENGTH_LABEL[length as "clip" | "long"]} @ ${link} Mbit/s: ${l.rendition} ${(l.bytes / 1e6).toFixed(1)} MB -> ${f(l.transferSeconds)} s + decode ${f(l.decodeSeconds)} s = ${f(l.seconds)} s`,
+    );
+  }
+  const batches = summary.cases.filter((c) => c.kind === "batch");
+  if (batches.length) {
+    out.push("");
+    out.push(`batch of ${batches[0]?.clips} clips (60 s each), one invocation, the pipeline's default concurrency:`);
+    out.push(
+      table(
+        [
+          "input",
+          "link",
+          "pipeline",
+          "wall s",
+          "clips/min",
+          "x base",
+          "MB down",
+          "node RSS MB",
+          "tree RSS MB",
+          "CPU s",
+        ],
+        batches.map((c) => [
+          LENGTH_LABEL[c.length],
+          `${c.linkMbps} Mbit/s`,
+          `${c.pipeline}${c.allComplete ? "" : " (FAILED)"}`,
+          f(c.seconds.median),
+          f(c.clipsPerMinute, 1),
+          c.vsBaseline ? f(c.vsBaseline.throughput, 1) : "-",
+          f(c.mbDownloaded.median, 1),
+          f(c.nodeRssMb.max, 0),
+          f(c.treeRssMb.max, 0),
+          f(c.cpuSeconds.median),
+        ]),
+      ),
+    );
+  }
+  out.push("");
+  out.push("targets:");
+  for (const t of summary.targets) out.push(`  [${t.met ? "met" : "NOT met"}] ${t.name}: ${t.measured}`);
+  out.push("");
+  out.push(
+    `fixed costs (median of 3): node start ${f(meta.startup.nodeBootSeconds, 3)} s, yt-dlp --version ${f(meta.startup.ytDlpVersionSeconds, 3)} s, ffmpeg -version ${f(meta.startup.ffmpegVersionSeconds, 3)} s`,
+  );
+  for (const [pipeline, run] of Object.entries(summary.breakdownRuns)) {
+    if (!run) continue;
+    out.push("");
+    out.push(
+      `timeline of the median ${pipeline} run, 60 s clip @ ${run.linkMbps} Mbit/s (${run.measurement.wallSeconds.toFixed(2)} s; t=0 at spawn):`,
+    );
+    out.push(timeline(run));
+  }
+  out.push("");
+  out.push(
+    `total bench time ${f(meta.totalSeconds as number, 0)} s (fixture generation ${f(meta.fixturesGeneratedSeconds as number, 0)} s)`,
+  );
+  return `${out.join("\n")}\n`;
+}
