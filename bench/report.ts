@@ -34,6 +34,26 @@ function singleRow(c: CaseStats): string[] {
   ];
 }
 
+/** Where the time of one run went, from the probe's subprocess log and the server's request log. */
+export function phases(run: Run): string | null {
+  const m = run.measurement;
+  const p = m.probe;
+  const media = run.requests.filter((r) => r.path.startsWith("/media/"));
+  if (!p || !media.length || !p.spawns.length) return null;
+  const origin = performance.timeOrigin;
+  const firstMedia = origin + Math.min(...media.map((r) => r.startMs));
+  const lastMedia = origin + Math.max(...media.map((r) => r.endMs));
+  const firstSpawn = Math.min(...p.spawns.map((sp) => sp.startMs));
+  const sec = (ms: number) => (ms / 1000).toFixed(2);
+  return [
+    `node boot ${sec(p.probeStartMs - m.startMs)}`,
+    `JS load/setup to first subprocess ${sec(firstSpawn - p.probeStartMs)}`,
+    `first subprocess to first media byte request (yt-dlp start-up, extraction) ${sec(firstMedia - firstSpawn)}`,
+    `media transfer ${sec(lastMedia - firstMedia)}`,
+    `after the last media byte (decode, upload, manifest, exit) ${sec(p.exitMs - lastMedia)}`,
+  ].join("; ");
+}
+
 function timeline(run: Run): string {
   const m = run.measurement;
   const t0 = m.startMs;
@@ -154,6 +174,8 @@ export function formatReport(
     out.push(
       `timeline of the median ${pipeline} run, 60 s clip @ ${run.linkMbps} Mbit/s (${run.measurement.wallSeconds.toFixed(2)} s; t=0 at spawn):`,
     );
+    const split = phases(run);
+    if (split) out.push(`  phases (s): ${split}`);
     out.push(timeline(run));
   }
   out.push("");
