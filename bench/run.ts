@@ -3,7 +3,7 @@
  * pipeline (bench/baseline.ts) and the physical limit, on a fixture "Twitch" served over shaped
  * links. See bench/README in the engineer's note for what each figure means.
  *
- *   node bench/run.ts [--plan default|quick|full] [--reps N] [--links 50,200] [--batch N]
+ *   node bench/run.ts [--plan default|quick|full] [--reps N] [--links 50,200] [--batch N] [--offer html|hls]
  *
  * Plans: `default` fits in 10 minutes on a 2-core machine (the baseline on the 30-minute video is
  * run on the fast link only: on 50 Mbit/s it is 1.4 GB of transfer, ~4 minutes per run); `full`
@@ -55,6 +55,7 @@ const { values: options } = parseArgs({
     reps: { type: "string" },
     links: { type: "string", default: "50,200" },
     batch: { type: "string", default: "20" },
+    offer: { type: "string", default: "html" },
   },
 });
 const plan = options.plan as "default" | "quick" | "full";
@@ -62,6 +63,8 @@ if (!["default", "quick", "full"].includes(plan)) throw new Error(`unknown plan 
 const reps = Number(options.reps ?? (plan === "quick" ? 1 : 3));
 const links = (options.links ?? "50,200").split(",").map(Number);
 const batchSize = Number(options.batch);
+/** How the clip page offers its renditions: `<source>` tags of progressive MP4s (like Twitch clips) or HLS. */
+const offer = options.offer === "hls" ? "hls" : "html";
 const fast = Math.max(...links);
 const engineAvailable = existsSync(ENGINE_CLI);
 const pipelines = PIPELINES.filter((p) => p === "baseline" || engineAvailable);
@@ -124,7 +127,7 @@ async function runStep(step: Step, index: number, server: FixtureServer, bucket:
   server.setLink(step.linkMbps * 1e6);
   server.resetCounters();
   const measurement = await measure(script, args, {
-    CLIP_SOURCE_URL_TEMPLATE: server.template(step.length),
+    CLIP_SOURCE_URL_TEMPLATE: server.template(step.length, offer),
     S3_ENDPOINT: bucket.endpoint,
     ...S3RVER_CREDENTIALS,
     R2_BUCKET: BUCKET,
@@ -239,6 +242,7 @@ async function main(): Promise<void> {
   const meta = {
     date: new Date().toISOString(),
     plan,
+    offer,
     reps,
     links,
     batchSize,
