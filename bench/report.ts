@@ -92,6 +92,9 @@ export function formatReport(
     `clip-audio benchmark: plan ${String(meta.plan)}, ${String(meta.reps)} interleaved repetitions, links ${(meta.links as number[]).join(" and ")} Mbit/s (server-side token bucket), bucket = s3rver (a test double of S3)`,
   );
   out.push(
+    `ours = ${String(meta.engineCli ?? "(engine CLI not found)")}; clip offered as ${meta.offer === "hls" ? "an HLS master playlist" : "a page of <source> progressive MP4 renditions"}`,
+  );
+  out.push(
     "time = spawn to exit of the pipeline's process (request to manifest; the baseline has no manifest: to its last upload); median [min-max]",
   );
   out.push(
