@@ -46,15 +46,16 @@ async function processClip(id: string): Promise<void> {
       "wav",
       "pipe:1",
     ],
-    { stdio: ["pipe", "pipe", "inherit"] },
+    // yt-dlp's stdout is handed to ffmpeg as its stdin: the video bytes never pass through Node.
+    { stdio: [ytdlp.stdout, "pipe", "inherit"] },
   );
-  ytdlp.stdout.pipe(ffmpeg.stdin);
+  ytdlp.stdout.destroy();
   const upload = new Upload({
     client,
     params: { Bucket: s3.bucket, Key: keys.wav(id), Body: ffmpeg.stdout, ContentType: CONTENT_TYPES.wav },
   }).done();
   const exited = (p: ReturnType<typeof spawn>) =>
-    new Promise<number | null>((done) => p.on("close", (code) => done(code)));
+    new Promise<number | null>((done) => p.on("exit", (code) => done(code)));
   const [a, b] = await Promise.all([exited(ytdlp), exited(ffmpeg), upload]);
   if (a !== 0 || b !== 0) throw new Error(`yt-dlp ${a}, ffmpeg ${b}`);
   await client.send(

@@ -4,6 +4,7 @@
  * links. See bench/README in the engineer's note for what each figure means.
  *
  *   node bench/run.ts [--plan default|quick|full] [--reps N] [--links 50,200] [--batch N] [--offer html|hls]
+ *                     [--pipelines baseline,ours,ours-novideo] [--only clip|long|batch]
  *
  * Plans: `default` fits in 10 minutes on a 2-core machine (the baseline on the 30-minute video is
  * run on the fast link only: on 50 Mbit/s it is 1.4 GB of transfer, ~4 minutes per run); `full`
@@ -56,6 +57,8 @@ const { values: options } = parseArgs({
     links: { type: "string", default: "50,200" },
     batch: { type: "string", default: "20" },
     offer: { type: "string", default: "html" },
+    pipelines: { type: "string" },
+    only: { type: "string" },
   },
 });
 const plan = options.plan as "default" | "quick" | "full";
@@ -67,10 +70,19 @@ const batchSize = Number(options.batch);
 const offer = options.offer === "hls" ? "hls" : "html";
 const fast = Math.max(...links);
 const engineAvailable = existsSync(ENGINE_CLI);
-const pipelines = PIPELINES.filter((p) => p === "baseline" || engineAvailable);
+const wanted = options.pipelines?.split(",") ?? PIPELINES;
+const pipelines = PIPELINES.filter((p) => wanted.includes(p) && (p === "baseline" || engineAvailable));
+/** `--only clip|long|batch`: run one part of the plan (for investigating). */
+const only = options.only;
 
 /** Interleaved plan: every repetition runs every pipeline, in an order that rotates each time. */
 function buildPlan(): Step[] {
+  return buildFullPlan().filter(
+    (s) => !only || (only === "batch" ? s.kind === "batch" : s.kind === "single" && s.length === only),
+  );
+}
+
+function buildFullPlan(): Step[] {
   const steps: Step[] = [];
   const rotate = <T>(list: readonly T[], by: number) => list.map((_, i) => list[(i + by) % list.length] as T);
   for (let rep = 0; rep < reps; rep++) {
