@@ -1,0 +1,418 @@
+/**
+ * One clip, end to end: resolve → metadata → download (streamed into ffmpeg and onto disk at
+ * once) → WAV → chunks → uploads → manifest, last. Temp files go on every path.
+ *
+ *   processClip(input, { config, sink, force?, storeVideo?, signal?, onEvent? }): Promise<JobResult>
+ *
+ * `input` is a clip id, a Twitch clip or VOD URL (VOD with an optional `#start-end`), or a URL
+ * of a host in SOURCE_HOSTS. Failures throw `ClipAudioError` with a stable code.
+ */
+import { createHash, randomUUID } from "node:crypto";
+import { createReadStream, createWriteStream } from "node:fs";
+import { mkdir, rm, stat } from "node:fs/promises";
+import { join } from "node:path";
+import { Readable, Transform, type Writable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { ClipAudioError } from "../../shared/errors.ts";
+import type { JobEvent, JobResult, JobStage } from "../../shared/job.ts";
+import { CONTENT_TYPES, keys, wavObjectMetadata } from "../../shared/keys.ts";
+import { type ChunkEntry, Manifest } from "../../shared/schemas.ts";
+import { planChunks } from "./chunking.ts";
+import type { ContainerConfig } from "./config.ts";
+import { classifyFfmpeg, detectSilences, followProgress, startExtract } from "./ffmpeg.ts";
+import type { Sink } from "./sinks/sink.ts";
+import { resolveSource, type Source } from "./source.ts";
+import { subprocessError } from "./subprocess.ts";
+import { toolVersions } from "./tools.ts";
+import { readWavInfo, type WavInfo, wavHeader } from "./wav.ts";
+import { fetchSourceInfo, type SourceInfo, saveInfo, startDownload } from "./ytdlp.ts";
+
+export const ENGINE_VERSION = "clip-audio-engine/0.1.0";
+/** Progress events at most this often: enough for a bar, few enough for the Worker's DO. */
+const PROGRESS_INTERVAL_MS = 500;
+/** Uploads of one clip in flight at once (video, metadata, WAV, chunks). */
+const UPLOADS_IN_FLIGHT = 4;
+
+export interface ProcessOptions {
+  config: ContainerConfig;
+  sink: Sink;
+  force?: boolean;
+  /** Overrides STORE_VIDEO for this clip. */
+  storeVideo?: boolean;
+  signal?: AbortSignal;
+  onEvent?: (event: JobEvent) => void;
+}
+
+interface Context {
+  source: Source;
+  options: ProcessOptions;
+  workDir: string;
+  emit: (event: JobEvent) => void;
+  progress: (stage: JobStage, percent: number | null, bytes?: number | null, total?: number | null) => void;
+}
+
+function throttledProgress(emit: (event: JobEvent) => void): Context["progress"] {
+  let last = 0;
+  return (stage, percent, bytes = null, total = null) => {
+    const now = Date.now();
+    if (now - last < PROGRESS_INTERVAL_MS && percent !== 100) return;
+    last = now;
+    const clamped = percent === null ? null : Math.max(0, Math.min(100, Math.round(percent * 10) / 10));
+    emit({ type: "progress", stage, percent: clamped, bytes, total_bytes: total });
+  };
+}
+
+function checkCancelled(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new ClipAudioError("cancelled", "The job was cancelled");
+}
+
+export async function processClip(input: string, options: ProcessOptions): Promise<JobResult> {
+  const { config } = options;
+  const source = resolveSource(input, {
+    clipTemplate: config.CLIP_SOURCE_URL_TEMPLATE,
+    allowedHosts: config.SOURCE_HOSTS,
+  });
+  const emit = options.onEvent ?? (() => {});
+  if (!options.force) {
+    const existing = await readManifest(options.sink, source.id);
+    if (existing) return skippedResult(existing, config);
+  }
+  const workDir = join(config.WORK_DIR, `${source.id}-${randomUUID().slice(0, 8)}`);
+  await mkdir(workDir, { recursive: true });
+  try {
+    const context: Context = { source, options, workDir, emit, progress: throttledProgress(emit) };
+    return await run(context);
+  } finally {
+    await rm(workDir, { recursive: true, force: true });
+  }
+}
+
+async function readManifest(sink: Sink, id: string): Promise<Manifest | null> {
+  const text = await sink.readText(keys.manifest(id));
+  if (text === null) return null;
+  const parsed = Manifest.safeParse(JSON.parse(text));
+  // An unreadable manifest is treated as absent: the clip is processed again and it is replaced.
+  return parsed.success ? parsed.data : null;
+}
+
+function skippedResult(manifest: Manifest, config: ContainerConfig): JobResult {
+  return {
+    clip_id: manifest.clip_id,
+    skipped: true,
+    files_uploaded: manifest.files,
+    duration_s: manifest.duration_s,
+    needs_chunking: manifest.duration_s > config.MAX_CLIP_DURATION,
+    manifest,
+  };
+}
+
+async function run(context: Context): Promise<JobResult> {
+  const { source, options, emit } = context;
+  const { config, sink, signal } = options;
+  emit({ type: "state", stage: "downloading" });
+  const info = await fetchSourceInfo(source, { timeoutMs: config.METADATA_TIMEOUT_SECONDS * 1000, signal });
+  rejectTooLong(source, info, config);
+  checkCancelled(signal);
+  // A forced re-run first withdraws the old manifest: until the new one is written, nothing
+  // claims the clip is complete.
+  if (options.force) await sink.delete(keys.manifest(source.id));
+
+  const storeVideo = options.storeVideo ?? config.STORE_VIDEO;
+  const media = await downloadAndExtract(context, info, !storeVideo);
+  checkCancelled(signal);
+
+  emit({ type: "state", stage: "extracting" });
+  const wav = await readWavInfo(media.wavPath).catch((error: unknown) => {
+    throw new ClipAudioError("extract_failed", "ffmpeg produced no readable WAV", { cause: error });
+  });
+  if (wav.dataBytes === 0) throw new ClipAudioError("extract_failed", "The source's audio stream is empty");
+  const duration = wav.dataBytes / wav.blockAlign / wav.sampleRate;
+  const chunks = duration > config.MAX_CLIP_DURATION ? await cutPlan(context, media.wavPath, wav) : [];
+  const sha256 = await hashFile(media.wavPath);
+  checkCancelled(signal);
+
+  emit({ type: "state", stage: "uploading" });
+  const uploaded = await uploadArtifacts(context, { info, media, wav, duration, chunks, storeVideo });
+  const wavBytes = (await stat(media.wavPath)).size;
+  const manifest = await writeManifest(context, { wav, wavBytes, duration, sha256, storeVideo, uploaded });
+  context.progress("uploading", 100);
+  return {
+    clip_id: source.id,
+    skipped: false,
+    files_uploaded: manifest.files,
+    duration_s: manifest.duration_s,
+    needs_chunking: chunks.length > 0,
+    manifest,
+  };
+}
+
+function rejectTooLong(source: Source, info: SourceInfo, config: ContainerConfig): void {
+  const length = source.range ? source.range.endSeconds - source.range.startSeconds : info.duration;
+  if (length !== null && length > config.MAX_SOURCE_DURATION) {
+    throw new ClipAudioError(
+      "too_long",
+      `The source is ${Math.round(length)} s long; the limit is ${config.MAX_SOURCE_DURATION} s (MAX_SOURCE_DURATION)`,
+    );
+  }
+}
+
+interface Media {
+  wavPath: string;
+  videoPath: string;
+  downloadedBytes: number;
+}
+
+/** Counts bytes as they pass and reports download progress. */
+function byteCounter(onBytes: (total: number) => void): Transform {
+  let total = 0;
+  return new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      total += chunk.length;
+      onBytes(total);
+      done(null, chunk);
+    },
+  });
+}
+
+/**
+ * yt-dlp's stdout goes to ffmpeg and to a file at once: the audio is decoded while the bytes
+ * arrive, and the file is the stored video, or the fallback input when the format cannot be
+ * decoded from a pipe (an MP4 whose index comes last). Either way, one download.
+ */
+async function downloadAndExtract(context: Context, info: SourceInfo, audioOnly: boolean): Promise<Media> {
+  const { workDir, options, progress } = context;
+  const { config, signal } = options;
+  const media: Media = {
+    wavPath: join(workDir, "audio.wav"),
+    videoPath: join(workDir, "source.media"),
+    downloadedBytes: 0,
+  };
+  const format = { sampleRate: config.AUDIO_SAMPLE_RATE, channels: config.AUDIO_CHANNELS };
+  const downloadLimits = { timeoutMs: config.DOWNLOAD_TIMEOUT_SECONDS * 1000, signal };
+  const extractLimits = { timeoutMs: config.EXTRACT_TIMEOUT_SECONDS * 1000, signal };
+  const duration = info.duration;
+
+  const infoPath = join(workDir, "info.json");
+  await saveInfo(infoPath, info);
+  const download = startDownload(infoPath, context.source, audioOnly, downloadLimits);
+  const ffmpeg = startExtract("pipe:0", media.wavPath, format, extractLimits);
+  followProgress(ffmpeg.stdout, (seconds) => {
+    if (duration) progress("downloading", (100 * seconds) / duration, media.downloadedBytes);
+  });
+  const counter = byteCounter((total) => {
+    media.downloadedBytes = total;
+    if (!duration) progress("downloading", null, total);
+  });
+  const ffmpegInput = ffmpeg.stdin as Writable;
+  // ffmpeg may stop reading early (no audio stream, unreadable from a pipe): the file still
+  // gets every byte, so stop feeding ffmpeg and keep downloading.
+  ffmpegInput.on("error", () => counter.unpipe(ffmpegInput));
+  counter.pipe(ffmpegInput);
+  const saved = pipeline(download.stdout as unknown as Readable, counter, createWriteStream(media.videoPath));
+
+  const [downloaded, fromPipe] = await Promise.allSettled([Promise.all([download, saved]), ffmpeg]);
+  if (downloaded.status === "rejected") {
+    ffmpeg.kill();
+    throw subprocessError(
+      downloaded.reason,
+      "Downloading with yt-dlp",
+      "download_failed",
+      undefined,
+      downloadLimits.timeoutMs,
+    );
+  }
+  if (media.downloadedBytes === 0) throw new ClipAudioError("download_failed", "yt-dlp downloaded nothing");
+  if (fromPipe.status === "rejected") {
+    const error = subprocessError(fromPipe.reason, "Extracting audio with ffmpeg", "extract_failed", classifyFfmpeg);
+    if (error.code === "cancelled" || error.code === "timeout") throw error;
+    await extractFromFile(media, format, extractLimits);
+  }
+  return media;
+}
+
+async function extractFromFile(
+  media: Media,
+  format: { sampleRate: number; channels: number },
+  limits: { timeoutMs: number; signal?: AbortSignal | undefined },
+): Promise<void> {
+  try {
+    await startExtract(media.videoPath, media.wavPath, format, limits);
+  } catch (error) {
+    throw subprocessError(error, "Extracting audio with ffmpeg", "extract_failed", classifyFfmpeg, limits.timeoutMs);
+  }
+}
+
+async function cutPlan(context: Context, wavPath: string, wav: WavInfo) {
+  const { config, signal } = context.options;
+  const silences = await detectSilences(wavPath, { timeoutMs: config.EXTRACT_TIMEOUT_SECONDS * 1000, signal });
+  return planChunks({
+    totalSamples: wav.dataBytes / wav.blockAlign,
+    sampleRate: wav.sampleRate,
+    targetSeconds: config.CHUNK_SECONDS,
+    overlapSeconds: config.CHUNK_OVERLAP_SECONDS,
+    silences,
+  });
+}
+
+async function hashFile(path: string): Promise<string> {
+  const hash = createHash("sha256");
+  await pipeline(createReadStream(path), hash);
+  return hash.digest("hex");
+}
+
+/** A WAV file of samples [startSample, endSample) of `path`, streamed from disk. */
+function wavSlice(
+  path: string,
+  wav: WavInfo,
+  startSample: number,
+  endSample: number,
+): { body: Readable; bytes: number } {
+  const dataBytes = (endSample - startSample) * wav.blockAlign;
+  const header = wavHeader(dataBytes, wav.sampleRate, wav.channels, wav.bitsPerSample);
+  const start = wav.dataOffset + startSample * wav.blockAlign;
+  async function* bytes() {
+    yield header;
+    if (dataBytes === 0) return;
+    for await (const chunk of createReadStream(path, { start, end: start + dataBytes - 1 })) yield chunk as Buffer;
+  }
+  return { body: Readable.from(bytes()), bytes: header.length + dataBytes };
+}
+
+interface Artifacts {
+  info: SourceInfo;
+  media: Media;
+  wav: WavInfo;
+  duration: number;
+  chunks: ReturnType<typeof planChunks>;
+  storeVideo: boolean;
+}
+
+interface Upload {
+  key: string;
+  put: () => Promise<void>;
+}
+
+/** Runs uploads with at most `limit` in flight; the first failure stops the rest. */
+async function inParallel(tasks: Upload[], limit: number, onDone: (done: number) => void): Promise<void> {
+  let next = 0;
+  let done = 0;
+  const worker = async () => {
+    while (next < tasks.length) {
+      const task = tasks[next++] as Upload;
+      await task.put();
+      onDone(++done);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, worker));
+}
+
+async function uploadArtifacts(
+  context: Context,
+  artifacts: Artifacts,
+): Promise<{ keys: string[]; chunks: ChunkEntry[] }> {
+  const { source, options } = context;
+  const { sink } = options;
+  const { media, wav, duration, info } = artifacts;
+  const createdAt = info.metadata.created_at ?? new Date().toISOString();
+  const uploads: Upload[] = [];
+  if (artifacts.storeVideo) {
+    const size = (await stat(media.videoPath)).size;
+    uploads.push({
+      key: keys.video(source.id),
+      put: () =>
+        sink.put(keys.video(source.id), createReadStream(media.videoPath), {
+          contentType: CONTENT_TYPES.video,
+          contentLength: size,
+        }),
+    });
+  }
+  uploads.push({
+    key: keys.videoMetadata(source.id),
+    put: () =>
+      sink.put(keys.videoMetadata(source.id), `${JSON.stringify(info.metadata, null, 2)}\n`, {
+        contentType: CONTENT_TYPES.json,
+      }),
+  });
+  const wavSize = (await stat(media.wavPath)).size;
+  const metadata = wavObjectMetadata({
+    clipId: source.id,
+    source: source.url,
+    createdAt,
+    sampleRate: wav.sampleRate,
+    channels: wav.channels,
+    durationSeconds: duration,
+  });
+  uploads.push({
+    key: keys.wav(source.id),
+    put: () =>
+      sink.put(keys.wav(source.id), createReadStream(media.wavPath), {
+        contentType: CONTENT_TYPES.wav,
+        metadata,
+        contentLength: wavSize,
+      }),
+  });
+  const chunks: ChunkEntry[] = artifacts.chunks.map((chunk) => ({
+    key: keys.chunk(source.id, chunk.index),
+    index: chunk.index,
+    start_s: chunk.startSample / wav.sampleRate,
+    duration_s: (chunk.endSample - chunk.startSample) / wav.sampleRate,
+  }));
+  for (const chunk of artifacts.chunks) {
+    const key = keys.chunk(source.id, chunk.index);
+    uploads.push({
+      key,
+      put: () => {
+        const slice = wavSlice(media.wavPath, wav, chunk.startSample, chunk.endSample);
+        const chunkMetadata = {
+          ...metadata,
+          chunk_index: String(chunk.index),
+          duration: ((chunk.endSample - chunk.startSample) / wav.sampleRate).toFixed(3),
+        };
+        return sink.put(key, slice.body, {
+          contentType: CONTENT_TYPES.wav,
+          metadata: chunkMetadata,
+          contentLength: slice.bytes,
+        });
+      },
+    });
+  }
+  await inParallel(uploads, UPLOADS_IN_FLIGHT, (done) => {
+    checkCancelled(options.signal);
+    context.progress("uploading", (100 * done) / (uploads.length + 1));
+  });
+  return { keys: uploads.map((u) => u.key), chunks };
+}
+
+async function writeManifest(
+  context: Context,
+  input: {
+    wav: WavInfo;
+    wavBytes: number;
+    duration: number;
+    sha256: string;
+    storeVideo: boolean;
+    uploaded: { keys: string[]; chunks: ChunkEntry[] };
+  },
+): Promise<Manifest> {
+  const { source, options } = context;
+  const tools = await toolVersions();
+  const manifestKey = keys.manifest(source.id);
+  const manifest = Manifest.parse({
+    clip_id: source.id,
+    source: { kind: source.kind, url: source.url },
+    duration_s: Math.round(input.duration * 1e6) / 1e6,
+    sample_rate: input.wav.sampleRate,
+    channels: input.wav.channels,
+    bytes: input.wavBytes,
+    sha256: input.sha256,
+    chunks: input.uploaded.chunks,
+    chunk_overlap_s: input.uploaded.chunks.length > 0 ? options.config.CHUNK_OVERLAP_SECONDS : 0,
+    video_key: input.storeVideo ? keys.video(source.id) : null,
+    files: [...input.uploaded.keys, manifestKey],
+    processed_at: new Date().toISOString(),
+    tools: { ffmpeg: tools.ffmpeg, yt_dlp: tools.ytDlp, engine: ENGINE_VERSION },
+  });
+  checkCancelled(options.signal);
+  await options.sink.put(manifestKey, `${JSON.stringify(manifest, null, 2)}\n`, { contentType: CONTENT_TYPES.json });
+  return manifest;
+}

@@ -1,0 +1,109 @@
+/**
+ * The bucket through the S3 API (R2 in production; any S3-compatible store with S3_ENDPOINT).
+ * Large bodies go up as streamed multipart uploads, so memory stays bounded by the part size.
+ */
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  S3Client,
+  S3ServiceException,
+} from "@aws-sdk/client-s3";
+import { Upload } from "@aws-sdk/lib-storage";
+import type { S3Settings } from "../../../shared/config.ts";
+import { ClipAudioError } from "../../../shared/errors.ts";
+import type { Body, PutOptions, Sink } from "./sink.ts";
+
+/** 8 MiB parts, 4 in flight: at most ~32 MiB buffered per upload, fast enough for R2. */
+const PART_BYTES = 8 * 1024 * 1024;
+const PARTS_IN_FLIGHT = 4;
+/** A request that sends nothing for this long is dead: fail it and let the job retry. */
+const REQUEST_TIMEOUT_MS = 60_000;
+const CONNECT_TIMEOUT_MS = 5_000;
+
+function storageError(action: string, key: string, error: unknown): ClipAudioError {
+  const reason =
+    error instanceof S3ServiceException
+      ? `${error.name} (HTTP ${error.$metadata.httpStatusCode ?? "?"})`
+      : (error as Error)?.name;
+  return new ClipAudioError("storage_failed", `Could not ${action} ${key} in the bucket: ${reason}`, { cause: error });
+}
+
+function isNotFound(error: unknown): boolean {
+  return (
+    error instanceof S3ServiceException &&
+    (error.name === "NotFound" || error.name === "NoSuchKey" || error.$metadata.httpStatusCode === 404)
+  );
+}
+
+export class S3Sink implements Sink {
+  readonly description: string;
+  readonly #client: S3Client;
+  readonly #bucket: string;
+
+  constructor(settings: S3Settings) {
+    this.#bucket = settings.bucket;
+    this.description = `bucket ${settings.bucket} at ${new URL(settings.endpoint).host}`;
+    this.#client = new S3Client({
+      endpoint: settings.endpoint,
+      region: settings.region,
+      forcePathStyle: true,
+      credentials: { accessKeyId: settings.accessKeyId, secretAccessKey: settings.secretAccessKey },
+      maxAttempts: 3,
+      requestHandler: { requestTimeout: REQUEST_TIMEOUT_MS, connectionTimeout: CONNECT_TIMEOUT_MS },
+    });
+  }
+
+  async exists(key: string): Promise<boolean> {
+    try {
+      await this.#client.send(new HeadObjectCommand({ Bucket: this.#bucket, Key: key }));
+      return true;
+    } catch (error) {
+      if (isNotFound(error)) return false;
+      throw storageError("check", key, error);
+    }
+  }
+
+  async readText(key: string): Promise<string | null> {
+    try {
+      const result = await this.#client.send(new GetObjectCommand({ Bucket: this.#bucket, Key: key }));
+      return (await result.Body?.transformToString("utf8")) ?? null;
+    } catch (error) {
+      if (isNotFound(error)) return null;
+      throw storageError("read", key, error);
+    }
+  }
+
+  async put(key: string, body: Body, options: PutOptions): Promise<void> {
+    try {
+      await new Upload({
+        client: this.#client,
+        queueSize: PARTS_IN_FLIGHT,
+        partSize: PART_BYTES,
+        leavePartsOnError: false,
+        params: {
+          Bucket: this.#bucket,
+          Key: key,
+          Body: body,
+          ContentType: options.contentType,
+          Metadata: options.metadata,
+          ContentLength: options.contentLength,
+        },
+      }).done();
+    } catch (error) {
+      throw storageError("write", key, error);
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    try {
+      await this.#client.send(new DeleteObjectCommand({ Bucket: this.#bucket, Key: key }));
+    } catch (error) {
+      throw storageError("delete", key, error);
+    }
+  }
+
+  close(): void {
+    this.#client.destroy();
+  }
+}

@@ -1,0 +1,92 @@
+/**
+ * How every subprocess is run: an argv array, a timeout, the job's cancel signal, a forced
+ * kill after a grace period, and a failure turned into a typed error with a short stderr tail.
+ */
+import { ExecaError, execa, type Options } from "execa";
+import { ClipAudioError, type ErrorCode } from "../../shared/errors.ts";
+
+/** How long a killed process gets to exit before SIGKILL. */
+export const KILL_GRACE_MS = 2_000;
+const STDERR_TAIL_CHARS = 600;
+
+export interface RunLimits {
+  timeoutMs: number;
+  signal?: AbortSignal | undefined;
+}
+
+/** The options every subprocess gets. */
+export function processOptions(limits: RunLimits): Options {
+  return {
+    timeout: limits.timeoutMs,
+    cancelSignal: limits.signal,
+    forceKillAfterDelay: KILL_GRACE_MS,
+    stdin: "ignore",
+    cleanup: true,
+  };
+}
+
+/** The last lines of stderr, without URLs (they may carry signed tokens). */
+export function stderrTail(stderr: unknown): string {
+  const text = typeof stderr === "string" ? stderr : "";
+  const tail = text.trim().slice(-STDERR_TAIL_CHARS);
+  return tail.replace(/https?:\/\/\S+/g, "<url>");
+}
+
+export type Classifier = (stderr: string) => { code: ErrorCode; message: string } | null;
+
+/**
+ * Maps a failed subprocess to a ClipAudioError: cancel and timeout first (they are ours),
+ * then whatever `classify` reads from stderr, else `fallback`.
+ */
+export function subprocessError(
+  error: unknown,
+  what: string,
+  fallback: ErrorCode,
+  classify: Classifier = () => null,
+  timeoutMs?: number,
+): ClipAudioError {
+  if (error instanceof ClipAudioError) return error;
+  if (!(error instanceof ExecaError)) {
+    return new ClipAudioError(fallback, `${what} failed: ${String(error)}`, { cause: error });
+  }
+  if (error.isCanceled) return new ClipAudioError("cancelled", `${what} was cancelled`, { cause: error });
+  if (error.timedOut) {
+    const limit = timeoutMs ? ` after ${Math.round(timeoutMs / 1000)} s` : "";
+    return new ClipAudioError("timeout", `${what} timed out${limit}`, { cause: error });
+  }
+  const tail = stderrTail(error.stderr);
+  const known = classify(tail);
+  if (known) return new ClipAudioError(known.code, known.message, { cause: error });
+  if (error.code === "ENOENT") {
+    return new ClipAudioError("internal", `${what} could not start: ${error.shortMessage}`, { cause: error });
+  }
+  const exit = error.exitCode ?? error.signal ?? "unknown";
+  return new ClipAudioError(fallback, `${what} failed (exit ${exit})${tail ? `: ${tail}` : ""}`, { cause: error });
+}
+
+/** Runs a short command and returns its stdout, or throws a typed error. */
+export async function runText(
+  file: string,
+  args: string[],
+  limits: RunLimits,
+  what: string,
+  fallback: ErrorCode,
+  classify?: Classifier,
+): Promise<string> {
+  try {
+    const result = await execa(file, args, { ...processOptions(limits), stripFinalNewline: true });
+    return String(result.stdout);
+  } catch (error) {
+    throw subprocessError(error, what, fallback, classify, limits.timeoutMs);
+  }
+}
+
+/** First line of `<tool> <versionFlag>`, or null when the tool cannot run. */
+export async function toolVersion(file: string, flag: string): Promise<string | null> {
+  try {
+    const { stdout } = await execa(file, [flag], { timeout: 10_000, stdin: "ignore" });
+    return String(stdout).split("\n")[0]?.trim() || null;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,21 @@
+/** Versions of the external tools, read once per process (for /health and manifests). */
+import { FFMPEG } from "./ffmpeg.ts";
+import { toolVersion } from "./subprocess.ts";
+import { YT_DLP } from "./ytdlp.ts";
+
+export interface ToolVersions {
+  ffmpeg: string | null;
+  ytDlp: string | null;
+}
+
+let cached: Promise<ToolVersions> | null = null;
+
+export function toolVersions(): Promise<ToolVersions> {
+  cached ??= Promise.all([toolVersion(FFMPEG, "-version"), toolVersion(YT_DLP, "--version")]).then(
+    ([ffmpeg, ytDlp]) => ({
+      ffmpeg: ffmpeg?.replace(/^ffmpeg version (\S+).*$/, "$1") ?? null,
+      ytDlp,
+    }),
+  );
+  return cached;
+}
