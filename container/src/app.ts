@@ -1,0 +1,118 @@
+/**
+ * The container's HTTP service, called only by the Worker:
+ *   POST   /jobs            start (or join) a clip's job; the answer is its NDJSON event stream
+ *   DELETE /jobs/{clip_id}  cancel a job
+ *   GET    /health          tool versions and load (no auth)
+ * Job routes need the same HMAC signature as the public API, so only the Worker can start jobs.
+ */
+import { Hono, type MiddlewareHandler } from "hono";
+import { stream } from "hono/streaming";
+import {
+  MAX_CLOCK_SKEW_SECONDS,
+  NONCE_HEADER,
+  SIGNATURE_HEADER,
+  TIMESTAMP_HEADER,
+  VERIFY_FAILURE_TEXT,
+  verifySignature,
+} from "../../shared/hmac.ts";
+import { type JobEvent, JobRequest } from "../../shared/job.ts";
+import type { ContainerHealth } from "../../shared/schemas.ts";
+import type { JobManager } from "./jobs.ts";
+import { toolVersions } from "./tools.ts";
+
+/** Nonces are kept as long as their timestamp could still be accepted. */
+const NONCE_TTL_MS = 2 * MAX_CLOCK_SKEW_SECONDS * 1000;
+
+class NonceMemory {
+  readonly #seen = new Map<string, number>();
+
+  /** True the first time a nonce is seen within its lifetime. */
+  claim(nonce: string, now: number): boolean {
+    for (const [key, expires] of this.#seen) if (expires < now) this.#seen.delete(key);
+    if (this.#seen.has(nonce)) return false;
+    this.#seen.set(nonce, now + NONCE_TTL_MS);
+    return true;
+  }
+}
+
+export interface AppOptions {
+  jobs: JobManager;
+  secret: string | null;
+  maxConcurrency: number;
+  draining: () => boolean;
+}
+
+export function createApp(options: AppOptions) {
+  const nonces = new NonceMemory();
+  const app = new Hono();
+
+  app.get("/health", async (c) => {
+    const tools = await toolVersions();
+    const body: ContainerHealth = {
+      status: options.draining() ? "draining" : "ok",
+      ffmpeg: tools.ffmpeg,
+      yt_dlp: tools.ytDlp,
+      active_jobs: options.jobs.active,
+      max_concurrency: options.maxConcurrency,
+    };
+    return c.json(body);
+  });
+
+  const requireSignature: MiddlewareHandler = async (c, next) => {
+    if (!options.secret) return c.json({ detail: "HMAC_SHARED_SECRET is not configured" }, 500);
+    const body = new Uint8Array(await c.req.raw.clone().arrayBuffer());
+    const headers = {
+      signature: c.req.header(SIGNATURE_HEADER),
+      timestamp: c.req.header(TIMESTAMP_HEADER),
+      nonce: c.req.header(NONCE_HEADER),
+    };
+    const result = await verifySignature(options.secret, body, headers, Math.floor(Date.now() / 1000));
+    if (!result.ok) return c.json({ detail: `Security validation failed: ${VERIFY_FAILURE_TEXT[result.reason]}` }, 401);
+    if (!nonces.claim(result.nonce, Date.now())) {
+      return c.json({ detail: `Security validation failed: ${VERIFY_FAILURE_TEXT.reused_nonce}` }, 401);
+    }
+    await next();
+  };
+  // `/jobs/*` matches `/jobs` too in Hono.
+  app.use("/jobs/*", requireSignature);
+
+  app.post("/jobs", async (c) => {
+    if (options.draining()) return c.json({ detail: "The container is shutting down" }, 503);
+    let parsed: ReturnType<typeof JobRequest.safeParse>;
+    try {
+      parsed = JobRequest.safeParse(await c.req.json());
+    } catch {
+      return c.json({ detail: "Request body is not valid JSON" }, 400);
+    }
+    if (!parsed.success)
+      return c.json({ detail: `Invalid job request: ${parsed.error.issues[0]?.message ?? "bad shape"}` }, 400);
+    const request = parsed.data;
+    c.header("Content-Type", "application/x-ndjson");
+    return stream(c, async (out) => {
+      const queue: JobEvent[] = [];
+      let wake: (() => void) | null = null;
+      const { done, unsubscribe } = options.jobs.subscribe(request, (event) => {
+        queue.push(event);
+        wake?.();
+      });
+      out.onAbort(unsubscribe);
+      let finished = false;
+      while (!finished) {
+        if (queue.length === 0) await new Promise<void>((resolve) => (wake = resolve));
+        wake = null;
+        for (const event of queue.splice(0)) {
+          await out.write(`${JSON.stringify(event)}\n`);
+          if (event.type === "completed" || event.type === "failed") finished = true;
+        }
+      }
+      unsubscribe();
+      await done;
+    });
+  });
+
+  app.delete("/jobs/:clipId", (c) => {
+    return options.jobs.cancel(c.req.param("clipId")) ? c.body(null, 204) : c.json({ detail: "No such job" }, 404);
+  });
+
+  return app;
+}

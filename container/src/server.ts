@@ -1,0 +1,73 @@
+/**
+ * The container process: `node container/src/server.ts`. Reads its environment once, serves
+ * the job API, and on SIGTERM stops taking jobs, cancels the running ones and exits.
+ */
+import { mkdir } from "node:fs/promises";
+import { serve } from "@hono/node-server";
+import { ConfigError, s3Settings } from "../../shared/config.ts";
+import { createApp } from "./app.ts";
+import { type ContainerConfig, loadConfig } from "./config.ts";
+import { JobManager } from "./jobs.ts";
+import { LocalSink } from "./sinks/local.ts";
+import { S3Sink } from "./sinks/s3.ts";
+import type { Sink } from "./sinks/sink.ts";
+
+/** Jobs get this long to stop after SIGTERM before the process exits anyway. */
+const SHUTDOWN_GRACE_MS = 10_000;
+
+function log(fields: Record<string, unknown>): void {
+  console.log(JSON.stringify({ time: new Date().toISOString(), ...fields }));
+}
+
+export function createSink(config: ContainerConfig): Sink {
+  const settings = s3Settings(config);
+  return settings ? new S3Sink(settings) : new LocalSink(config.OUTPUT_DIR);
+}
+
+async function main(): Promise<void> {
+  let config: ContainerConfig;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(2);
+    }
+    throw error;
+  }
+  await mkdir(config.WORK_DIR, { recursive: true });
+  const sink = createSink(config);
+  const jobs = new JobManager(config, sink);
+  let draining = false;
+  const app = createApp({
+    jobs,
+    secret: config.HMAC_SHARED_SECRET,
+    maxConcurrency: config.JOB_CONCURRENCY,
+    draining: () => draining,
+  });
+  const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, (info) => {
+    log({
+      msg: "listening",
+      port: info.port,
+      host: config.HOST,
+      sink: sink.description,
+      concurrency: config.JOB_CONCURRENCY,
+    });
+  });
+
+  const shutdown = async (signal: string) => {
+    if (draining) return;
+    draining = true;
+    log({ msg: "shutting down", signal, active_jobs: jobs.active });
+    const timer = setTimeout(() => process.exit(1), SHUTDOWN_GRACE_MS);
+    timer.unref();
+    await jobs.cancelAll();
+    server.close();
+    sink.close();
+    process.exit(0);
+  };
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+  process.on("SIGINT", () => void shutdown("SIGINT"));
+}
+
+await main();
