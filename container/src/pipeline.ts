@@ -127,6 +127,8 @@ async function run(context: Context): Promise<JobResult> {
   });
   if (wav.dataBytes === 0) throw new ClipAudioError("extract_failed", "The source's audio stream is empty");
   const duration = wav.dataBytes / wav.blockAlign / wav.sampleRate;
+  // Sources that do not state their length up front are held to the same limit afterwards.
+  rejectTooLong(context.source, { ...info, duration }, config);
   const chunks = duration > config.MAX_CLIP_DURATION ? await cutPlan(context, media.wavPath, wav) : [];
   const sha256 = await hashFile(media.wavPath);
   checkCancelled(signal);
@@ -206,7 +208,9 @@ async function downloadAndExtract(context: Context, info: SourceInfo, audioOnly:
   const ffmpegInput = ffmpeg.stdin as Writable;
   // ffmpeg may stop reading early (no audio stream, unreadable from a pipe): the file still
   // gets every byte, so stop feeding ffmpeg and keep downloading.
-  ffmpegInput.on("error", () => counter.unpipe(ffmpegInput));
+  const stopFeeding = () => counter.unpipe(ffmpegInput);
+  ffmpegInput.on("error", stopFeeding);
+  ffmpegInput.on("close", stopFeeding);
   counter.pipe(ffmpegInput);
   const saved = pipeline(download.stdout as unknown as Readable, counter, createWriteStream(media.videoPath));
 

@@ -1,0 +1,222 @@
+import { createHash } from "node:crypto";
+import { readdirSync, readFileSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { s3Settings } from "../../shared/config.ts";
+import type { JobEvent } from "../../shared/job.ts";
+import { keys } from "../../shared/keys.ts";
+import { decodeWav, dominantFrequency, rms } from "../../test/support/audio.ts";
+import { type FixtureServer, LONG_CLIP, startFixtureServer } from "../../test/support/fixture-server.ts";
+import { CLIP_SECONDS, TONE_HZ } from "../../test/support/media.ts";
+import { type LocalS3, startS3 } from "../../test/support/s3.ts";
+import { loadConfig } from "../src/config.ts";
+import { processClip } from "../src/pipeline.ts";
+import { LocalSink } from "../src/sinks/local.ts";
+import { S3Sink } from "../src/sinks/s3.ts";
+
+let fixtures: FixtureServer;
+let workDir: string;
+let outDir: string;
+
+beforeAll(async () => {
+  fixtures = await startFixtureServer();
+  workDir = await mkdtemp(join(tmpdir(), "engine-work-"));
+  outDir = await mkdtemp(join(tmpdir(), "engine-out-"));
+}, 120_000);
+
+afterAll(async () => {
+  await fixtures.close();
+  await rm(workDir, { recursive: true, force: true });
+  await rm(outDir, { recursive: true, force: true });
+});
+
+function config(overrides: Record<string, string> = {}) {
+  return loadConfig({
+    CLIP_SOURCE_URL_TEMPLATE: fixtures.clipTemplate,
+    WORK_DIR: workDir,
+    OUTPUT_DIR: outDir,
+    ...overrides,
+  });
+}
+
+const wavOf = (id: string) => decodeWav(readFileSync(join(outDir, keys.wav(id))));
+
+describe("processClip into a local folder", () => {
+  it("downloads only the smallest landscape rendition and keeps the 440 Hz tone", async () => {
+    const before = fixtures.downloads().length;
+    const events: JobEvent[] = [];
+    const result = await processClip("tone", {
+      config: config(),
+      sink: new LocalSink(outDir),
+      storeVideo: false,
+      force: true,
+      onEvent: (e) => events.push(e),
+    });
+    expect(fixtures.downloads().slice(before)).toEqual(["tone_360.mp4"]);
+    expect(result.skipped).toBe(false);
+    expect(result.files_uploaded).toEqual([keys.videoMetadata("tone"), keys.wav("tone"), keys.manifest("tone")]);
+    const wav = wavOf("tone");
+    expect([wav.format, wav.sampleRate, wav.channels, wav.bitsPerSample]).toEqual([1, 16000, 1, 16]);
+    expect(Math.abs(wav.durationSeconds - CLIP_SECONDS)).toBeLessThan(0.05);
+    expect(dominantFrequency(wav.samples, wav.sampleRate)).toBe(TONE_HZ);
+    expect(events.map((e) => e.type)).toContain("state");
+    expect(readdirSync(workDir)).toEqual([]);
+  });
+
+  it("stores the best video once and derives the same audio from it", async () => {
+    const before = fixtures.downloads().length;
+    const result = await processClip("tone", {
+      config: config(),
+      sink: new LocalSink(outDir),
+      storeVideo: true,
+      force: true,
+    });
+    expect(fixtures.downloads().slice(before)).toEqual(["tone_1080.mp4"]);
+    expect(result.manifest.video_key).toBe(keys.video("tone"));
+    expect(readFileSync(join(outDir, keys.video("tone"))).length).toBe(fixtures.sizes["tone_1080.mp4"]);
+    const wav = wavOf("tone");
+    expect(Math.abs(wav.durationSeconds - CLIP_SECONDS)).toBeLessThan(0.05);
+    expect(dominantFrequency(wav.samples, wav.sampleRate)).toBe(TONE_HZ);
+  });
+
+  it("writes a manifest whose fields and sha256 match the WAV, and skips next time", async () => {
+    await processClip("tone", { config: config(), sink: new LocalSink(outDir), storeVideo: false, force: true });
+    const manifest = JSON.parse(readFileSync(join(outDir, keys.manifest("tone")), "utf8"));
+    const bytes = readFileSync(join(outDir, keys.wav("tone")));
+    expect(manifest.sha256).toBe(createHash("sha256").update(bytes).digest("hex"));
+    expect(manifest).toMatchObject({
+      clip_id: "tone",
+      sample_rate: 16000,
+      channels: 1,
+      bytes: bytes.length,
+      chunks: [],
+      video_key: null,
+    });
+    const metadata = JSON.parse(readFileSync(join(outDir, keys.videoMetadata("tone")), "utf8"));
+    expect(metadata).toMatchObject({ clip_id: "tone", url: fixtures.clipTemplate.replace("{id}", "tone") });
+    expect(metadata.title).toMatch(/^Fixture clip tone/);
+    const before = fixtures.requests.length;
+    const again = await processClip("tone", { config: config(), sink: new LocalSink(outDir) });
+    expect(again.skipped).toBe(true);
+    expect(fixtures.requests.length).toBe(before);
+  });
+
+  it("cuts long audio into sample-exact chunks that end in silences", async () => {
+    const result = await processClip("long", {
+      config: config({ MAX_CLIP_DURATION: "60", CHUNK_SECONDS: "30" }),
+      sink: new LocalSink(outDir),
+      force: true,
+    });
+    const whole = wavOf("long");
+    const period = LONG_CLIP.toneSeconds + LONG_CLIP.gapSeconds;
+    expect(Math.abs(whole.durationSeconds - LONG_CLIP.segments * period)).toBeLessThan(0.05);
+    expect(result.needs_chunking).toBe(true);
+    const chunks = result.manifest.chunks.map((c) => decodeWav(readFileSync(join(outDir, c.key))));
+    expect(chunks.length).toBeGreaterThanOrEqual(LONG_CLIP.segments);
+    // Concatenated, the chunks are the whole, sample for sample.
+    const joined = Buffer.concat(chunks.map((c) => Buffer.from(c.samples.buffer)));
+    expect(joined.equals(Buffer.from(whole.samples.buffer))).toBe(true);
+    for (const [i, entry] of result.manifest.chunks.entries()) {
+      const chunk = chunks[i] as (typeof chunks)[number];
+      expect(chunk.durationSeconds).toBeLessThanOrEqual(30);
+      expect(entry.duration_s).toBeCloseTo(chunk.durationSeconds, 6);
+      if (i === chunks.length - 1) continue;
+      // The boundary lies inside a silence: the 50 ms either side of it are quiet.
+      const at = Math.round((entry.start_s + entry.duration_s) * whole.sampleRate);
+      const around = whole.samples.subarray(at - 800, at + 800);
+      expect(rms(around)).toBeLessThan(0.01);
+      const offset = (entry.start_s + entry.duration_s) % period;
+      expect(offset).toBeGreaterThan(LONG_CLIP.toneSeconds - 0.01);
+    }
+  });
+});
+
+describe("errors", () => {
+  const attempt = (id: string, overrides: Record<string, string> = {}) =>
+    processClip(id, { config: config(overrides), sink: new LocalSink(outDir), force: true }).then(
+      () => null,
+      (error: { code: string; message: string }) => error,
+    );
+
+  it.each([
+    ["missing", "not_found"],
+    ["noaudio", "extract_failed"],
+    ["corrupt", "extract_failed"],
+    ["bad@id", "invalid_id"],
+  ])("%s fails with %s and leaves no manifest or temp files", async (id, code) => {
+    const error = await attempt(id);
+    expect(error?.code).toBe(code);
+    expect(error?.message).not.toMatch(/127\.0\.0\.1/);
+    expect(readdirSync(workDir)).toEqual([]);
+    expect(() => readFileSync(join(outDir, keys.manifest(id)))).toThrow();
+  });
+
+  it("names the missing audio stream", async () => {
+    expect((await attempt("noaudio"))?.message).toBe("The source has no audio stream");
+  });
+
+  it("times out on a source that stalls", async () => {
+    const error = await attempt("slow", { DOWNLOAD_TIMEOUT_SECONDS: "2" });
+    expect(error?.code).toBe("timeout");
+    expect(readdirSync(workDir)).toEqual([]);
+  }, 30_000);
+
+  it("refuses a source longer than MAX_SOURCE_DURATION before downloading", async () => {
+    const before = fixtures.requests.length;
+    const error = await attempt("long", { MAX_SOURCE_DURATION: "60" });
+    expect(error?.code).toBe("too_long");
+    expect(error?.message).toMatch(/^The source is 357 s long; the limit is 60 s/);
+    // yt-dlp's generic extractor opens the media URL once while reading the page (a normal run
+    // opens it twice: that probe, then the download); refused sources stop after the probe.
+    const media = fixtures.requests.slice(before).filter((r) => r.path.startsWith("/media/"));
+    expect(media).toHaveLength(1);
+  });
+
+  it("reports cancellation", async () => {
+    const abort = new AbortController();
+    const running = processClip("slow", {
+      config: config(),
+      sink: new LocalSink(outDir),
+      force: true,
+      signal: abort.signal,
+    });
+    setTimeout(() => abort.abort(), 1500);
+    await expect(running).rejects.toMatchObject({ code: "cancelled" });
+    expect(readdirSync(workDir)).toEqual([]);
+  }, 30_000);
+});
+
+describe("processClip into S3 (s3rver, a test double of S3)", () => {
+  let s3: LocalS3;
+  beforeAll(async () => {
+    s3 = await startS3();
+  });
+  afterAll(async () => s3.close());
+
+  it("uploads the layout with content types and the original's WAV metadata, manifest last", async () => {
+    const cfg = config({ ...s3.env });
+    const settings = s3Settings(cfg);
+    if (!settings) throw new Error("no S3 settings");
+    const sink = new S3Sink(settings);
+    const result = await processClip("tone", { config: cfg, sink, storeVideo: false, force: true });
+    const manifest = JSON.parse((await sink.readText(keys.manifest("tone"))) ?? "{}");
+    expect(manifest.files).toEqual(result.files_uploaded);
+    const head = await fetch(`${s3.endpoint}/clip-recap-pipeline/${keys.wav("tone")}`, { method: "HEAD" });
+    expect(head.headers.get("content-type")).toBe("audio/wav");
+    expect(head.headers.get("x-amz-meta-status")).toBe("ready_for_asr");
+    expect(head.headers.get("x-amz-meta-sample_rate")).toBe("16000");
+    sink.close();
+  });
+
+  it("fails with storage_failed when the bucket is down, writing no manifest", async () => {
+    const cfg = config({ ...s3.env, S3_ENDPOINT: "http://127.0.0.1:9" });
+    const sink = new S3Sink(s3Settings(cfg) as NonNullable<ReturnType<typeof s3Settings>>);
+    await expect(processClip("tone", { config: cfg, sink, storeVideo: false, force: true })).rejects.toMatchObject({
+      code: "storage_failed",
+    });
+    expect(readdirSync(workDir)).toEqual([]);
+    sink.close();
+  });
+});
