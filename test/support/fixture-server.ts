@@ -9,6 +9,7 @@
  *   /clips/missing     404
  *   /clips/slow        headers, then a trickle (for timeouts)
  *   /media/<file>      the files themselves (HEAD and byte ranges supported)
+ *   /__log             {"downloads": n}: media GETs so far, for tests running in workerd
  */
 import { createReadStream, statSync } from "node:fs";
 import { createServer, type ServerResponse } from "node:http";
@@ -87,6 +88,17 @@ ${renditionFiles.map((r) => `<source src="/media/${basename(r.path)}" type="vide
     const path = new URL(req.url ?? "/", "http://x").pathname;
     const record = { method, path, bytes: 0 };
     requests.push(record);
+    if (path === "/__log") {
+      // For tests in other processes (workerd): how many media downloads happened so far.
+      requests.pop();
+      res.writeHead(200, { "Content-Type": "application/json" });
+      res.end(
+        JSON.stringify({
+          downloads: requests.filter((r) => r.method === "GET" && r.path.startsWith("/media/")).length,
+        }),
+      );
+      return;
+    }
     const clip = /^\/clips\/([^/]+)$/.exec(path)?.[1];
     if (clip === "tone") {
       res.writeHead(200, { "Content-Type": "text/html; charset=utf-8" });

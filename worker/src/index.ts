@@ -1,6 +1,68 @@
+/**
+ * clip-audio's public API on Cloudflare Workers. Order of work for a request: configuration
+ * guard → rate limit (cheap, before any crypto) → HMAC → the route. Every route also answers
+ * under /api.
+ */
 import { Hono } from "hono";
+import { loadConfig } from "./config.ts";
+import { ApiError, onError } from "./errors.ts";
+import { log } from "./log.ts";
+import { hmacAuth } from "./middleware/hmac-auth.ts";
+import { rateLimit } from "./middleware/rate-limit.ts";
+import { clips } from "./routes/clips.ts";
+import { health } from "./routes/health.ts";
+import { openapi } from "./routes/openapi.ts";
+import { tasks } from "./routes/tasks.ts";
+import { bucketStorage } from "./storage.ts";
+import type { AppEnv } from "./types.ts";
 
-const app = new Hono<{ Bindings: Env }>();
-app.get("/health", (c) => c.json({ status: "healthy" }));
+export { ClipJob } from "./durable/clip-job.ts";
+export { IdempotencyStore } from "./durable/idempotency-store.ts";
+export { NonceStore } from "./durable/nonce-store.ts";
+export { RateLimiter } from "./durable/rate-limiter.ts";
+export { TaskStore } from "./durable/task-store.ts";
+export { AudioEngine } from "./engine.ts";
+
+const OPEN_PATHS = new Set(["/health", "/openapi.json"]);
+
+/** Every route also answers under /api (existing callers post to `<base>/api/process-clips`). */
+const app = new Hono<AppEnv>({ getPath: (request) => new URL(request.url).pathname.replace(/^\/api(?=\/)/, "") });
+
+app.use("*", async (c, next) => {
+  const started = Date.now();
+  const loaded = loadConfig(c.env);
+  if (!loaded.ok) {
+    log("error", { msg: "configuration error", problem: loaded.problem });
+    throw new ApiError(500, `Server configuration error: ${loaded.problem}`);
+  }
+  c.set("config", loaded.config);
+  c.set("storage", bucketStorage(c.env, loaded.config));
+  try {
+    await next();
+  } finally {
+    log("info", {
+      msg: "request",
+      method: c.req.method,
+      route: c.req.routePath,
+      path: c.req.path,
+      status: c.res.status,
+      duration_ms: Date.now() - started,
+      clip_ids: c.get("clipIds"),
+    });
+  }
+});
+app.use("*", async (c, next) => {
+  if (OPEN_PATHS.has(c.req.path)) return next();
+  await rateLimit()(c, async () => {
+    await hmacAuth()(c, next);
+  });
+});
+app.route("/", health);
+app.route("/", openapi);
+app.route("/", clips);
+app.route("/", tasks);
+app.notFound((c) => c.json({ detail: "Not Found" }, 404));
+app.onError(onError);
 
 export default app;
+export type { AppEnv };

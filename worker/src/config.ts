@@ -1,0 +1,54 @@
+/**
+ * The Worker's configuration, read from its bindings' string vars once per isolate (per env
+ * object), with the contract's defaults and the startup guards.
+ */
+import type { z } from "zod";
+import {
+  authConfigProblem,
+  intVar,
+  listVar,
+  parseEnv,
+  sharedEnvSchema,
+  stringVar,
+  urlVar,
+} from "../../shared/config.ts";
+
+export const workerEnvSchema = sharedEnvSchema.extend({
+  RATE_LIMIT_REQUESTS: intVar(10, 1, 100_000),
+  RATE_LIMIT_WINDOW_SECONDS: intVar(60, 1, 86_400),
+  CALLBACK_HOSTS: listVar(),
+  CONTAINER_URL: urlVar(),
+  ENVIRONMENT: stringVar(),
+  /** How long finished task records are kept. */
+  TASK_RETENTION_HOURS: intVar(72, 1, 24 * 90),
+  /** Clips of one sync request processed at once. */
+  SYNC_CONCURRENCY: intVar(4, 1, 10),
+});
+export type WorkerConfig = z.infer<typeof workerEnvSchema>;
+
+export type LoadedConfig = { ok: true; config: WorkerConfig } | { ok: false; problem: string };
+
+const cache = new WeakMap<object, LoadedConfig>();
+
+function asStrings(env: object): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  for (const [key, value] of Object.entries(env)) if (typeof value === "string") out[key] = value;
+  return out;
+}
+
+/** Parses once per env object; a bad value or an unsafe auth setup becomes `problem`. */
+export function loadConfig(env: object): LoadedConfig {
+  const cached = cache.get(env);
+  if (cached) return cached;
+  let loaded: LoadedConfig;
+  try {
+    const raw = asStrings(env);
+    const config = parseEnv(workerEnvSchema, raw);
+    const problem = authConfigProblem(raw, config);
+    loaded = problem ? { ok: false, problem } : { ok: true, config };
+  } catch (error) {
+    loaded = { ok: false, problem: (error as Error).message };
+  }
+  cache.set(env, loaded);
+  return loaded;
+}

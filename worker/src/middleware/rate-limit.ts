@@ -1,0 +1,32 @@
+/**
+ * Per-client rate limiting before anything else, so floods are turned away cheaply. The key is
+ * the client's IP; calls through a service binding carry none and share one key per calling
+ * Worker. Each key has its own Durable Object: one client's flood never slows another.
+ */
+import type { MiddlewareHandler } from "hono";
+import { ApiError } from "../errors.ts";
+import type { AppEnv } from "../types.ts";
+
+function clientKey(headers: Headers): string {
+  const ip = headers.get("cf-connecting-ip");
+  if (ip) return `ip:${ip}`;
+  return `service:${headers.get("cf-worker") ?? "binding"}`;
+}
+
+export function rateLimit(): MiddlewareHandler<AppEnv> {
+  return async function rateLimit(c, next) {
+    const { RATE_LIMIT_REQUESTS: limit, RATE_LIMIT_WINDOW_SECONDS: windowSeconds } = c.var.config;
+    const limiter = c.env.RATE_LIMITER.get(c.env.RATE_LIMITER.idFromName(clientKey(c.req.raw.headers)));
+    const decision = await limiter.hit(limit, windowSeconds * 1000);
+    const headers = {
+      "RateLimit-Limit": String(decision.limit),
+      "RateLimit-Remaining": String(decision.remaining),
+      "RateLimit-Reset": String(decision.resetSeconds),
+    };
+    if (!decision.allowed) {
+      throw new ApiError(429, "Rate limit exceeded", { ...headers, "Retry-After": String(decision.resetSeconds) });
+    }
+    await next();
+    for (const [name, value] of Object.entries(headers)) c.res.headers.set(name, value);
+  };
+}

@@ -1,0 +1,262 @@
+/** The clip routes: process, status, listing and cleanup. */
+import { Hono } from "hono";
+import { invalidClipIdMessage, parseClipIdList } from "../../../shared/clip-id.ts";
+import { IDEMPOTENCY_HEADER, IDEMPOTENCY_KEY_PATTERN } from "../../../shared/hmac.ts";
+import { clipIdFromWavKey, fixedClipKeys, keys } from "../../../shared/keys.ts";
+import {
+  type CleanupResponse,
+  type ClipResult,
+  type ClipStatus,
+  ListProcessedQuery,
+  Manifest,
+  ProcessClipsRequest,
+  type ProcessClipsResponse,
+} from "../../../shared/schemas.ts";
+import { ApiError } from "../errors.ts";
+import type { AppEnv } from "../types.ts";
+
+export const clips = new Hono<AppEnv>();
+
+function clipJob(env: Env, clipId: string) {
+  return env.CLIP_JOBS.get(env.CLIP_JOBS.idFromName(clipId));
+}
+
+function validClipId(clipId: string): string {
+  const problem = invalidClipIdMessage(clipId);
+  if (problem) throw new ApiError(400, problem);
+  return clipId;
+}
+
+async function readBody(request: Request): Promise<ProcessClipsRequest> {
+  let json: unknown;
+  try {
+    json = await request.json();
+  } catch {
+    throw new ApiError(400, "Request body must be valid JSON");
+  }
+  const parsed = ProcessClipsRequest.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ApiError(400, `Invalid request body: ${issue?.path.join(".") || "body"}: ${issue?.message ?? "invalid"}`);
+  }
+  return parsed.data;
+}
+
+async function sha256Hex(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** Runs `work` over `items` with at most `limit` at once, keeping order. */
+async function mapBounded<T, R>(items: T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await work(items[i] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+function summary(results: ClipResult[]) {
+  const successful = results.filter((r) => r.success).length;
+  return { total: results.length, successful, failed: results.length - successful, results };
+}
+
+clips.post("/process-clips", async (c) => {
+  const idempotencyKey = c.req.header(IDEMPOTENCY_HEADER);
+  if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY_PATTERN.test(idempotencyKey)) {
+    throw new ApiError(400, `${IDEMPOTENCY_HEADER} must be 16-64 letters, digits or hyphens`);
+  }
+  const rawBody = await c.req.raw.clone().text();
+  const store = idempotencyKey ? c.env.IDEMPOTENCY.get(c.env.IDEMPOTENCY.idFromName(idempotencyKey)) : null;
+  const bodyHash = await sha256Hex(rawBody);
+  if (store) {
+    const previous = await store.get();
+    if (previous && previous.bodyHash !== bodyHash) {
+      throw new ApiError(422, `${IDEMPOTENCY_HEADER} was already used with a different body`);
+    }
+    if (previous)
+      return c.body(previous.body, previous.status as 200, {
+        "content-type": "application/json",
+        "Idempotent-Replayed": "true",
+      });
+  }
+
+  const body = await readBody(c.req.raw);
+  const ids = parseClipIdList(body.clip_ids);
+  if (!ids.ok) throw new ApiError(400, ids.message);
+  c.set("clipIds", ids.ids);
+  const { config } = c.var;
+  if (body.callback_url && !config.CALLBACK_HOSTS.includes(new URL(body.callback_url).hostname.toLowerCase())) {
+    throw new ApiError(400, `callback_url host ${new URL(body.callback_url).hostname} is not allowed (CALLBACK_HOSTS)`);
+  }
+
+  let status: 200 | 202;
+  let response: ProcessClipsResponse;
+  if (body.background) {
+    const task = await c.env.TASKS.get(c.env.TASKS.idFromName("tasks")).create(ids.ids);
+    for (const id of ids.ids) {
+      await clipJob(c.env, id).enqueue(id, { force: body.force, taskId: task.task_id, callbackUrl: body.callback_url });
+    }
+    status = 202;
+    response = {
+      success: true,
+      message: `Processing ${ids.ids.length} clips in background`,
+      results: null,
+      task_id: task.task_id,
+    };
+  } else {
+    const results = await mapBounded(ids.ids, config.SYNC_CONCURRENCY, (id) => clipJob(c.env, id).run(id, body.force));
+    const s = summary(results);
+    status = 200;
+    response = {
+      success: s.failed === 0,
+      message: `Processed ${s.successful}/${s.total} clips successfully`,
+      task_id: null,
+      results: s,
+    };
+  }
+  await store?.put({ bodyHash, status, body: JSON.stringify(response) });
+  return c.json(response, status);
+});
+
+clips.get("/clip-status/:clipId", async (c) => {
+  const clipId = validClipId(c.req.param("clipId"));
+  c.set("clipIds", [clipId]);
+  const storage = c.var.storage;
+  const [wav, video, transcript, manifestText, job] = await Promise.all([
+    storage.exists(keys.wav(clipId)),
+    storage.exists(keys.video(clipId)),
+    storage.exists(keys.transcript(clipId, "json")),
+    storage.getText(keys.manifest(clipId)),
+    clipJob(c.env, clipId).getState(),
+  ]);
+  const parsed = manifestText ? Manifest.safeParse(JSON.parse(manifestText)) : null;
+  const manifest = parsed?.success ? parsed.data : null;
+  // Complete only when the manifest (written last) is there; a job's own word comes next.
+  const audioProcessed = wav && manifest !== null;
+  const state = job && job.state !== "completed" ? job.state : audioProcessed ? "completed" : "not_found";
+  const body: ClipStatus = {
+    clip_id: clipId,
+    audio_processed: audioProcessed,
+    video_stored: video,
+    transcript_ready: transcript,
+    ready_for_transcription: audioProcessed && !transcript,
+    state,
+    progress: state === "completed" ? 100 : (job?.progress ?? null),
+    error: state === "failed" ? (job?.error ?? null) : null,
+    duration: manifest?.duration_s ?? null,
+    chunks: manifest?.chunks ?? [],
+  };
+  return c.json(body);
+});
+
+/** Enough objects per listing call for `wanted` clips, each with a WAV and a manifest. */
+const LIST_BATCH = 1000;
+
+clips.get("/list-processed-clips", async (c) => {
+  const query = ListProcessedQuery.parse({ limit: c.req.query("limit"), cursor: c.req.query("cursor") || undefined });
+  let startAfter = query.cursor ? decodeCursor(query.cursor) : undefined;
+  const found: string[] = [];
+  let exhausted = false;
+  // Listing with a delimiter folds each clip's chunks into one prefix, so they use no slots;
+  // keep listing until the page holds one clip more than asked (to know there is more).
+  while (found.length <= query.limit && !exhausted) {
+    const page = await c.var.storage.list({ prefix: "audio/", delimiter: "/", startAfter, limit: LIST_BATCH });
+    for (const key of page.keys) {
+      const id = clipIdFromWavKey(key);
+      if (id) found.push(id);
+    }
+    exhausted = !page.truncated || page.keys.length === 0;
+    startAfter = page.keys.at(-1) ?? startAfter;
+  }
+  const clipsOnPage = found.slice(0, query.limit);
+  const hasMore = found.length > query.limit;
+  return c.json({
+    clips: clipsOnPage,
+    total_processed: clipsOnPage.length,
+    cursor: hasMore ? encodeCursor(keys.wav(clipsOnPage.at(-1) as string)) : null,
+    has_more: hasMore,
+  });
+});
+
+function encodeCursor(key: string): string {
+  return btoa(key).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+function decodeCursor(cursor: string): string {
+  try {
+    const key = atob(cursor.replace(/-/g, "+").replace(/_/g, "/"));
+    if (clipIdFromWavKey(key)) return key;
+  } catch {
+    // fall through
+  }
+  throw new ApiError(400, "Invalid cursor");
+}
+
+clips.delete("/cleanup/:clipId", async (c) => {
+  const clipId = validClipId(c.req.param("clipId"));
+  c.set("clipIds", [clipId]);
+  const dryRun = c.req.query("dry_run") !== "false";
+  const confirm = c.req.query("confirm") === "true";
+  if (!dryRun && !confirm) {
+    throw new ApiError(400, "Actual deletion requires confirm=true parameter. Use dry_run=true for preview.");
+  }
+  if (await clipJob(c.env, clipId).isBusy()) {
+    throw new ApiError(409, `Clip ${clipId} is being processed; try again when it has finished`);
+  }
+  const storage = c.var.storage;
+  const fixed = fixedClipKeys(clipId);
+  const present = await Promise.all(fixed.map((key) => storage.exists(key)));
+  const chunkKeys: string[] = [];
+  let startAfter: string | undefined;
+  for (;;) {
+    const page = await storage.list({ prefix: keys.chunkPrefix(clipId), startAfter, limit: 1000 });
+    chunkKeys.push(...page.keys);
+    if (!page.truncated || page.keys.length === 0) break;
+    startAfter = page.keys.at(-1);
+  }
+  const files = [...fixed.filter((_, i) => present[i]), ...chunkKeys];
+  const base = { clip_id: clipId, dry_run: dryRun, files_to_delete: files };
+  if (files.length === 0) {
+    return c.json({
+      ...base,
+      message: "No files found for this clip",
+      deleted_files: [],
+      failed_deletions: [],
+    } satisfies CleanupResponse);
+  }
+  if (dryRun) {
+    return c.json({
+      ...base,
+      message: "Dry run - no files were actually deleted",
+      deleted_files: [],
+      failed_deletions: [],
+    } satisfies CleanupResponse);
+  }
+  // The manifest goes first: from then on nothing claims the clip is complete.
+  const ordered = [...files].sort((a, b) => Number(b === keys.manifest(clipId)) - Number(a === keys.manifest(clipId)));
+  const deleted: string[] = [];
+  const failed: { key: string; error: string }[] = [];
+  for (const key of ordered) {
+    try {
+      await storage.delete(key);
+      deleted.push(key);
+    } catch {
+      failed.push({ key, error: "Storage service temporarily unavailable" });
+    }
+  }
+  const body: CleanupResponse = {
+    ...base,
+    message: failed.length
+      ? `Deleted ${deleted.length} of ${files.length} files for clip ${clipId}`
+      : `Successfully deleted ${deleted.length} files for clip ${clipId}`,
+    deleted_files: deleted,
+    failed_deletions: failed,
+  };
+  return c.json(body, failed.length ? 207 : 200);
+});

@@ -1,0 +1,6 @@
+// Test-only bindings (set in worker/vitest.config.ts).
+declare namespace Cloudflare {
+  interface Env {
+    FIXTURE_URL: string;
+  }
+}
