@@ -93,7 +93,16 @@ function tail(text: string): string {
   return text.length > OUTPUT_TAIL ? text.slice(-OUTPUT_TAIL) : text;
 }
 
-export async function measure(script: string, args: string[], env: Record<string, string>): Promise<Measurement> {
+/**
+ * `timeoutMs`: a run that takes longer is killed (its whole process group: the child is started
+ * as a group leader) and reported as failed, so one hung pipeline cannot stall the benchmark.
+ */
+export async function measure(
+  script: string,
+  args: string[],
+  env: Record<string, string>,
+  timeoutMs = 10 * 60_000,
+): Promise<Measurement> {
   const dir = mkdtempSync(join(tmpdir(), "bench-probe-"));
   const probeOut = join(dir, "probe.json");
   const startMs = performance.timeOrigin + performance.now();
@@ -101,7 +110,17 @@ export async function measure(script: string, args: string[], env: Record<string
   const child = spawn(process.execPath, ["--import", PROBE, script, ...args], {
     env: { ...process.env, ...env, BENCH_PROBE_OUT: probeOut },
     stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
   });
+  let timedOut = false;
+  const killer = setTimeout(() => {
+    timedOut = true;
+    try {
+      process.kill(-(child.pid as number), "SIGKILL");
+    } catch {
+      // already gone
+    }
+  }, timeoutMs);
   let stdout = "";
   let stderr = "";
   child.stdout.on("data", (d: Buffer) => {
@@ -127,6 +146,8 @@ export async function measure(script: string, args: string[], env: Record<string
   const timer = setInterval(sample, SAMPLE_MS);
   const exitCode = await new Promise<number | null>((done) => child.on("close", (code) => done(code)));
   clearInterval(timer);
+  clearTimeout(killer);
+  if (timedOut) stderr += `\n[bench] killed after ${timeoutMs / 1000} s`;
   const wallSeconds = (performance.now() - t0) / 1000;
 
   let probe: ProbeReport | null = null;
@@ -141,7 +162,7 @@ export async function measure(script: string, args: string[], env: Record<string
   const childrenSeconds = (cut + cst) / CLK_TCK;
   const mb = (kb: number) => Math.round((kb / 1024) * 10) / 10;
   return {
-    ok: exitCode === 0,
+    ok: exitCode === 0 && !timedOut,
     exitCode,
     startMs,
     wallSeconds,

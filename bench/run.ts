@@ -24,7 +24,12 @@ import { type Summary, summarize } from "./stats.ts";
 export type PipelineName = "baseline" | "ours" | "ours-novideo";
 const PIPELINES: readonly PipelineName[] = ["baseline", "ours", "ours-novideo"];
 const BUCKET = "clip-recap-pipeline";
-const ENGINE_CLI = process.env.BENCH_ENGINE_CLI ?? join(ROOT, "container/src/cli.ts");
+/** The engine's CLI; before it exists, a runner calling its processClip() the same way. */
+const ENGINE_CLI =
+  process.env.BENCH_ENGINE_CLI ??
+  (existsSync(join(ROOT, "container/src/cli.ts"))
+    ? join(ROOT, "container/src/cli.ts")
+    : join(ROOT, "bench/engine-runner.ts"));
 const BASELINE = join(ROOT, "bench/baseline.ts");
 
 export interface Run {
@@ -69,7 +74,9 @@ const batchSize = Number(options.batch);
 /** How the clip page offers its renditions: `<source>` tags of progressive MP4s (like Twitch clips) or HLS. */
 const offer = options.offer === "hls" ? "hls" : "html";
 const fast = Math.max(...links);
-const engineAvailable = existsSync(ENGINE_CLI);
+const engineAvailable =
+  existsSync(ENGINE_CLI) &&
+  (!ENGINE_CLI.endsWith("engine-runner.ts") || existsSync(join(ROOT, "container/src/pipeline.ts")));
 const wanted = options.pipelines?.split(",") ?? PIPELINES;
 const pipelines = PIPELINES.filter((p) => wanted.includes(p) && (p === "baseline" || engineAvailable));
 /** `--only clip|long|batch`: run one part of the plan (for investigating). */
@@ -131,6 +138,12 @@ function doneKey(pipeline: PipelineName, id: string): string {
   return pipeline === "baseline" ? `audio/${id}.wav` : `audio/${id}.json`;
 }
 
+/** Generous limits (several times the baseline's time) for killing a hung run. */
+function timeoutFor(step: Step): number {
+  if (step.kind === "batch") return 6 * 60_000;
+  return step.length === "long" ? 6 * 60_000 : 90_000;
+}
+
 async function runStep(step: Step, index: number, server: FixtureServer, bucket: LocalBucket): Promise<Run> {
   const clips = step.kind === "batch" ? batchSize : 1;
   const tag = `${step.pipeline.replace(/[^a-z]/g, "")}${step.length}${step.linkMbps}r${step.rep}i${index}`;
@@ -138,13 +151,18 @@ async function runStep(step: Step, index: number, server: FixtureServer, bucket:
   const { script, args, env } = command(step.pipeline, ids);
   server.setLink(step.linkMbps * 1e6);
   server.resetCounters();
-  const measurement = await measure(script, args, {
-    CLIP_SOURCE_URL_TEMPLATE: server.template(step.length, offer),
-    S3_ENDPOINT: bucket.endpoint,
-    ...S3RVER_CREDENTIALS,
-    R2_BUCKET: BUCKET,
-    ...env,
-  });
+  const measurement = await measure(
+    script,
+    args,
+    {
+      CLIP_SOURCE_URL_TEMPLATE: server.template(step.length, offer),
+      S3_ENDPOINT: bucket.endpoint,
+      ...S3RVER_CREDENTIALS,
+      R2_BUCKET: BUCKET,
+      ...env,
+    },
+    timeoutFor(step),
+  );
   const { bytes, requests } = server.counters();
   const objects = Object.fromEntries(await bucket.list());
   await bucket.empty();
