@@ -7,6 +7,8 @@
  *   /clips/noaudio     an MP4 without audio          /clips/corrupt  bytes that are no MP4
  *   /clips/long        page (JSON-LD with duration) of tone bursts with silences
  *   /clips/missing     404
+ *   /clips/flaky       503 the first time, then like tone
+ * Only an id's first word counts: `tone-a` and `tone-b` are both the tone clip.
  *   /clips/slow        headers, then a trickle (for timeouts)
  *   /media/<file>      the files themselves (HEAD and byte ranges supported)
  *   /__log             {"downloads": n}: media GETs so far, for tests running in workerd
@@ -77,6 +79,7 @@ export async function startFixtureServer(): Promise<FixtureServer> {
   const sizes = Object.fromEntries([...files].map(([name, f]) => [name, statSync(f.path).size]));
   const requests: FixtureServer["requests"] = [];
   let url = "";
+  const flaky = new Set<string>();
 
   const page = (id: string) => `<!DOCTYPE html><html><head><title>Fixture clip ${id}</title>
 <meta property="og:title" content="Fixture clip ${id}"></head><body><video controls>
@@ -99,8 +102,17 @@ ${renditionFiles.map((r) => `<source src="/media/${basename(r.path)}" type="vide
       );
       return;
     }
-    const clip = /^\/clips\/([^/]+)$/.exec(path)?.[1];
-    if (clip === "tone") {
+    // A clip id's first word picks its fixture, so tests can use fresh ids (`tone-b`, `flaky-x`).
+    const clipId = /^\/clips\/([^/]+)$/.exec(path)?.[1];
+    const clip = clipId?.split("-")[0];
+    if (clip === "flaky" && clipId && !flaky.has(clipId)) {
+      // Fails once per id, then behaves: for retry tests.
+      flaky.add(clipId);
+      res.writeHead(503, { "Content-Type": "text/plain" });
+      res.end("try again");
+      return;
+    }
+    if (clip === "tone" || clip === "flaky") {
       res.writeHead(200, { "Content-Type": "text/html; charset=utf-8" });
       res.end(page(clip));
       return;

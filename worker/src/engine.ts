@@ -3,7 +3,7 @@
  * (`AudioEngine`, reached through its Durable Object binding); locally and in tests, where
  * there is no Docker, it is a process on the host at CONTAINER_URL. This module alone decides.
  */
-import { Container, getContainer } from "@cloudflare/containers";
+import { Container } from "@cloudflare/containers";
 import { ClipAudioError } from "../../shared/errors.ts";
 import { signRequest } from "../../shared/hmac.ts";
 import { CONTAINER_ROUTES, JobEvent, type JobRequest } from "../../shared/job.ts";
@@ -12,6 +12,8 @@ import type { WorkerConfig } from "./config.ts";
 
 /** An idle engine stops after this long: clips come in bursts after streams end. */
 const ENGINE_SLEEP_AFTER = "10m";
+/** Engine instances jobs are spread over; keep equal to max_instances in wrangler.toml. */
+const ENGINE_INSTANCES = 4;
 /** A health probe that takes longer than this counts as "engine unavailable". */
 const HEALTH_TIMEOUT_MS = 3_000;
 
@@ -51,9 +53,22 @@ export interface EngineEnv {
   ENGINE: DurableObjectNamespace<AudioEngine>;
 }
 
-function engineFetch(env: EngineEnv, config: WorkerConfig, path: string, init: RequestInit): Promise<Response> {
+/** Which engine instance serves a clip: always the same one, so its jobs coalesce there. */
+function instanceFor(clipId: string): string {
+  let hash = 0;
+  for (const char of clipId) hash = (hash * 31 + char.charCodeAt(0)) >>> 0;
+  return `engine-${hash % ENGINE_INSTANCES}`;
+}
+
+function engineFetch(
+  env: EngineEnv,
+  config: WorkerConfig,
+  path: string,
+  init: RequestInit,
+  clipId = "",
+): Promise<Response> {
   if (config.CONTAINER_URL) return fetch(`${config.CONTAINER_URL.replace(/\/+$/, "")}${path}`, init);
-  return getContainer(env.ENGINE).fetch(new Request(`http://engine${path}`, init));
+  return env.ENGINE.get(env.ENGINE.idFromName(instanceFor(clipId))).fetch(new Request(`http://engine${path}`, init));
 }
 
 async function* ndjson(body: ReadableStream<Uint8Array>): AsyncGenerator<unknown> {
@@ -88,7 +103,13 @@ export async function runEngineJob(
       "content-type": "application/json",
       ...(await signRequest(config.HMAC_SHARED_SECRET ?? "", body)),
     };
-    response = await engineFetch(env, config, CONTAINER_ROUTES.jobs, { method: "POST", body, headers });
+    response = await engineFetch(
+      env,
+      config,
+      CONTAINER_ROUTES.jobs,
+      { method: "POST", body, headers },
+      request.clip_id,
+    );
   } catch (error) {
     throw new ClipAudioError(
       "container_unavailable",
@@ -113,7 +134,9 @@ export async function runEngineJob(
 
 export async function cancelEngineJob(env: EngineEnv, config: WorkerConfig, clipId: string): Promise<void> {
   const headers = await signRequest(config.HMAC_SHARED_SECRET ?? "", "");
-  await engineFetch(env, config, CONTAINER_ROUTES.job(clipId), { method: "DELETE", headers }).catch(() => undefined);
+  await engineFetch(env, config, CONTAINER_ROUTES.job(clipId), { method: "DELETE", headers }, clipId).catch(
+    () => undefined,
+  );
 }
 
 /** The engine's health, or null when it does not answer quickly. */

@@ -2,5 +2,6 @@
 declare namespace Cloudflare {
   interface Env {
     FIXTURE_URL: string;
+    S3_ENDPOINT: string;
   }
 }

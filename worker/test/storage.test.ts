@@ -1,0 +1,239 @@
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { signRequest } from "../../shared/hmac.ts";
+import type { CleanupResponse, ClipStatus, ListProcessedResponse, TaskList, TaskStats } from "../../shared/schemas.ts";
+import app from "../src/index.ts";
+import { R2Storage, S3Storage } from "../src/storage.ts";
+import { call, json, newClientIp, SECRET } from "./helpers.ts";
+
+const processSync = (ids: string[]) => call("/process-clips", { body: { clip_ids: ids } });
+
+describe("GET /clip-status", () => {
+  it("says not_found for an unknown clip and 400 for a bad id", async () => {
+    expect(await json<ClipStatus>(await call("/clip-status/never-seen"))).toMatchObject({
+      state: "not_found",
+      audio_processed: false,
+      ready_for_transcription: false,
+      duration: null,
+    });
+    const bad = await call("/clip-status/a.b");
+    expect(bad.status).toBe(400);
+  });
+
+  it("is 503, never a false not-processed, when the bucket is down", async () => {
+    const headers = { ...(await signRequest(SECRET, "")), "CF-Connecting-IP": newClientIp() };
+    const response = await app.fetch(new Request("http://worker/clip-status/tone-any", { headers }), {
+      ...env,
+      S3_ENDPOINT: "http://127.0.0.1:9",
+    });
+    expect(response.status).toBe(503);
+    expect(await response.json()).toEqual({ detail: "Storage service temporarily unavailable" });
+  });
+});
+
+describe("GET /list-processed-clips", () => {
+  it("pages through processed clips with a cursor; chunk keys never use a slot", async () => {
+    expect((await processSync(["tone-list1", "tone-list2", "tone-list3"])).status).toBe(200);
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: ListProcessedResponse = await json(
+        await call(`/list-processed-clips?limit=2${cursor ? `&cursor=${cursor}` : ""}`),
+      );
+      expect(page.clips.length).toBeLessThanOrEqual(2);
+      expect(page.total_processed).toBe(page.clips.length);
+      if (page.has_more) expect(page.clips).toHaveLength(2);
+      seen.push(...page.clips);
+      cursor = page.cursor;
+      expect(page.has_more).toBe(cursor !== null);
+    } while (cursor);
+    expect(seen).toEqual(expect.arrayContaining(["tone-list1", "tone-list2", "tone-list3"]));
+    expect(new Set(seen).size).toBe(seen.length);
+    const bad = await call("/list-processed-clips?cursor=garbage");
+    expect(bad.status).toBe(400);
+  });
+});
+
+describe("DELETE /cleanup", () => {
+  it("lists on dry run, needs confirm, deletes everything, then finds nothing", async () => {
+    await processSync(["tone-clean"]);
+    const files = ["clips/tone-clean.json", "audio/tone-clean.wav", "audio/tone-clean.json"];
+    const dry = await json<CleanupResponse>(await call("/cleanup/tone-clean", { method: "DELETE" }));
+    expect(dry).toMatchObject({
+      dry_run: true,
+      message: "Dry run - no files were actually deleted",
+      deleted_files: [],
+    });
+    expect(dry.files_to_delete.sort()).toEqual([...files].sort());
+    const unconfirmed = await call("/cleanup/tone-clean?dry_run=false", { method: "DELETE" });
+    expect(unconfirmed.status).toBe(400);
+    expect(await json(unconfirmed)).toEqual({
+      detail: "Actual deletion requires confirm=true parameter. Use dry_run=true for preview.",
+    });
+    const real = await json<CleanupResponse>(
+      await call("/cleanup/tone-clean?dry_run=false&confirm=true", { method: "DELETE" }),
+    );
+    expect(real).toMatchObject({
+      dry_run: false,
+      message: "Successfully deleted 3 files for clip tone-clean",
+      failed_deletions: [],
+    });
+    expect(real.deleted_files[0]).toBe("audio/tone-clean.json");
+    expect(await json(await call("/cleanup/tone-clean", { method: "DELETE" }))).toMatchObject({
+      message: "No files found for this clip",
+      files_to_delete: [],
+    });
+    expect((await json<ClipStatus>(await call("/clip-status/tone-clean"))).audio_processed).toBe(false);
+  });
+
+  it("refuses while the clip is being processed (409)", async () => {
+    const started = call("/process-clips", { body: { clip_ids: ["slow-clean"] } });
+    await new Promise((r) => setTimeout(r, 800));
+    const response = await call("/cleanup/slow-clean", { method: "DELETE" });
+    expect(response.status).toBe(409);
+    const result = await json<{ results: { results: { error_code: string }[] } }>(await started);
+    expect(result.results.results[0]?.error_code).toBe("timeout");
+  });
+});
+
+describe("tasks", () => {
+  it("404s an unknown task, lists newest first and counts by status", async () => {
+    const missing = await call("/task/nope");
+    expect(missing.status).toBe(404);
+    expect(await json(missing)).toEqual({ detail: "Task not found" });
+    const list = await json<TaskList>(await call("/tasks?limit=5"));
+    expect(list.tasks.length).toBeLessThanOrEqual(5);
+    const times = list.tasks.map((t) => t.created_at);
+    expect([...times].sort().reverse()).toEqual(times);
+    const stats = await json<TaskStats>(await call("/tasks/stats"));
+    const { queued, running, completed, failed } = stats.by_status;
+    expect(stats.total_tasks).toBe(queued + running + completed + failed);
+  });
+
+  it("deletes a finished task and refuses a running one", async () => {
+    const store = env.TASKS.get(env.TASKS.idFromName("tasks"));
+    const task = await store.create(["tone-t1"]);
+    const running = await call(`/task/${task.task_id}`, { method: "DELETE" });
+    expect(running.status).toBe(409);
+    await store.clipFinished(task.task_id, {
+      clip_id: "tone-t1",
+      success: true,
+      error: null,
+      error_code: null,
+      files_uploaded: [],
+      duration: 1,
+      needs_chunking: false,
+      skipped: true,
+    });
+    expect((await call(`/task/${task.task_id}`, { method: "DELETE" })).status).toBe(200);
+    expect((await call(`/task/${task.task_id}`)).status).toBe(404);
+  });
+});
+
+describe("storage implementations", () => {
+  async function exercise(storage: R2Storage | S3Storage, put: (key: string) => Promise<void>) {
+    for (const key of [
+      "audio/zz-a.wav",
+      "audio/zz-a.json",
+      "audio/zz-a/chunk_000.wav",
+      "audio/zz-a/chunk_001.wav",
+      "audio/zz-b.wav",
+    ])
+      await put(key);
+    expect(await storage.exists("audio/zz-a.wav")).toBe(true);
+    expect(await storage.exists("audio/zz-none.wav")).toBe(false);
+    expect(await storage.getText("audio/zz-a.json")).toBe("x");
+    expect(await storage.getText("audio/zz-none.json")).toBeNull();
+    const page = await storage.list({ prefix: "audio/zz-", delimiter: "/", limit: 10 });
+    expect(page.keys.sort()).toEqual(["audio/zz-a.json", "audio/zz-a.wav", "audio/zz-b.wav"]);
+    expect(page.prefixes).toEqual(["audio/zz-a/"]);
+    const after = await storage.list({ prefix: "audio/zz-", delimiter: "/", limit: 10, startAfter: "audio/zz-a.wav" });
+    expect(after.keys).toEqual(["audio/zz-b.wav"]);
+    await storage.delete("audio/zz-b.wav");
+    expect(await storage.exists("audio/zz-b.wav")).toBe(false);
+  }
+
+  it("R2 binding", async () => {
+    await exercise(new R2Storage(env.BUCKET), async (key) => {
+      await env.BUCKET.put(key, "x");
+    });
+  });
+
+  it("S3 API (s3rver, a test double of S3)", async () => {
+    const storage = new S3Storage(env.S3_ENDPOINT as string, "clip-recap-pipeline", "S3RVER", "S3RVER");
+    const { AwsClient } = await import("aws4fetch");
+    const client = new AwsClient({ accessKeyId: "S3RVER", secretAccessKey: "S3RVER", service: "s3", region: "auto" });
+    await exercise(storage, async (key) => {
+      const response = await client.fetch(`${env.S3_ENDPOINT}/clip-recap-pipeline/${key}`, {
+        method: "PUT",
+        body: "x",
+      });
+      expect(response.ok).toBe(true);
+    });
+  });
+});
+
+describe("configuration guards and open routes", () => {
+  it("fails every request with a clear 500 when the secret is missing", async () => {
+    const response = await app.fetch(new Request("http://worker/tasks/stats"), { ...env, HMAC_SHARED_SECRET: "" });
+    expect(response.status).toBe(500);
+    expect(await response.json()).toEqual({
+      detail: "Server configuration error: HMAC_SHARED_SECRET is not configured",
+    });
+  });
+
+  it("refuses DISABLE_AUTH in production", async () => {
+    const response = await app.fetch(new Request("http://worker/tasks/stats"), {
+      ...env,
+      DISABLE_AUTH: "true",
+      ENVIRONMENT: "production",
+    });
+    expect(response.status).toBe(500);
+    expect(await response.json()).toEqual({
+      detail: "Server configuration error: DISABLE_AUTH=true is refused in production",
+    });
+  });
+
+  it("serves an OpenAPI document with every route", async () => {
+    const doc = await json<{ openapi: string; paths: Record<string, unknown> }>(
+      await call("/openapi.json", { sign: false }),
+    );
+    expect(doc.openapi).toBe("3.1.0");
+    expect(Object.keys(doc.paths).sort()).toEqual(
+      [
+        "/health",
+        "/process-clips",
+        "/clip-status/{clip_id}",
+        "/list-processed-clips",
+        "/cleanup/{clip_id}",
+        "/task/{task_id}",
+        "/tasks",
+        "/tasks/stats",
+      ].sort(),
+    );
+  });
+
+  it("reports health with the engine's tool versions", async () => {
+    const response = await call("/api/health", { sign: false });
+    const body = await json<{
+      status: string;
+      cache_type: string;
+      container: { ffmpeg: string | null; yt_dlp: string | null };
+    }>(response);
+    expect(response.status).toBe(200);
+    expect(body).toMatchObject({
+      status: "healthy",
+      ffmpeg_available: true,
+      r2_configured: true,
+      cache_healthy: true,
+      cache_type: "DurableObject",
+    });
+    expect(body.container.yt_dlp).toMatch(/^\d{4}\.\d{2}\.\d{2}/);
+  });
+
+  it("answers unknown routes with a JSON 404", async () => {
+    const response = await call("/nope");
+    expect(response.status).toBe(404);
+    expect(await json(response)).toEqual({ detail: "Not Found" });
+  });
+});
