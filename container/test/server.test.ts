@@ -1,0 +1,88 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { signRequest } from "../../shared/hmac.ts";
+import { JobEvent } from "../../shared/job.ts";
+import { type EngineProcess, startEngineProcess } from "../../test/support/engine-process.ts";
+import { type FixtureServer, startFixtureServer } from "../../test/support/fixture-server.ts";
+import { type LocalS3, startS3 } from "../../test/support/s3.ts";
+
+const SECRET = "engine-test-secret";
+let fixtures: FixtureServer;
+let s3: LocalS3;
+let engine: EngineProcess;
+
+beforeAll(async () => {
+  [fixtures, s3] = await Promise.all([startFixtureServer(), startS3()]);
+  engine = await startEngineProcess({
+    ...s3.env,
+    HMAC_SHARED_SECRET: SECRET,
+    CLIP_SOURCE_URL_TEMPLATE: fixtures.clipTemplate,
+    STORE_VIDEO: "false",
+  });
+}, 120_000);
+afterAll(async () => {
+  await engine?.stop();
+  await Promise.all([fixtures?.close(), s3?.close()]);
+});
+
+async function postJob(body: unknown, signed = true): Promise<Response> {
+  const text = JSON.stringify(body);
+  const headers = { "content-type": "application/json", ...(signed ? await signRequest(SECRET, text) : {}) };
+  return fetch(`${engine.url}/jobs`, { method: "POST", body: text, headers });
+}
+
+const events = async (response: Response) =>
+  (await response.text())
+    .trim()
+    .split("\n")
+    .map((line) => JobEvent.parse(JSON.parse(line)));
+
+describe("container service", () => {
+  it("reports tool versions on /health without auth", async () => {
+    const health = (await (await fetch(`${engine.url}/health`)).json()) as { ffmpeg: string };
+    expect(health).toMatchObject({ status: "ok", active_jobs: 0, max_concurrency: 2 });
+    expect(health.ffmpeg).toMatch(/\d/);
+  });
+
+  it("refuses unsigned and replayed job requests", async () => {
+    expect((await postJob({ clip_id: "tone-srv" }, false)).status).toBe(401);
+    const text = JSON.stringify({ clip_id: "tone-srv" });
+    const headers = { "content-type": "application/json", ...(await signRequest(SECRET, text)) };
+    await (await fetch(`${engine.url}/jobs`, { method: "POST", body: text, headers })).text();
+    const replay = await fetch(`${engine.url}/jobs`, { method: "POST", body: text, headers });
+    expect(replay.status).toBe(401);
+    expect(await replay.json()).toEqual({ detail: "Security validation failed: nonce already used" });
+  });
+
+  it("streams state events and ends with exactly one completed event", async () => {
+    const list = await events(await postJob({ clip_id: "tone-stream", force: true }));
+    expect(list.filter((e) => e.type === "state").map((e) => (e as { stage: string }).stage)).toEqual([
+      "downloading",
+      "extracting",
+      "uploading",
+    ]);
+    expect(list.filter((e) => e.type === "completed" || e.type === "failed")).toHaveLength(1);
+    expect(list.at(-1)).toMatchObject({ type: "completed", result: { clip_id: "tone-stream", skipped: false } });
+  });
+
+  it("ends a failing job with a failed event carrying the code", async () => {
+    const list = await events(await postJob({ clip_id: "noaudio-srv" }));
+    expect(list.at(-1)).toEqual({
+      type: "failed",
+      error: { code: "extract_failed", message: "The source has no audio stream", retryable: false },
+    });
+  });
+
+  it("cancels a running job on DELETE", async () => {
+    const running = postJob({ clip_id: "slow-cancel" });
+    await new Promise((r) => setTimeout(r, 1000));
+    const headers = await signRequest(SECRET, "");
+    const cancel = await fetch(`${engine.url}/jobs/slow-cancel`, { method: "DELETE", headers });
+    expect(cancel.status).toBe(204);
+    expect((await events(await running)).at(-1)).toMatchObject({ type: "failed", error: { code: "cancelled" } });
+    const again = await fetch(`${engine.url}/jobs/slow-cancel`, {
+      method: "DELETE",
+      headers: await signRequest(SECRET, ""),
+    });
+    expect(again.status).toBe(404);
+  }, 20_000);
+});
