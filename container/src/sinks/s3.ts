@@ -6,6 +6,7 @@ import {
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
+  PutObjectCommand,
   S3Client,
   S3ServiceException,
 } from "@aws-sdk/client-s3";
@@ -17,6 +18,12 @@ import type { Body, PutOptions, Sink } from "./sink.ts";
 /** 8 MiB parts, 4 in flight: at most ~32 MiB buffered per upload, fast enough for R2. */
 const PART_BYTES = 8 * 1024 * 1024;
 const PARTS_IN_FLIGHT = 4;
+/**
+ * Streams of known length up to this size go up as one PutObject, streamed from disk: a
+ * multipart upload buffers up to PART_BYTES x PARTS_IN_FLIGHT in memory (measured: +50 MB of
+ * peak RSS while uploading the WAV of a 30-minute source). R2 accepts single PUTs up to 5 GB.
+ */
+const SINGLE_PUT_MAX_BYTES = 1024 * 1024 * 1024;
 /** A request that sends nothing for this long is dead: fail it and let the job retry. */
 const REQUEST_TIMEOUT_MS = 60_000;
 const CONNECT_TIMEOUT_MS = 5_000;
@@ -76,6 +83,25 @@ export class S3Sink implements Sink {
 
   async put(key: string, body: Body, options: PutOptions): Promise<void> {
     try {
+      const length = options.contentLength;
+      if (
+        typeof body !== "string" &&
+        !Buffer.isBuffer(body) &&
+        length !== undefined &&
+        length <= SINGLE_PUT_MAX_BYTES
+      ) {
+        await this.#client.send(
+          new PutObjectCommand({
+            Bucket: this.#bucket,
+            Key: key,
+            Body: body,
+            ContentType: options.contentType,
+            Metadata: options.metadata,
+            ContentLength: length,
+          }),
+        );
+        return;
+      }
       await new Upload({
         client: this.#client,
         queueSize: PARTS_IN_FLIGHT,
