@@ -28,6 +28,8 @@ export interface Measurement {
   nodePeakRssMb: number;
   /** Largest sum of RSS over the process tree seen by sampling. */
   treePeakRssMb: number;
+  /** The Node process's RSS over time: [ms since spawn, MB], sampled every SAMPLE_MS, kept on change. */
+  nodeRssTimeline: [number, number][];
   /** Peak RSS of each descendant command (its own VmHWM, last sampled value), max per name. */
   childPeakRssMb: Record<string, number>;
   cpu: { nodeSeconds: number; childrenSeconds: number; totalSeconds: number };
@@ -133,12 +135,18 @@ export async function measure(
   let treePeakKb = 0;
   const childPeakKb: Record<string, number> = {};
   const root = child.pid as number;
+  const nodeRssTimeline: [number, number][] = [];
   const sample = () => {
     let sum = 0;
     for (const [pid, comm] of processTree(root)) {
       const mem = memoryKb(pid);
       if (!mem) continue;
       sum += mem.rss;
+      if (pid === root) {
+        const mb = Math.round(mem.rss / 1024);
+        const last = nodeRssTimeline.at(-1);
+        if (!last || Math.abs(last[1] - mb) >= 2) nodeRssTimeline.push([Math.round(performance.now() - t0), mb]);
+      }
       if (pid !== root) childPeakKb[comm] = Math.max(childPeakKb[comm] ?? 0, mem.hwm);
     }
     treePeakKb = Math.max(treePeakKb, sum);
@@ -168,6 +176,7 @@ export async function measure(
     wallSeconds,
     nodePeakRssMb: mb(probe?.vmHwmKb ?? 0),
     treePeakRssMb: mb(Math.max(treePeakKb, probe?.vmHwmKb ?? 0)),
+    nodeRssTimeline,
     childPeakRssMb: Object.fromEntries(Object.entries(childPeakKb).map(([k, v]) => [k, mb(v)])),
     cpu: { nodeSeconds, childrenSeconds, totalSeconds: nodeSeconds + childrenSeconds },
     probe,

@@ -27,9 +27,17 @@ const BUCKET = "clip-recap-pipeline";
 /** The engine's CLI; before it exists, a runner calling its processClip() the same way. */
 const ENGINE_CLI =
   process.env.BENCH_ENGINE_CLI ??
-  (existsSync(join(ROOT, "container/src/cli.ts"))
-    ? join(ROOT, "container/src/cli.ts")
-    : join(ROOT, "bench/engine-runner.ts"));
+  (committed("container/src/cli.ts") ? join(ROOT, "container/src/cli.ts") : join(ROOT, "bench/engine-runner.ts"));
+
+/** Only committed engine code is measured: a file someone is still writing may be half done. */
+function committed(path: string): boolean {
+  try {
+    execFileSync("git", ["ls-files", "--error-unmatch", path], { cwd: ROOT, stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+}
 const BASELINE = join(ROOT, "bench/baseline.ts");
 
 export interface Run {
