@@ -134,7 +134,9 @@ export function formatReport(
   const batches = summary.cases.filter((c) => c.kind === "batch");
   if (batches.length) {
     out.push("");
-    out.push(`batch of ${batches[0]?.clips} clips (60 s each), one invocation, the pipeline's default concurrency:`);
+    out.push(
+      `batch of ${batches[0]?.clips} clips (60 s each), one process: baseline sequential like the original; ours ${meta.batchRunner ? "processClip() JOB_CONCURRENCY=2 at a time, the service's default (bench/engine-runner.ts)" : "through the CLI"}:`,
+    );
     out.push(
       table(
         [

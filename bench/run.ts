@@ -39,6 +39,7 @@ function committed(path: string): boolean {
   }
 }
 const BASELINE = join(ROOT, "bench/baseline.ts");
+const RUNNER = join(ROOT, "bench/engine-runner.ts");
 
 export interface Run {
   kind: "single" | "batch";
@@ -128,14 +129,20 @@ function buildFullPlan(): Step[] {
   return steps;
 }
 
+/**
+ * Single clips go through the engine's CLI. A batch goes through bench/engine-runner.ts, which
+ * runs processClip() JOB_CONCURRENCY clips at a time like the service (default 2): the CLI
+ * processes its arguments one after another, which is not the engine's default concurrency.
+ */
 function command(
   pipeline: PipelineName,
   ids: string[],
+  kind: Step["kind"],
 ): { script: string; args: string[]; env: Record<string, string> } {
   if (pipeline === "baseline") return { script: BASELINE, args: ids, env: {} };
   const novideo = pipeline === "ours-novideo";
   return {
-    script: ENGINE_CLI,
+    script: kind === "batch" && !process.env.BENCH_ENGINE_CLI ? RUNNER : ENGINE_CLI,
     args: ["process", ...ids, ...(novideo ? ["--no-video"] : [])],
     env: { STORE_VIDEO: novideo ? "false" : "true" },
   };
@@ -156,7 +163,7 @@ async function runStep(step: Step, index: number, server: FixtureServer, bucket:
   const clips = step.kind === "batch" ? batchSize : 1;
   const tag = `${step.pipeline.replace(/[^a-z]/g, "")}${step.length}${step.linkMbps}r${step.rep}i${index}`;
   const ids = Array.from({ length: clips }, (_, i) => `bench_${tag}_${i}`);
-  const { script, args, env } = command(step.pipeline, ids);
+  const { script, args, env } = command(step.pipeline, ids, step.kind);
   server.setLink(step.linkMbps * 1e6);
   server.resetCounters();
   const measurement = await measure(
@@ -285,6 +292,7 @@ async function main(): Promise<void> {
     links,
     batchSize,
     engineCli: engineAvailable ? ENGINE_CLI : null,
+    batchRunner: engineAvailable && !process.env.BENCH_ENGINE_CLI ? RUNNER : null,
     fixturesGeneratedSeconds: fixtures.generatedSeconds,
     totalSeconds,
     startup,
