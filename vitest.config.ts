@@ -11,6 +11,15 @@ export default defineConfig({
         },
       },
       "worker/vitest.config.ts",
+      {
+        test: {
+          name: "e2e",
+          environment: "node",
+          include: ["test/e2e/**/*.test.ts"],
+          testTimeout: 60_000,
+          hookTimeout: 180_000,
+        },
+      },
     ],
   },
 });

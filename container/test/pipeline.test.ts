@@ -207,6 +207,12 @@ describe("processClip into S3 (s3rver, a test double of S3)", () => {
     expect(head.headers.get("content-type")).toBe("audio/wav");
     expect(head.headers.get("x-amz-meta-status")).toBe("ready_for_asr");
     expect(head.headers.get("x-amz-meta-sample_rate")).toBe("16000");
+    // The object is the WAV itself, byte for byte (no transfer framing stored with it).
+    const object = Buffer.from(
+      await (await fetch(`${s3.endpoint}/clip-recap-pipeline/${keys.wav("tone")}`)).arrayBuffer(),
+    );
+    expect(createHash("sha256").update(object).digest("hex")).toBe(manifest.sha256);
+    expect(dominantFrequency(decodeWav(object).samples, 16000)).toBe(TONE_HZ);
     sink.close();
   });
 

@@ -57,6 +57,10 @@ export class S3Sink implements Sink {
       forcePathStyle: true,
       credentials: { accessKeyId: settings.accessKeyId, secretAccessKey: settings.secretAccessKey },
       maxAttempts: 3,
+      // Plain bodies rather than aws-chunked ones with trailing checksums: R2 takes both, but
+      // other S3-compatible stores (and s3rver) would store the chunk framing as data.
+      requestChecksumCalculation: "WHEN_REQUIRED",
+      responseChecksumValidation: "WHEN_REQUIRED",
       requestHandler: { requestTimeout: REQUEST_TIMEOUT_MS, connectionTimeout: CONNECT_TIMEOUT_MS },
     });
   }

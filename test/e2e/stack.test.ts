@@ -1,0 +1,178 @@
+/**
+ * The whole service on one machine, as `npm start` runs it (scripts/stack.ts): s3rver (a test
+ * double of S3), the container process and `wrangler dev`, on free ports, with clips from the
+ * local fixture server (Twitch cannot be reached here). Requests go over real HTTP, signed.
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { AwsClient } from "aws4fetch";
+import { execa } from "execa";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort, type Stack, startStack } from "../../scripts/stack.ts";
+import { signRequest } from "../../shared/hmac.ts";
+import { keys } from "../../shared/keys.ts";
+import type { ClipStatus, ListProcessedResponse, ProcessClipsResponse, Task } from "../../shared/schemas.ts";
+import { decodeWav, dominantFrequency } from "../support/audio.ts";
+import { type FixtureServer, startFixtureServer } from "../support/fixture-server.ts";
+
+const SECRET = "e2e-secret-0123456789";
+let stack: Stack;
+let fixtures: FixtureServer;
+let dataDir: string;
+let ipCounter = 0;
+
+beforeAll(async () => {
+  fixtures = await startFixtureServer();
+  dataDir = await mkdtemp(join(tmpdir(), "clip-audio-e2e-"));
+  const [worker, container, bucket, inspector] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+  stack = await startStack({
+    ports: { worker, container, bucket, inspector },
+    dataDir,
+    env: {
+      HMAC_SHARED_SECRET: SECRET,
+      CLIP_SOURCE_URL_TEMPLATE: fixtures.clipTemplate,
+      STORE_VIDEO: "false",
+      DOWNLOAD_TIMEOUT_SECONDS: "20",
+    },
+  });
+}, 120_000);
+
+afterAll(async () => {
+  await stack?.stop();
+  await fixtures?.close();
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+/** A fresh client address per test (the Worker keys its rate limit on CF-Connecting-IP). */
+const newIp = () => `198.51.100.${++ipCounter}`;
+
+async function api(
+  path: string,
+  options: { method?: string; body?: unknown; ip?: string; sign?: boolean } = {},
+): Promise<Response> {
+  const body = options.body === undefined ? "" : JSON.stringify(options.body);
+  const method = options.method ?? (body ? "POST" : "GET");
+  const headers: Record<string, string> = { "CF-Connecting-IP": options.ip ?? newIp() };
+  if (body) headers["content-type"] = "application/json";
+  if (options.sign !== false) Object.assign(headers, await signRequest(SECRET, body));
+  return fetch(`${stack.urls.worker}${path}`, { method, headers, ...(body ? { body } : {}) });
+}
+
+const bucket = () => new AwsClient({ accessKeyId: "S3RVER", secretAccessKey: "S3RVER", service: "s3", region: "auto" });
+const objectUrl = (key: string) => `${stack.urls.bucket}/clip-recap-pipeline/${key}`;
+
+async function waitFor<T>(read: () => Promise<T>, done: (value: T) => boolean, seconds = 60): Promise<T> {
+  for (let i = 0; i < seconds * 4; i++) {
+    const value = await read();
+    if (done(value)) return value;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error("condition not reached in time");
+}
+
+describe("the local stack", () => {
+  it("processes a clip synchronously; the WAV in the bucket is 16 kHz mono 440 Hz", async () => {
+    const response = await api("/api/process-clips", { body: { clip_ids: ["tone-e2e"] } });
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as ProcessClipsResponse;
+    expect(body).toMatchObject({ success: true, message: "Processed 1/1 clips successfully" });
+    const wav = await bucket().fetch(objectUrl(keys.wav("tone-e2e")));
+    expect(wav.status).toBe(200);
+    const decoded = decodeWav(Buffer.from(await wav.arrayBuffer()));
+    expect([decoded.sampleRate, decoded.channels]).toEqual([16000, 1]);
+    expect(Math.abs(decoded.durationSeconds - 6)).toBeLessThan(0.05);
+    expect(dominantFrequency(decoded.samples, decoded.sampleRate)).toBe(440);
+  });
+
+  it("processes in the background; /task and /clip-status reach completed", async () => {
+    const response = await api("/process-clips", { body: { clip_ids: ["tone-e2e-bg"], background: true } });
+    expect(response.status).toBe(202);
+    const { task_id } = (await response.json()) as ProcessClipsResponse;
+    const task = await waitFor(
+      async () => (await (await api(`/task/${task_id}`)).json()) as Task,
+      (t) => t.status === "completed" || t.status === "failed",
+    );
+    expect(task.status).toBe("completed");
+    const status = (await (await api("/clip-status/tone-e2e-bg")).json()) as ClipStatus;
+    expect(status).toMatchObject({ state: "completed", audio_processed: true, ready_for_transcription: true });
+  });
+
+  it("lists processed clips page by page", async () => {
+    await api("/process-clips", { body: { clip_ids: ["tone-e2e-l1", "tone-e2e-l2"] } });
+    const first = (await (await api("/list-processed-clips?limit=1")).json()) as ListProcessedResponse;
+    expect(first).toMatchObject({ total_processed: 1, has_more: true });
+    const second = (await (
+      await api(`/list-processed-clips?limit=1&cursor=${first.cursor}`)
+    ).json()) as ListProcessedResponse;
+    expect(second.clips).toHaveLength(1);
+    expect(second.clips[0]).not.toBe(first.clips[0]);
+  });
+
+  it("cleans up: dry run lists, confirmed run deletes from the bucket", async () => {
+    await api("/process-clips", { body: { clip_ids: ["tone-e2e-clean"] } });
+    const dry = (await (await api("/cleanup/tone-e2e-clean", { method: "DELETE" })).json()) as {
+      files_to_delete: string[];
+    };
+    expect(dry.files_to_delete).toContain(keys.wav("tone-e2e-clean"));
+    const real = await api("/cleanup/tone-e2e-clean?dry_run=false&confirm=true", { method: "DELETE" });
+    expect(real.status).toBe(200);
+    expect((await bucket().fetch(objectUrl(keys.wav("tone-e2e-clean")))).status).toBe(404);
+  });
+
+  it("refuses unsigned and replayed requests, and limits a client after 10 requests", async () => {
+    expect((await api("/tasks/stats", { sign: false })).status).toBe(401);
+    const headers = { "CF-Connecting-IP": newIp(), ...(await signRequest(SECRET, "")) };
+    expect((await fetch(`${stack.urls.worker}/tasks/stats`, { headers })).status).toBe(200);
+    expect((await fetch(`${stack.urls.worker}/tasks/stats`, { headers })).status).toBe(401);
+    const ip = newIp();
+    const statuses: number[] = [];
+    for (let i = 0; i < 11; i++) statuses.push((await api("/tasks/stats", { ip })).status);
+    expect(statuses.slice(0, 10)).toEqual(Array(10).fill(200));
+    expect(statuses[10]).toBe(429);
+  });
+
+  it("signs with scripts/signed-curl.sh as the README shows", async () => {
+    const result = await execa(
+      resolve(import.meta.dirname, "../../scripts/signed-curl.sh"),
+      ["GET", `${stack.urls.worker}/api/tasks/stats`],
+      {
+        env: { HMAC_SHARED_SECRET: SECRET },
+      },
+    );
+    expect(JSON.parse(result.stdout)).toHaveProperty("total_tasks");
+  });
+
+  it("downloads once for 100 concurrent requests for the same clip", async () => {
+    const before = fixtures.downloads().length;
+    const responses = await Promise.all(
+      Array.from({ length: 100 }, () => api("/process-clips", { body: { clip_ids: ["tone-e2e-100"] } })),
+    );
+    const bodies = (await Promise.all(responses.map((r) => r.json()))) as ProcessClipsResponse[];
+    expect(bodies.every((b) => b.success)).toBe(true);
+    expect(fixtures.downloads().length - before).toBe(1);
+  }, 60_000);
+
+  it("answers 503 while the bucket is down, and recovers", async () => {
+    await stack.stopService("bucket");
+    const down = await api("/clip-status/tone-e2e");
+    expect(down.status).toBe(503);
+    expect(await down.json()).toEqual({ detail: "Storage service temporarily unavailable" });
+    await stack.restartService("bucket");
+    const up = await api("/clip-status/tone-e2e");
+    expect(up.status).toBe(200);
+  }, 60_000);
+
+  it("never reports a job as complete when the container dies in the middle", async () => {
+    const pending = api("/process-clips", { body: { clip_ids: ["slow-e2e-kill"] } });
+    await new Promise((r) => setTimeout(r, 1500));
+    stack.processes.container.kill("SIGKILL");
+    const body = (await (await pending).json()) as ProcessClipsResponse;
+    expect(body.success).toBe(false);
+    expect(body.results?.results[0]).toMatchObject({ success: false, error_code: "container_unavailable" });
+    const status = (await (await api("/clip-status/slow-e2e-kill")).json()) as ClipStatus;
+    expect(status).toMatchObject({ audio_processed: false, state: "failed" });
+    expect(status.error).toMatch(/media engine/);
+    await stack.restartService("container");
+  }, 60_000);
+});
