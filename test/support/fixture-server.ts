@@ -12,6 +12,7 @@
  *   /clips/slow        headers, then a trickle (for timeouts)
  *   /media/<file>      the files themselves (HEAD and byte ranges supported)
  *   /__log             {"downloads": n}: media GETs so far, for tests running in workerd
+ *   POST /hook         a completion-callback receiver; GET /__hooks lists what it received
  */
 import { createReadStream, statSync } from "node:fs";
 import { createServer, type ServerResponse } from "node:http";
@@ -80,6 +81,7 @@ export async function startFixtureServer(): Promise<FixtureServer> {
   const requests: FixtureServer["requests"] = [];
   let url = "";
   const flaky = new Set<string>();
+  const hooks: { body: string; headers: Record<string, unknown> }[] = [];
 
   const page = (id: string) => `<!DOCTYPE html><html><head><title>Fixture clip ${id}</title>
 <meta property="og:title" content="Fixture clip ${id}"></head><body><video controls>
@@ -91,6 +93,29 @@ ${renditionFiles.map((r) => `<source src="/media/${basename(r.path)}" type="vide
     const path = new URL(req.url ?? "/", "http://x").pathname;
     const record = { method, path, bytes: 0 };
     requests.push(record);
+    if (path === "/hook" && method === "POST") {
+      // A completion-callback receiver: keeps what arrived, with its signature headers.
+      let body = "";
+      req.on("data", (chunk: Buffer) => (body += chunk.toString("utf8")));
+      req.on("end", () => {
+        hooks.push({
+          body,
+          headers: {
+            signature: req.headers["x-request-signature"],
+            timestamp: req.headers["x-request-timestamp"],
+            nonce: req.headers["x-request-nonce"],
+          },
+        });
+        res.writeHead(204);
+        res.end();
+      });
+      return;
+    }
+    if (path === "/__hooks") {
+      res.writeHead(200, { "Content-Type": "application/json" });
+      res.end(JSON.stringify(hooks));
+      return;
+    }
     if (path === "/__log") {
       // For tests in other processes (workerd): how many media downloads happened so far.
       requests.pop();

@@ -1,8 +1,10 @@
 import { runDurableObjectAlarm } from "cloudflare:test";
-import { env } from "cloudflare:workers";
+import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { verifySignature } from "../../shared/hmac.ts";
 import type { ClipStatus, ProcessClipsResponse, Task } from "../../shared/schemas.ts";
-import { call, fixtureDownloads, json } from "./helpers.ts";
+import { createClipAudioClient } from "../src/client.ts";
+import { call, fixtureDownloads, json, SECRET } from "./helpers.ts";
 
 const SUFFIX = "Clip IDs must contain only alphanumeric characters, hyphens, and underscores.";
 const process = (body: unknown, headers: Record<string, string> = {}) => call("/api/process-clips", { body, headers });
@@ -145,5 +147,42 @@ describe("background processing", () => {
     expect(task.results?.results[0]).toMatchObject({ success: false, error_code: "not_found" });
     const stored = await env.CLIP_JOBS.get(env.CLIP_JOBS.idFromName("missing-bg")).getState();
     expect(stored?.attempts).toBe(0);
+  });
+});
+
+describe("completion callbacks", () => {
+  it("POSTs each clip's result to callback_url, signed with the shared secret", async () => {
+    const hook = `${env.FIXTURE_URL}/hook`;
+    const body = await json<ProcessClipsResponse>(
+      await process({ clip_ids: ["tone-hook"], background: true, callback_url: hook }),
+    );
+    await waitForTask(body.task_id as string, ["tone-hook"]);
+    type Hook = { body: string; headers: { signature: string; timestamp: string; nonce: string } };
+    let received: Hook | undefined;
+    for (let i = 0; i < 40 && !received; i++) {
+      const hooks = (await (await fetch(`${env.FIXTURE_URL}/__hooks`)).json()) as Hook[];
+      received = hooks.find((h) => h.body.includes('"tone-hook"'));
+      if (!received) await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(received).toBeDefined();
+    const payload = JSON.parse(received?.body ?? "{}");
+    expect(payload).toMatchObject({ task_ids: [body.task_id], result: { clip_id: "tone-hook", success: true } });
+    const verified = await verifySignature(
+      SECRET,
+      received?.body ?? "",
+      received?.headers ?? { signature: null, timestamp: null, nonce: null },
+      Math.floor(Date.now() / 1000),
+    );
+    expect(verified.ok).toBe(true);
+  });
+});
+
+describe("typed client", () => {
+  it("signs, calls and parses through a fetcher (as a service binding would)", async () => {
+    const client = createClipAudioClient({ fetch: (request) => exports.default.fetch(request) }, SECRET);
+    const result = await client.processClips({ clip_ids: ["tone-client"] });
+    expect(result.results?.results[0]).toMatchObject({ clip_id: "tone-client", success: true });
+    expect((await client.clipStatus("tone-client")).state).toBe("completed");
+    await expect(client.task("nope")).rejects.toMatchObject({ status: 404, message: "Task not found" });
   });
 });
