@@ -19,6 +19,7 @@ import { S3Sink } from "../src/sinks/s3.ts";
 let fixtures: FixtureServer;
 let workDir: string;
 let outDir: string;
+let smallestRenditionAudio: Int16Array | null = null;
 
 beforeAll(async () => {
   fixtures = await startFixtureServer();
@@ -39,6 +40,25 @@ function config(overrides: Record<string, string> = {}) {
     OUTPUT_DIR: outDir,
     ...overrides,
   });
+}
+
+/**
+ * How alike `b` is to `a` shifted by `lag` samples, in dB: signal over what is left of `b`
+ * after subtracting the best-scaled copy of `a` (renditions may differ in level as well).
+ */
+function alignedSnrDb(a: Int16Array, b: Int16Array, lag: number): number {
+  let ab = 0;
+  let aa = 0;
+  let bb = 0;
+  for (let i = Math.max(0, -lag); i < b.length && i + lag < a.length; i++) {
+    const x = b[i] as number;
+    const y = a[i + lag] as number;
+    ab += x * y;
+    aa += y * y;
+    bb += x * x;
+  }
+  const residual = Math.max(1, bb - (ab * ab) / Math.max(1, aa));
+  return 10 * Math.log10(bb / residual);
 }
 
 const wavOf = (id: string) => decodeWav(readFileSync(join(outDir, keys.wav(id))));
@@ -62,6 +82,7 @@ describe("processClip into a local folder", () => {
     expect(Math.abs(wav.durationSeconds - CLIP_SECONDS)).toBeLessThan(0.05);
     expect(dominantFrequency(wav.samples, wav.sampleRate)).toBe(TONE_HZ);
     expect(events.map((e) => e.type)).toContain("state");
+    smallestRenditionAudio = wav.samples;
     expect(readdirSync(workDir)).toEqual([]);
   });
 
@@ -79,6 +100,14 @@ describe("processClip into a local folder", () => {
     const wav = wavOf("tone");
     expect(Math.abs(wav.durationSeconds - CLIP_SECONDS)).toBeLessThan(0.05);
     expect(dominantFrequency(wav.samples, wav.sampleRate)).toBe(TONE_HZ);
+    // The 360p (96 kbit/s mono AAC) and 1080p (160 kbit/s stereo AAC) tracks give the same
+    // speech: lengths within one AAC frame, and what differs at least 25 dB below the signal.
+    const small = smallestRenditionAudio as Int16Array;
+    expect(Math.abs(small.length - wav.samples.length)).toBeLessThanOrEqual(Math.ceil((1024 / 48000) * 16000));
+    // AAC encoders add different priming delays: compare at the best alignment within ±64 ms.
+    const snrDb = Math.max(...Array.from({ length: 2049 }, (_, k) => alignedSnrDb(small, wav.samples, k - 1024)));
+    // Measured: 30.7 dB (the two encodings differ in level and priming delay, not in content).
+    expect(snrDb).toBeGreaterThan(25);
   });
 
   it("writes a manifest whose fields and sha256 match the WAV, and skips next time", async () => {
