@@ -4,7 +4,6 @@
  * The clips run JOB_CONCURRENCY at a time (the engine's default concurrency), into the bucket
  * configured by the environment. Exit code 1 when any clip failed.
  */
-import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { loadConfig } from "../container/src/config.ts";
 import { processClip } from "../container/src/pipeline.ts";
 import { S3Sink } from "../container/src/sinks/s3.ts";
@@ -13,37 +12,7 @@ import { s3Settings } from "../shared/config.ts";
 const config = loadConfig();
 const settings = s3Settings(config);
 if (!settings) throw new Error("engine runner: S3_ENDPOINT, R2_ACCESS_KEY_ID and R2_SECRET_ACCESS_KEY are required");
-const s3 = settings;
-
-/**
- * BENCH_SINK=put (an experiment, not the engine as shipped): bodies of known length go up as one
- * streamed PutObject instead of a buffered multipart upload, to measure what the upload phase
- * costs in memory.
- */
-class PutSink extends S3Sink {
-  readonly #client = new S3Client({
-    endpoint: s3.endpoint,
-    region: s3.region,
-    forcePathStyle: true,
-    credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
-  });
-  override async put(key: string, body: Parameters<S3Sink["put"]>[1], options: Parameters<S3Sink["put"]>[2]) {
-    if (typeof body === "string" || Buffer.isBuffer(body) || options.contentLength === undefined) {
-      return super.put(key, body, options);
-    }
-    await this.#client.send(
-      new PutObjectCommand({
-        Bucket: s3.bucket,
-        Key: key,
-        Body: body,
-        ContentLength: options.contentLength,
-        ContentType: options.contentType,
-        Metadata: options.metadata,
-      }),
-    );
-  }
-}
-const sink = process.env.BENCH_SINK === "put" ? new PutSink(settings) : new S3Sink(settings);
+const sink = new S3Sink(settings);
 const args = process.argv.slice(2);
 if (args[0] === "process") args.shift();
 const noVideo = args.includes("--no-video");
