@@ -1,8 +1,9 @@
 /**
- * Runs the engine in-process the way its CLI does, for measuring it as a child process when
- * its CLI is not there: `node bench/engine-runner.ts process <ids...> [--no-video]`.
- * The clips run JOB_CONCURRENCY at a time (the engine's default concurrency), into the bucket
- * configured by the environment. Exit code 1 when any clip failed.
+ * Runs the engine's processClip() in a child process for the batch figure:
+ * `node bench/engine-runner.ts process <ids...> [--no-video]`. The clips run JOB_CONCURRENCY at
+ * a time (the service's default concurrency, 2; the CLI runs them one after another), into the
+ * bucket configured by the environment. Also stands in for the CLI when it is not committed.
+ * Exit code 1 when any clip failed.
  */
 import { loadConfig } from "../container/src/config.ts";
 import { processClip } from "../container/src/pipeline.ts";
