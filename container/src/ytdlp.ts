@@ -23,6 +23,16 @@ const AUDIO_SELECTION = ["-f", `ba${NOT_PORTRAIT}/b${NOT_PORTRAIT}/b`, "-S", "+s
 /** Video stored: the best single file with audio, as the original stored it. */
 const VIDEO_SELECTION = ["-f", `b${NOT_PORTRAIT}/b`];
 
+/**
+ * Clips and VODs need only Twitch's extractors (plus generic and html5, for a custom
+ * CLIP_SOURCE_URL_TEMPLATE such as the local fixture server): naming them spares yt-dlp
+ * matching the URL and page against ~1,800 extractors — measured 0.70 s → 0.23 s per call on
+ * the fixture page.
+ */
+function extractorArgs(source: Source): string[] {
+  return source.kind === "url" ? [] : ["--use-extractors", "twitch.*,generic,html5"];
+}
+
 export interface SourceInfo {
   /** yt-dlp's info JSON, as it printed it. */
   json: string;
@@ -71,7 +81,14 @@ function toMetadata(clipId: string, url: string, info: Record<string, unknown>):
 }
 
 export async function fetchSourceInfo(source: Source, limits: RunLimits): Promise<SourceInfo> {
-  const args = ["--dump-single-json", "--no-playlist", "--no-warnings", "--no-progress", source.url];
+  const args = [
+    "--dump-single-json",
+    "--no-playlist",
+    "--no-warnings",
+    "--no-progress",
+    ...extractorArgs(source),
+    source.url,
+  ];
   const json = await runText(YT_DLP, args, limits, "Reading the source with yt-dlp", "download_failed", classifyYtDlp);
   let info: Record<string, unknown>;
   try {
@@ -93,6 +110,7 @@ export async function fetchSourceInfo(source: Source, limits: RunLimits): Promis
 export function startDownload(infoPath: string, source: Source, audioOnly: boolean, limits: RunLimits) {
   const range = source.range ? ["--download-sections", `*${source.range.startSeconds}-${source.range.endSeconds}`] : [];
   const args = [
+    ...extractorArgs(source),
     "--load-info-json",
     infoPath,
     ...(audioOnly ? AUDIO_SELECTION : VIDEO_SELECTION),
