@@ -90,9 +90,13 @@ export async function processClip(input: string, options: ProcessOptions): Promi
 async function readManifest(sink: Sink, id: string): Promise<Manifest | null> {
   const text = await sink.readText(keys.manifest(id));
   if (text === null) return null;
-  const parsed = Manifest.safeParse(JSON.parse(text));
   // An unreadable manifest is treated as absent: the clip is processed again and it is replaced.
-  return parsed.success ? parsed.data : null;
+  try {
+    const parsed = Manifest.safeParse(JSON.parse(text));
+    return parsed.success ? parsed.data : null;
+  } catch {
+    return null;
+  }
 }
 
 function skippedResult(manifest: Manifest, config: ContainerConfig): JobResult {

@@ -135,8 +135,7 @@ clips.get("/clip-status/:clipId", async (c) => {
     storage.getText(keys.manifest(clipId)),
     clipJob(c.env, clipId).getState(),
   ]);
-  const parsed = manifestText ? Manifest.safeParse(JSON.parse(manifestText)) : null;
-  const manifest = parsed?.success ? parsed.data : null;
+  const manifest = parseManifest(manifestText);
   // Complete only when the manifest (written last) is there; a job's own word comes next.
   const audioProcessed = wav && manifest !== null;
   const state = job && job.state !== "completed" ? job.state : audioProcessed ? "completed" : "not_found";
@@ -154,6 +153,17 @@ clips.get("/clip-status/:clipId", async (c) => {
   };
   return c.json(body);
 });
+
+/** The manifest's content, or null when absent or unreadable (then the clip is not complete). */
+function parseManifest(text: string | null): Manifest | null {
+  if (text === null) return null;
+  try {
+    const parsed = Manifest.safeParse(JSON.parse(text));
+    return parsed.success ? parsed.data : null;
+  } catch {
+    return null;
+  }
+}
 
 /** Enough objects per listing call for `wanted` clips, each with a WAV and a manifest. */
 const LIST_BATCH = 1000;
