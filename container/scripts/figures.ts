@@ -22,8 +22,12 @@ import { LocalSink } from "../src/sinks/local.ts";
 const run = promisify(execFile);
 const RUNS = 3;
 
-async function renditions(): Promise<void> {
-  const fixtures = await startFixtureServer();
+/** The rendition comparison's link: 20 Mbit/s, a modest datacenter-to-CDN share (loopback has no cost). */
+const LINK_BYTES_PER_SECOND = 2_500_000;
+
+async function renditions(bytesPerSecond?: number): Promise<void> {
+  console.log(bytesPerSecond ? `link ${(bytesPerSecond * 8) / 1e6} Mbit/s` : "link: loopback, unlimited");
+  const fixtures = await startFixtureServer({ mediaBytesPerSecond: bytesPerSecond });
   const out = mkdtempSync(join(tmpdir(), "figures-"));
   const config = loadConfig({ CLIP_SOURCE_URL_TEMPLATE: fixtures.clipTemplate, OUTPUT_DIR: out });
   const totals = { smallest: { bytes: 0, ms: 0 }, best: { bytes: 0, ms: 0 } };
@@ -139,4 +143,5 @@ async function peakRss(): Promise<void> {
 }
 
 await renditions();
+await renditions(LINK_BYTES_PER_SECOND);
 if (process.argv.includes("--rss")) await peakRss();

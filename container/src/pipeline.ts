@@ -237,8 +237,17 @@ async function downloadAndExtract(context: Context, info: SourceInfo, audioOnly:
     const error = subprocessError(fromPipe.reason, "Extracting audio with ffmpeg", "extract_failed", classifyFfmpeg);
     if (error.code === "cancelled" || error.code === "timeout") throw error;
     await extractFromFile(media, format, extractLimits);
+  } else if (!(await hasSamples(media.wavPath))) {
+    // An MP4 whose index (moov) comes after a large mdat cannot be decoded from a pipe, and
+    // ffmpeg says so only on stderr: it exits 0 with an empty WAV. Decode the saved file.
+    await extractFromFile(media, format, extractLimits);
   }
   return media;
+}
+
+async function hasSamples(wavPath: string): Promise<boolean> {
+  const wav = await readWavInfo(wavPath).catch(() => null);
+  return wav !== null && wav.dataBytes > 0;
 }
 
 async function extractFromFile(

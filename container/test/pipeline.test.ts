@@ -9,7 +9,7 @@ import type { JobEvent } from "../../shared/job.ts";
 import { keys } from "../../shared/keys.ts";
 import { decodeWav, dominantFrequency, rms } from "../../test/support/audio.ts";
 import { type FixtureServer, LONG_CLIP, startFixtureServer } from "../../test/support/fixture-server.ts";
-import { CLIP_SECONDS, TONE_HZ } from "../../test/support/media.ts";
+import { CLIP_SECONDS, INDEX_LAST_SECONDS, TONE_HZ } from "../../test/support/media.ts";
 import { type LocalS3, startS3 } from "../../test/support/s3.ts";
 import { loadConfig } from "../src/config.ts";
 import { processClip } from "../src/pipeline.ts";
@@ -130,6 +130,25 @@ describe("processClip into a local folder", () => {
     const again = await processClip("tone", { config: config(), sink: new LocalSink(outDir) });
     expect(again.skipped).toBe(true);
     expect(fixtures.requests.length).toBe(before);
+  });
+
+  it("decodes a file whose index comes last from the saved download, still downloading once", async () => {
+    const before = fixtures.requests.length;
+    const result = await processClip("indexlast", {
+      config: config(),
+      sink: new LocalSink(outDir),
+      storeVideo: false,
+      force: true,
+    });
+    // yt-dlp's generic extractor opens the URL once to look at it, then downloads it once.
+    expect(fixtures.requests.slice(before).filter((r) => r.path === "/clips/indexlast")).toHaveLength(2);
+    const wav = wavOf("indexlast");
+    expect(wav.sampleRate).toBe(16_000);
+    expect(wav.channels).toBe(1);
+    expect(Math.abs(wav.durationSeconds - INDEX_LAST_SECONDS)).toBeLessThan(0.03);
+    expect(result.duration_s).toBeCloseTo(wav.durationSeconds, 3);
+    expect(dominantFrequency(wav.samples.subarray(16_000, 32_000), 16_000)).toBe(TONE_HZ);
+    expect(readdirSync(workDir)).toEqual([]);
   });
 
   it("cuts long audio into sample-exact chunks that end in silences", async () => {

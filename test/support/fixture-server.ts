@@ -5,6 +5,7 @@
  *
  *   /clips/tone        HTML page with one <source> per rendition (yt-dlp chooses)
  *   /clips/noaudio     an MP4 without audio          /clips/corrupt  bytes that are no MP4
+ *   /clips/indexlast   a QuickTime file whose index comes last (undecodable from a pipe)
  *   /clips/long        page (JSON-LD with duration) of tone bursts with silences
  *   /clips/missing     404
  *   /clips/flaky       503 the first time, then like tone
@@ -18,7 +19,8 @@ import { createReadStream, statSync } from "node:fs";
 import { createServer, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { basename } from "node:path";
-import { corruptClip, noAudioClip, RENDITIONS, rendition, tonesWithSilences } from "./media.ts";
+import { Transform } from "node:stream";
+import { corruptClip, indexLastClip, noAudioClip, RENDITIONS, rendition, tonesWithSilences } from "./media.ts";
 
 export interface FixtureServer {
   url: string;
@@ -33,6 +35,20 @@ export interface FixtureServer {
   close(): Promise<void>;
 }
 
+export interface FixtureServerOptions {
+  /** Serve /media/* at this rate (a stand-in for a real link; unlimited when absent). */
+  mediaBytesPerSecond?: number;
+}
+
+/** Passes bytes on no faster than `bytesPerSecond`. */
+function throttle(bytesPerSecond: number): Transform {
+  return new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      setTimeout(() => done(null, chunk), (chunk.length / bytesPerSecond) * 1000);
+    },
+  });
+}
+
 export const LONG_CLIP = { segments: 14, toneSeconds: 24, gapSeconds: 1.5 } as const;
 
 function sendFile(
@@ -41,6 +57,7 @@ function sendFile(
   range: string | undefined,
   method: string,
   contentType: string,
+  bytesPerSecond?: number,
 ): number {
   const size = statSync(path).size;
   const match = /^bytes=(\d*)-(\d*)$/.exec(range ?? "");
@@ -62,15 +79,18 @@ function sendFile(
     res.end();
     return 0;
   }
-  createReadStream(path, { start, end }).pipe(res);
+  const file = createReadStream(path, { start, end });
+  if (bytesPerSecond) file.pipe(throttle(bytesPerSecond)).pipe(res);
+  else file.pipe(res);
   return end - start + 1;
 }
 
-export async function startFixtureServer(): Promise<FixtureServer> {
+export async function startFixtureServer(options: FixtureServerOptions = {}): Promise<FixtureServer> {
   const renditionFiles = await Promise.all(RENDITIONS.map(async (r) => ({ ...r, path: await rendition(r) })));
   const direct: Record<string, { path: string; type: string }> = {
     noaudio: { path: await noAudioClip(), type: "video/mp4" },
     corrupt: { path: corruptClip(), type: "video/mp4" },
+    indexlast: { path: await indexLastClip(), type: "video/quicktime" },
   };
   const long = await tonesWithSilences(LONG_CLIP.segments, LONG_CLIP.toneSeconds, LONG_CLIP.gapSeconds);
   const files = new Map<string, { path: string; type: string }>();
@@ -171,7 +191,7 @@ ${renditionFiles.map((r) => `<source src="/media/${basename(r.path)}" type="vide
       res.end("not found");
       return;
     }
-    record.bytes = sendFile(res, target.path, req.headers.range, method, target.type);
+    record.bytes = sendFile(res, target.path, req.headers.range, method, target.type, options.mediaBytesPerSecond);
   });
   server.listen(0, "127.0.0.1");
   await new Promise((resolve) => server.once("listening", resolve));

@@ -103,6 +103,29 @@ export function noAudioClip(): Promise<string> {
   );
 }
 
+/** Seconds of the index-last clip: its 5.8 MB of PCM are more than ffmpeg probes from a pipe. */
+export const INDEX_LAST_SECONDS = 30;
+
+/**
+ * A QuickTime file of the 440 Hz tone whose index (moov) comes after its media data, as a
+ * plain camera or muxer default writes it: it cannot be decoded from a pipe, only from a file.
+ */
+export function indexLastClip(): Promise<string> {
+  return ffmpeg(
+    [
+      "-f",
+      "lavfi",
+      "-i",
+      `sine=frequency=${TONE_HZ}:sample_rate=48000:duration=${INDEX_LAST_SECONDS}`,
+      "-ac",
+      "2",
+      "-c:a",
+      "pcm_s16le",
+    ],
+    "index_last.mov",
+  );
+}
+
 /** Bytes that claim to be an MP4 and are not. */
 export function corruptClip(): string {
   const path = join(CACHE_DIR, "corrupt.mp4");
