@@ -142,7 +142,7 @@ async function peakRss(seconds: number, faststart: boolean): Promise<void> {
   rmSync(out, { recursive: true, force: true });
   const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(stderr)?.[1];
   console.log(
-    `1-hour input (${faststart ? "index first: decoded while downloading" : "index last: decoded from the saved file"}): exit ${code}, ${Math.round((performance.now() - started) / 1000)} s, peak RSS ${rss} KB`,
+    `${seconds} s input (${faststart ? "index first: decoded while downloading" : "index last: decoded from the saved file"}): exit ${code}, ${Math.round((performance.now() - started) / 1000)} s, peak RSS ${rss} KB`,
   );
 }
 
