@@ -145,6 +145,56 @@ export const sharedEnvSchema = z.object({
 });
 export type SharedEnv = z.infer<typeof sharedEnvSchema>;
 
+/**
+ * Chunks default to 30 s because Whisper decodes fixed 30 s windows: a longer chunk is cut by
+ * Whisper itself every 30 s wherever a word happens to fall, while a chunk of at most 30 s cut
+ * at a silence fits one window whole. WhisperX's VAD chunks are at most 30 s for the same
+ * reason. (The original cut fixed 90 s chunks.) At 16 kHz mono s16le a 30 s chunk is 960 KB,
+ * 1.3 MB as base64: comfortably one Workers AI request.
+ */
+export const DEFAULT_CHUNK_SECONDS = 30;
+/** Twitch VODs run for hours; longer sources are refused before anything is downloaded. */
+export const DEFAULT_MAX_SOURCE_SECONDS = 4 * 3600;
+
+/**
+ * Everything the media engine reads, wherever it runs. The Worker forwards exactly these names
+ * to the Container (worker/src/engine.ts), so a setting documented here can be set in production
+ * with `wrangler.toml` vars or `wrangler secret put`.
+ */
+export const engineEnvSchema = sharedEnvSchema.extend({
+  JOB_CONCURRENCY: intVar(2, 1, 64),
+  CHUNK_SECONDS: numberVar(DEFAULT_CHUNK_SECONDS, 5, 600),
+  CHUNK_OVERLAP_SECONDS: numberVar(0, 0, 10),
+  MAX_SOURCE_DURATION: numberVar(DEFAULT_MAX_SOURCE_SECONDS, 1, 48 * 3600),
+  SOURCE_HOSTS: listVar(),
+  METADATA_TIMEOUT_SECONDS: intVar(60, 1, 3600),
+  DOWNLOAD_TIMEOUT_SECONDS: intVar(1800, 1, 6 * 3600),
+  EXTRACT_TIMEOUT_SECONDS: intVar(1800, 1, 6 * 3600),
+  UPLOAD_TIMEOUT_SECONDS: intVar(900, 1, 6 * 3600),
+});
+export type EngineEnv = z.infer<typeof engineEnvSchema>;
+
+/** The engine's variable names, derived from its schema. */
+export const ENGINE_ENV_NAMES: readonly string[] = Object.keys(engineEnvSchema.shape);
+
+/** The values of `names` that are set in `env` as non-empty strings. */
+export function pickEnv(env: RawEnv, names: readonly string[]): Record<string, string> {
+  const picked: Record<string, string> = {};
+  for (const name of names) {
+    const value = env[name];
+    if (typeof value === "string" && value !== "") picked[name] = value;
+  }
+  return picked;
+}
+
+/** Names in `env` that none of `known` declares: a typo there would otherwise be ignored in silence. */
+export function unknownNames(env: RawEnv, known: Iterable<string>): string[] {
+  const declared = new Set(known);
+  return Object.keys(env)
+    .filter((name) => !declared.has(name))
+    .sort();
+}
+
 export interface S3Settings {
   endpoint: string;
   bucket: string;

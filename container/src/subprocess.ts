@@ -14,9 +14,44 @@ export interface RunLimits {
   signal?: AbortSignal | undefined;
 }
 
+/**
+ * What a tool may see of our environment: where programs, home and temp are, the locale, CA
+ * bundles and proxies. Never the HMAC secret or the bucket's keys: yt-dlp and ffmpeg fetch URLs
+ * that come from outside, and a tool (or a plugin, or a crash report) has no business with them.
+ */
+const TOOL_ENV_NAMES = [
+  "PATH",
+  "HOME",
+  "TMPDIR",
+  "LANG",
+  "LC_ALL",
+  "TZ",
+  "SSL_CERT_FILE",
+  "SSL_CERT_DIR",
+  "REQUESTS_CA_BUNDLE",
+  "HTTP_PROXY",
+  "HTTPS_PROXY",
+  "NO_PROXY",
+  "http_proxy",
+  "https_proxy",
+  "no_proxy",
+] as const;
+
+/** The environment subprocesses get: `TOOL_ENV_NAMES` only, taken from `env`. */
+export function toolEnv(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of TOOL_ENV_NAMES) {
+    const value = env[name];
+    if (value !== undefined) out[name] = value;
+  }
+  return out;
+}
+
 /** The options every subprocess gets. */
 export function processOptions(limits: RunLimits): Options {
   return {
+    env: toolEnv(),
+    extendEnv: false,
     timeout: limits.timeoutMs,
     cancelSignal: limits.signal,
     forceKillAfterDelay: KILL_GRACE_MS,
@@ -84,7 +119,7 @@ export async function runText(
 /** First line of `<tool> <versionFlag>`, or null when the tool cannot run. */
 export async function toolVersion(file: string, flag: string): Promise<string | null> {
   try {
-    const { stdout } = await execa(file, [flag], { timeout: 10_000, stdin: "ignore" });
+    const { stdout } = await execa(file, [flag], { timeout: 10_000, stdin: "ignore", env: toolEnv(), extendEnv: false });
     return String(stdout).split("\n")[0]?.trim() || null;
   } catch {
     return null;
