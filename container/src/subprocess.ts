@@ -119,7 +119,12 @@ export async function runText(
 /** First line of `<tool> <versionFlag>`, or null when the tool cannot run. */
 export async function toolVersion(file: string, flag: string): Promise<string | null> {
   try {
-    const { stdout } = await execa(file, [flag], { timeout: 10_000, stdin: "ignore", env: toolEnv(), extendEnv: false });
+    const { stdout } = await execa(file, [flag], {
+      timeout: 10_000,
+      stdin: "ignore",
+      env: toolEnv(),
+      extendEnv: false,
+    });
     return String(stdout).split("\n")[0]?.trim() || null;
   } catch {
     return null;
