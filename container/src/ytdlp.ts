@@ -4,10 +4,11 @@
  */
 import { writeFile } from "node:fs/promises";
 import { execa } from "execa";
-import { ClipAudioError } from "../../shared/errors.ts";
+import { ClipAudioError, type ErrorCode } from "../../shared/errors.ts";
 import type { ClipMetadata } from "../../shared/schemas.ts";
 import type { Source } from "./source.ts";
-import { type Classifier, processOptions, type RunLimits, runText } from "./subprocess.ts";
+import { type Classifier, processOptions, type RunLimits, runText, toolVersion } from "./subprocess.ts";
+import { describeYtDlp } from "./ytdlp-age.ts";
 
 export const YT_DLP = "yt-dlp";
 
@@ -40,23 +41,119 @@ export interface SourceInfo {
   metadata: ClipMetadata;
 }
 
+/** Retrying cannot help until yt-dlp is updated; the installed version is appended. */
+const OUTDATED =
+  "yt-dlp could not read Twitch's answer: its Twitch support is out of date (Twitch changed its " +
+  "private API). Update yt-dlp (README, 'Updating yt-dlp'); retrying will not help";
+const NETWORK_DOWN =
+  "The network is unreachable from the engine: a DNS lookup failed (offline?). The job is " +
+  "retried; check the engine's network";
+
+interface Signature {
+  pattern: RegExp;
+  code: ErrorCode;
+  message: string;
+}
+
+/**
+ * What yt-dlp prints on stderr when it fails, first match wins. Every pattern is quoted from
+ * yt-dlp's source (2026.08.19) or from its issues; container/test/ytdlp-classify.test.ts has one
+ * case per signature, with its origin.
+ */
+const SIGNATURES: readonly Signature[] = [
+  // A KeyError/StopIteration inside the extractor: Twitch's answer no longer has the shape
+  // yt-dlp expects, e.g. a retired persisted query gives `KeyError('data')` (#14396, #16464,
+  // #17553). `No video formats found!` and a bare Python IndexError (twitch.py's unguarded
+  // `formats[-1]` on an answer without renditions) are the same break one step later.
+  {
+    pattern:
+      /An extractor error has occurred|PersistedQueryNotFound|Unable to extract|Failed to parse JSON|No video formats found|list index out of range/i,
+    code: "extractor_outdated",
+    message: OUTDATED,
+  },
+  {
+    pattern: /This clip is no longer available/i,
+    code: "not_found",
+    message: "Twitch has no such clip: deleted, or a wrong id",
+  },
+  // twitch.py prints this both when Twitch answers `video: null` and when the GQL answer has no
+  // `data` at all (a retired query): the words cannot tell them apart, so the message says both.
+  {
+    pattern: /Video \S+ does not exist/i,
+    code: "not_found",
+    message:
+      "Twitch returned no video for this id: deleted, expired or a wrong id. If it plays in a browser, " +
+      "yt-dlp's VOD query is out of date: update yt-dlp (README, 'Updating yt-dlp')",
+  },
+  {
+    pattern: /subscriber-only|must be logged in|only available for registered users/i,
+    code: "unavailable",
+    message: "The video is subscriber-only or private: the engine does not log in to Twitch, so it cannot read it",
+  },
+  {
+    pattern: /not available from your location|geo.?restrict|geo.?block/i,
+    code: "unavailable",
+    message: "Twitch does not serve this video in the engine's region (geo-blocked)",
+  },
+  { pattern: /DRM protected/i, code: "unavailable", message: "The video is DRM protected" },
+  {
+    pattern: /HTTP Error (?:404|410)/,
+    code: "not_found",
+    message: "The source answered 404/410: the clip or video is gone (deleted, or unknown id)",
+  },
+  {
+    pattern: /HTTP Error 403/,
+    code: "unavailable",
+    message: "The source refused access (HTTP 403): region-locked, subscriber-only or private",
+  },
+  {
+    pattern: /HTTP Error 429/,
+    code: "download_failed",
+    message: "Twitch is rate-limiting this address (HTTP 429): retried later; lower JOB_CONCURRENCY if it persists",
+  },
+  {
+    pattern: /HTTP Error 5\d\d/,
+    code: "download_failed",
+    message: "The source had a server error (HTTP 5xx): retried",
+  },
+  {
+    pattern: /Failed to resolve|name resolution|getaddrinfo|Name or service not known|nodename nor servname/i,
+    code: "download_failed",
+    message: NETWORK_DOWN,
+  },
+  {
+    pattern:
+      /Connection refused|Network is unreachable|No route to host|Connection reset|A network error has occurred/i,
+    code: "download_failed",
+    message: "The connection to the source failed (refused, reset or unreachable): retried",
+  },
+  { pattern: /timed out/i, code: "timeout", message: "The source did not answer in time (network timeout): retried" },
+  {
+    pattern: /Unsupported URL|No suitable extractor found/i,
+    code: "not_found",
+    message: "yt-dlp found no video at this address (Unsupported URL)",
+  },
+];
+
 const classifyYtDlp: Classifier = (stderr) => {
-  if (/PersistedQueryNotFound|Unable to extract|Failed to parse JSON|extractor.*(?:outdated|broken)/i.test(stderr)) {
-    return {
-      code: "extractor_outdated",
-      message: "yt-dlp could not read the source page; its Twitch support is probably outdated: update yt-dlp",
-    };
-  }
-  if (/HTTP Error 404|does not exist|not found|Unsupported URL|no video formats/i.test(stderr)) {
-    return { code: "not_found", message: "The clip or video does not exist (deleted, or unknown id)" };
-  }
-  if (/HTTP Error 403|geo|not available in your country|subscri|only available|private|login|members/i.test(stderr)) {
-    return { code: "unavailable", message: "The clip or video is not available (region, subscriber-only or private)" };
-  }
-  if (/timed out|Read timed out/i.test(stderr))
-    return { code: "timeout", message: "The source did not answer in time" };
-  return null;
+  const known = SIGNATURES.find((signature) => signature.pattern.test(stderr));
+  return known ? { code: known.code, message: known.message } : null;
 };
+
+let installed: Promise<string | null> | null = null;
+
+/** The installed yt-dlp's version (`yt-dlp --version`), read once per process. */
+export function ytDlpVersion(): Promise<string | null> {
+  installed ??= toolVersion(YT_DLP, "--version");
+  return installed;
+}
+
+/** An outdated extractor's error names the installed version and its age: often the whole story. */
+async function withInstalledVersion(error: unknown): Promise<unknown> {
+  if (!(error instanceof ClipAudioError) || error.code !== "extractor_outdated") return error;
+  const installedNow = describeYtDlp(await ytDlpVersion(), new Date());
+  return new ClipAudioError(error.code, `${error.message}. Installed: ${installedNow}`, { cause: error.cause });
+}
 
 function asString(value: unknown): string | null {
   return typeof value === "string" && value !== "" ? value : null;
@@ -89,17 +186,34 @@ export async function fetchSourceInfo(source: Source, limits: RunLimits): Promis
     ...extractorArgs(source),
     source.url,
   ];
-  const json = await runText(YT_DLP, args, limits, "Reading the source with yt-dlp", "download_failed", classifyYtDlp);
-  let info: Record<string, unknown>;
   try {
-    info = JSON.parse(json) as Record<string, unknown>;
+    const json = await runText(
+      YT_DLP,
+      args,
+      limits,
+      "Reading the source with yt-dlp",
+      "download_failed",
+      classifyYtDlp,
+    );
+    return parseInfo(source, json);
   } catch (error) {
-    throw new ClipAudioError("extractor_outdated", "yt-dlp printed no usable metadata; update yt-dlp", {
-      cause: error,
-    });
+    throw await withInstalledVersion(error);
   }
-  const duration = typeof info.duration === "number" ? info.duration : null;
-  return { json, duration, metadata: toMetadata(source.id, source.url, info) };
+}
+
+const NO_METADATA = "yt-dlp printed no usable metadata; update yt-dlp (README, 'Updating yt-dlp')";
+
+function parseInfo(source: Source, json: string): SourceInfo {
+  let info: unknown;
+  try {
+    info = JSON.parse(json);
+  } catch (error) {
+    throw new ClipAudioError("extractor_outdated", NO_METADATA, { cause: error });
+  }
+  if (typeof info !== "object" || info === null) throw new ClipAudioError("extractor_outdated", NO_METADATA);
+  const fields = info as Record<string, unknown>;
+  const duration = typeof fields.duration === "number" ? fields.duration : null;
+  return { json, duration, metadata: toMetadata(source.id, source.url, fields) };
 }
 
 /**
