@@ -182,6 +182,10 @@ export const ContainerHealth = z.object({
   status: z.enum(["ok", "draining"]),
   ffmpeg: z.string().nullable(),
   yt_dlp: z.string().nullable(),
+  /** Days since the yt-dlp release (its version is a date); Twitch breaks old ones. */
+  yt_dlp_age_days: z.number().int().nonnegative().nullable().default(null),
+  /** Set when that yt-dlp is likely too old for Twitch (past ~90 days), with what to do. */
+  yt_dlp_warning: z.string().nullable().default(null),
   active_jobs: z.number().int().nonnegative(),
   max_concurrency: z.number().int().positive(),
 });

@@ -2,7 +2,7 @@
  * The container's HTTP service, called only by the Worker:
  *   POST   /jobs            start (or join) a clip's job; the answer is its NDJSON event stream
  *   DELETE /jobs/{clip_id}  cancel a job
- *   GET    /health          tool versions and load (no auth)
+ *   GET    /health          tool versions (yt-dlp's age too) and load (no auth)
  * Job routes need the same HMAC signature as the public API, so only the Worker can start jobs.
  */
 import { Hono, type MiddlewareHandler } from "hono";
@@ -19,6 +19,7 @@ import { type JobEvent, JobRequest } from "../../shared/job.ts";
 import type { ContainerHealth } from "../../shared/schemas.ts";
 import type { JobManager } from "./jobs.ts";
 import { toolVersions } from "./tools.ts";
+import { staleYtDlpWarning, ytDlpAgeDays } from "./ytdlp-age.ts";
 
 /** Nonces are kept as long as their timestamp could still be accepted. */
 const NONCE_TTL_MS = 2 * MAX_CLOCK_SKEW_SECONDS * 1000;
@@ -48,10 +49,13 @@ export function createApp(options: AppOptions) {
 
   app.get("/health", async (c) => {
     const tools = await toolVersions();
+    const now = new Date();
     const body: ContainerHealth = {
       status: options.draining() ? "draining" : "ok",
       ffmpeg: tools.ffmpeg,
       yt_dlp: tools.ytDlp,
+      yt_dlp_age_days: ytDlpAgeDays(tools.ytDlp, now),
+      yt_dlp_warning: staleYtDlpWarning(tools.ytDlp, now),
       active_jobs: options.jobs.active,
       max_concurrency: options.maxConcurrency,
     };

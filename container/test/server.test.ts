@@ -1,9 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signRequest } from "../../shared/hmac.ts";
 import { JobEvent } from "../../shared/job.ts";
+import { ContainerHealth } from "../../shared/schemas.ts";
 import { type EngineProcess, startEngineProcess } from "../../test/support/engine-process.ts";
 import { type FixtureServer, startFixtureServer } from "../../test/support/fixture-server.ts";
 import { type LocalS3, startS3 } from "../../test/support/s3.ts";
+import { STALE_AFTER_DAYS, ytDlpAgeDays } from "../src/ytdlp-age.ts";
 
 const SECRET = "engine-test-secret";
 let fixtures: FixtureServer;
@@ -41,6 +43,15 @@ describe("container service", () => {
     const health = (await (await fetch(`${engine.url}/health`)).json()) as { ffmpeg: string };
     expect(health).toMatchObject({ status: "ok", active_jobs: 0, max_concurrency: 2 });
     expect(health.ffmpeg).toMatch(/\d/);
+  });
+
+  it("says how old yt-dlp is on /health, and warns when it is likely too old for Twitch", async () => {
+    const health = ContainerHealth.parse(await (await fetch(`${engine.url}/health`)).json());
+    const age = ytDlpAgeDays(health.yt_dlp, new Date());
+    expect(age).not.toBeNull();
+    expect(health.yt_dlp_age_days).toBe(age);
+    if ((age as number) > STALE_AFTER_DAYS) expect(health.yt_dlp_warning).toContain(`is ${age} days old`);
+    else expect(health.yt_dlp_warning).toBeNull();
   });
 
   it("refuses unsigned and replayed job requests", async () => {
