@@ -25,7 +25,7 @@ import { resolveSource, type Source } from "./source.ts";
 import { subprocessError } from "./subprocess.ts";
 import { toolVersions } from "./tools.ts";
 import { readWavInfo, type WavInfo, wavHeader } from "./wav.ts";
-import { fetchSourceInfo, type SourceInfo, saveInfo, startDownload } from "./ytdlp.ts";
+import { classifyYtDlp, fetchSourceInfo, type SourceInfo, saveInfo, startDownload } from "./ytdlp.ts";
 
 export const ENGINE_VERSION = "clip-audio-engine/0.1.0";
 /** Progress events at most this often: enough for a bar, few enough for the Worker's DO. */
@@ -228,7 +228,7 @@ async function downloadAndExtract(context: Context, info: SourceInfo, audioOnly:
       downloaded.reason,
       "Downloading with yt-dlp",
       "download_failed",
-      undefined,
+      classifyYtDlp,
       downloadLimits.timeoutMs,
     );
   }
