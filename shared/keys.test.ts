@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { clipIdFromWavKey, fixedClipKeys, keys, wavObjectMetadata } from "./keys.ts";
+import { chunkObjectMetadata, clipIdFromWavKey, fixedClipKeys, keys, wavObjectMetadata } from "./keys.ts";
 
 describe("bucket layout", () => {
   it("builds every key of the contract", () => {
     expect(keys.video("AbC")).toBe("clips/AbC.mp4");
-    expect(keys.videoMetadata("AbC")).toBe("clips/AbC.json");
+    expect(keys.callerRecord("AbC")).toBe("clips/AbC.json");
     expect(keys.wav("AbC")).toBe("audio/AbC.wav");
     expect(keys.manifest("AbC")).toBe("audio/AbC.json");
     expect(keys.chunkPrefix("AbC")).toBe("audio/AbC/");
@@ -14,10 +14,9 @@ describe("bucket layout", () => {
     expect(keys.transcript("AbC", "vtt")).toBe("transcripts/AbC.vtt");
   });
 
-  it("lists every fixed key of a clip for cleanup", () => {
+  it("lists every fixed key of a clip for cleanup, never the caller's record", () => {
     expect(fixedClipKeys("x")).toEqual([
       "clips/x.mp4",
-      "clips/x.json",
       "audio/x.wav",
       "audio/x.json",
       "transcripts/x.json",
@@ -34,24 +33,45 @@ describe("bucket layout", () => {
     expect(clipIdFromWavKey("clips/A.wav")).toBeNull();
   });
 
-  it("writes the original's WAV metadata as strings", () => {
+  it("writes the original's WAV metadata as strings: source twitch, created_at the processing time", () => {
     expect(
       wavObjectMetadata({
         clipId: "A",
-        source: "https://clips.twitch.tv/A",
-        createdAt: "2026-11-24T00:00:00Z",
+        sourceKind: "clip",
+        processedAt: new Date("2026-11-24T01:02:03.456Z"),
         sampleRate: 16000,
         channels: 1,
         durationSeconds: 29.97,
       }),
     ).toEqual({
       status: "ready_for_asr",
-      source: "https://clips.twitch.tv/A",
-      created_at: "2026-11-24T00:00:00Z",
+      source: "twitch",
+      created_at: "2026-11-24T01:02:03Z",
       clip_id: "A",
       sample_rate: "16000",
       channels: "1",
       duration: "29.970",
+      source_kind: "clip",
+    });
+  });
+
+  it("writes the original's chunk metadata: the whole clip's duration, total_chunks, chunk_type", () => {
+    const whole = wavObjectMetadata({
+      clipId: "A",
+      sourceKind: "vod",
+      processedAt: new Date("2026-11-24T01:02:03Z"),
+      sampleRate: 16000,
+      channels: 1,
+      durationSeconds: 312.5,
+    });
+    expect(chunkObjectMetadata(whole, { index: 2, total: 11, startSeconds: 57.25, durationSeconds: 29.5 })).toEqual({
+      ...whole,
+      duration: "312.500",
+      chunk_index: "2",
+      total_chunks: "11",
+      chunk_type: "audio_segment",
+      chunk_start: "57.250",
+      chunk_duration: "29.500",
     });
   });
 });

@@ -11,7 +11,10 @@ import { ErrorCode } from "./errors.ts";
 export const SourceKind = z.enum(["clip", "vod", "url"]);
 export type SourceKind = z.infer<typeof SourceKind>;
 
-/** `clips/{id}.json`: what yt-dlp told us about the source. */
+/**
+ * What yt-dlp told us about the source; kept in the manifest (`source_metadata`), never at
+ * `clips/{id}.json`, which is the caller's.
+ */
 export const ClipMetadata = z.object({
   clip_id: z.string(),
   title: z.string().nullable(),
@@ -46,6 +49,8 @@ export const Manifest = z.object({
   files: z.array(z.string()),
   processed_at: z.string(),
   tools: z.object({ ffmpeg: z.string().nullable(), yt_dlp: z.string().nullable(), engine: z.string() }),
+  /** Null in manifests written before it moved here from `clips/{id}.json`. */
+  source_metadata: ClipMetadata.nullable().default(null),
 });
 export type Manifest = z.infer<typeof Manifest>;
 
@@ -141,7 +146,16 @@ export const CleanupResponse = z.object({
   message: z.string(),
   files_to_delete: z.array(z.string()),
   deleted_files: z.array(z.string()),
-  failed_deletions: z.array(z.object({ key: z.string(), error: z.string() })),
+  failed_deletions: z.array(z.object({ file: z.string(), error: z.string() })),
+  /**
+   * The original's counts. It sent them only after an actual deletion; here they are always
+   * there (a dry run counts what it would delete), which no reader of the original minds.
+   */
+  summary: z.object({
+    total_files: z.number().int(),
+    successfully_deleted: z.number().int(),
+    failed_deletions: z.number().int(),
+  }),
 });
 export type CleanupResponse = z.infer<typeof CleanupResponse>;
 

@@ -1,6 +1,8 @@
 /**
  * One clip, end to end: resolve → metadata → download (streamed into ffmpeg and onto disk at
- * once) → WAV → chunks → uploads → manifest, last. Temp files go on every path.
+ * once) → WAV → chunks → uploads → manifest, last. Temp files go on every path. Each object
+ * appears whole or not at all (one PUT, or a completed multipart upload), so a HEAD of the WAV
+ * is as good a signal as the manifest. `clips/{id}.json` is the caller's and never touched.
  *
  *   processClip(input, { config, sink, force?, storeVideo?, signal?, onEvent? }): Promise<JobResult>
  *
@@ -15,8 +17,8 @@ import { Readable, Transform, type Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { ClipAudioError } from "../../shared/errors.ts";
 import type { JobEvent, JobResult, JobStage } from "../../shared/job.ts";
-import { CONTENT_TYPES, keys, wavObjectMetadata } from "../../shared/keys.ts";
-import { type ChunkEntry, Manifest } from "../../shared/schemas.ts";
+import { CONTENT_TYPES, chunkObjectMetadata, keys, wavObjectMetadata } from "../../shared/keys.ts";
+import { type ChunkEntry, type ClipMetadata, Manifest } from "../../shared/schemas.ts";
 import { planChunks } from "./chunking.ts";
 import type { ContainerConfig } from "./config.ts";
 import { classifyFfmpeg, detectSilences, followProgress, startExtract } from "./ffmpeg.ts";
@@ -103,7 +105,8 @@ function skippedResult(manifest: Manifest, config: ContainerConfig): JobResult {
   return {
     clip_id: manifest.clip_id,
     skipped: true,
-    files_uploaded: manifest.files,
+    // Manifests from before the caller's record was left alone list it; it is not ours.
+    files_uploaded: manifest.files.filter((key) => key !== keys.callerRecord(manifest.clip_id)),
     duration_s: manifest.duration_s,
     needs_chunking: manifest.duration_s > config.MAX_CLIP_DURATION,
     manifest,
@@ -141,9 +144,17 @@ async function run(context: Context): Promise<JobResult> {
   checkCancelled(signal);
 
   emit({ type: "state", stage: "uploading" });
-  const uploaded = await uploadArtifacts(context, { info, media, wav, duration, chunks, storeVideo });
+  const uploaded = await uploadArtifacts(context, { media, wav, duration, chunks, storeVideo });
   const wavBytes = (await stat(media.wavPath)).size;
-  const manifest = await writeManifest(context, { wav, wavBytes, duration, sha256, storeVideo, uploaded });
+  const manifest = await writeManifest(context, {
+    wav,
+    wavBytes,
+    duration,
+    sha256,
+    storeVideo,
+    uploaded,
+    sourceMetadata: info.metadata,
+  });
   context.progress("uploading", 100);
   return {
     clip_id: source.id,
@@ -299,7 +310,6 @@ function wavSlice(
 }
 
 interface Artifacts {
-  info: SourceInfo;
   media: Media;
   wav: WavInfo;
   duration: number;
@@ -332,8 +342,16 @@ async function uploadArtifacts(
 ): Promise<{ keys: string[]; chunks: ChunkEntry[] }> {
   const { source, options } = context;
   const { sink } = options;
-  const { media, wav, duration, info } = artifacts;
-  const createdAt = info.metadata.created_at ?? new Date().toISOString();
+  const { media, wav, duration } = artifacts;
+  // The original's WAV metadata, also on the video as it did.
+  const metadata = wavObjectMetadata({
+    clipId: source.id,
+    sourceKind: source.kind,
+    processedAt: new Date(),
+    sampleRate: wav.sampleRate,
+    channels: wav.channels,
+    durationSeconds: duration,
+  });
   const uploads: Upload[] = [];
   if (artifacts.storeVideo) {
     const size = (await stat(media.videoPath)).size;
@@ -342,26 +360,12 @@ async function uploadArtifacts(
       put: () =>
         sink.put(keys.video(source.id), createReadStream(media.videoPath), {
           contentType: CONTENT_TYPES.video,
+          metadata,
           contentLength: size,
         }),
     });
   }
-  uploads.push({
-    key: keys.videoMetadata(source.id),
-    put: () =>
-      sink.put(keys.videoMetadata(source.id), `${JSON.stringify(info.metadata, null, 2)}\n`, {
-        contentType: CONTENT_TYPES.json,
-      }),
-  });
   const wavSize = (await stat(media.wavPath)).size;
-  const metadata = wavObjectMetadata({
-    clipId: source.id,
-    source: source.url,
-    createdAt,
-    sampleRate: wav.sampleRate,
-    channels: wav.channels,
-    durationSeconds: duration,
-  });
   uploads.push({
     key: keys.wav(source.id),
     put: () =>
@@ -383,11 +387,12 @@ async function uploadArtifacts(
       key,
       put: () => {
         const slice = wavSlice(media.wavPath, wav, chunk.startSample, chunk.endSample);
-        const chunkMetadata = {
-          ...metadata,
-          chunk_index: String(chunk.index),
-          duration: ((chunk.endSample - chunk.startSample) / wav.sampleRate).toFixed(3),
-        };
+        const chunkMetadata = chunkObjectMetadata(metadata, {
+          index: chunk.index,
+          total: artifacts.chunks.length,
+          startSeconds: chunk.startSample / wav.sampleRate,
+          durationSeconds: (chunk.endSample - chunk.startSample) / wav.sampleRate,
+        });
         return sink.put(key, slice.body, {
           contentType: CONTENT_TYPES.wav,
           metadata: chunkMetadata,
@@ -412,6 +417,7 @@ async function writeManifest(
     sha256: string;
     storeVideo: boolean;
     uploaded: { keys: string[]; chunks: ChunkEntry[] };
+    sourceMetadata: ClipMetadata;
   },
 ): Promise<Manifest> {
   const { source, options } = context;
@@ -431,6 +437,7 @@ async function writeManifest(
     files: [...input.uploaded.keys, manifestKey],
     processed_at: new Date().toISOString(),
     tools: { ffmpeg: tools.ffmpeg, yt_dlp: tools.ytDlp, engine: ENGINE_VERSION },
+    source_metadata: input.sourceMetadata,
   });
   checkCancelled(options.signal);
   await options.sink.put(manifestKey, `${JSON.stringify(manifest, null, 2)}\n`, { contentType: CONTENT_TYPES.json });

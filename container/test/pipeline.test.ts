@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -76,7 +76,7 @@ describe("processClip into a local folder", () => {
     });
     expect(fixtures.downloads().slice(before)).toEqual(["tone_360.mp4"]);
     expect(result.skipped).toBe(false);
-    expect(result.files_uploaded).toEqual([keys.videoMetadata("tone"), keys.wav("tone"), keys.manifest("tone")]);
+    expect(result.files_uploaded).toEqual([keys.wav("tone"), keys.manifest("tone")]);
     const wav = wavOf("tone");
     expect([wav.format, wav.sampleRate, wav.channels, wav.bitsPerSample]).toEqual([1, 16000, 1, 16]);
     expect(Math.abs(wav.durationSeconds - CLIP_SECONDS)).toBeLessThan(0.05);
@@ -123,9 +123,11 @@ describe("processClip into a local folder", () => {
       chunks: [],
       video_key: null,
     });
-    const metadata = JSON.parse(readFileSync(join(outDir, keys.videoMetadata("tone")), "utf8"));
+    // The source metadata lives in the manifest: clips/{id}.json is the caller's.
+    const metadata = manifest.source_metadata;
     expect(metadata).toMatchObject({ clip_id: "tone", url: fixtures.clipTemplate.replace("{id}", "tone") });
     expect(metadata.title).toMatch(/^Fixture clip tone/);
+    expect(existsSync(join(outDir, keys.callerRecord("tone")))).toBe(false);
     const before = fixtures.requests.length;
     const again = await processClip("tone", { config: config(), sink: new LocalSink(outDir) });
     expect(again.skipped).toBe(true);
