@@ -62,7 +62,7 @@ describe("synchronous processing with the real engine", () => {
       clip_id: "tone-sync",
       success: true,
       error: null,
-      files_uploaded: ["clips/tone-sync.json", "audio/tone-sync.wav", "audio/tone-sync.json"],
+      files_uploaded: ["audio/tone-sync.wav", "audio/tone-sync.json"],
       needs_chunking: false,
       skipped: false,
     });
@@ -138,6 +138,21 @@ describe("background processing", () => {
     // One failed attempt (the fixture's 503, a retryable download_failed) before the success.
     const stored = await env.CLIP_JOBS.get(env.CLIP_JOBS.idFromName("flaky-bg")).getState();
     expect(stored?.attempts).toBe(1);
+  });
+
+  it("follows a job that outlasts one alarm's follow window, without downloading twice", async () => {
+    // JOB_FOLLOW_SECONDS is 1 here and the paced clip takes about 2 s: at least one alarm
+    // lets go of the job before it ends, and the next one joins it again in the engine.
+    const before = await fixtureDownloads();
+    const started = Date.now();
+    const body = await json<ProcessClipsResponse>(await process({ clip_ids: ["paced-follow"], background: true }));
+    const task = await waitForTask(body.task_id as string, ["paced-follow"]);
+    expect(task.status).toBe("completed");
+    expect(task.results?.results[0]).toMatchObject({ clip_id: "paced-follow", success: true, skipped: false });
+    expect(Date.now() - started).toBeGreaterThan(1_500);
+    expect((await fixtureDownloads()) - before).toBe(1);
+    const stored = await env.CLIP_JOBS.get(env.CLIP_JOBS.idFromName("paced-follow")).getState();
+    expect(stored).toMatchObject({ state: "completed", attempts: 0 });
   });
 
   it("fails a permanent error without retrying, with its message", async () => {

@@ -57,12 +57,13 @@ describe("GET /list-processed-clips", () => {
 describe("DELETE /cleanup", () => {
   it("lists on dry run, needs confirm, deletes everything, then finds nothing", async () => {
     await processSync(["tone-clean"]);
-    const files = ["clips/tone-clean.json", "audio/tone-clean.wav", "audio/tone-clean.json"];
+    const files = ["audio/tone-clean.wav", "audio/tone-clean.json"];
     const dry = await json<CleanupResponse>(await call("/cleanup/tone-clean", { method: "DELETE" }));
     expect(dry).toMatchObject({
       dry_run: true,
       message: "Dry run - no files were actually deleted",
       deleted_files: [],
+      summary: { total_files: 2, successfully_deleted: 0, failed_deletions: 0 },
     });
     expect(dry.files_to_delete.sort()).toEqual([...files].sort());
     const unconfirmed = await call("/cleanup/tone-clean?dry_run=false", { method: "DELETE" });
@@ -75,8 +76,9 @@ describe("DELETE /cleanup", () => {
     );
     expect(real).toMatchObject({
       dry_run: false,
-      message: "Successfully deleted 3 files for clip tone-clean",
+      message: "Successfully deleted 2 files for clip tone-clean",
       failed_deletions: [],
+      summary: { total_files: 2, successfully_deleted: 2, failed_deletions: 0 },
     });
     expect(real.deleted_files[0]).toBe("audio/tone-clean.json");
     expect(await json(await call("/cleanup/tone-clean", { method: "DELETE" }))).toMatchObject({
@@ -84,6 +86,39 @@ describe("DELETE /cleanup", () => {
       files_to_delete: [],
     });
     expect((await json<ClipStatus>(await call("/clip-status/tone-clean"))).audio_processed).toBe(false);
+  });
+
+  it("answers 207 with the original's shape when some deletions fail, and never touches clips/{id}.json", async () => {
+    const id = "partial-cleanup";
+    const record = JSON.stringify({ id, embed_url: "https://clips.twitch.tv/embed?clip=pc", stored_at: "2026-11-26" });
+    await Promise.all([
+      env.BUCKET.put(`clips/${id}.json`, record),
+      env.BUCKET.put(`audio/${id}.wav`, "RIFF"),
+      env.BUCKET.put(`audio/${id}.json`, "{}"),
+    ]);
+    // The R2 binding, with deletes of WAVs failing: a bucket that answers some requests only.
+    const failingWavDeletes = new Proxy(env.BUCKET, {
+      get(bucket, name) {
+        if (name !== "delete") return Reflect.get(bucket, name).bind(bucket);
+        return (key: string) => (key.endsWith(".wav") ? Promise.reject(new Error("internal")) : bucket.delete(key));
+      },
+    });
+    const headers = { ...(await signRequest(SECRET, "")), "CF-Connecting-IP": newClientIp() };
+    const response = await app.fetch(
+      new Request(`http://worker/cleanup/${id}?dry_run=false&confirm=true`, { method: "DELETE", headers }),
+      { ...env, S3_ENDPOINT: "", BUCKET: failingWavDeletes },
+    );
+    expect(response.status).toBe(207);
+    expect(await json<CleanupResponse>(response)).toEqual({
+      clip_id: id,
+      dry_run: false,
+      message: "Partial cleanup completed. 1 files deleted, 1 failed.",
+      files_to_delete: [`audio/${id}.wav`, `audio/${id}.json`],
+      deleted_files: [`audio/${id}.json`],
+      failed_deletions: [{ file: `audio/${id}.wav`, error: "Storage service temporarily unavailable" }],
+      summary: { total_files: 2, successfully_deleted: 1, failed_deletions: 1 },
+    });
+    expect(await (await env.BUCKET.get(`clips/${id}.json`))?.text()).toBe(record);
   });
 
   it("refuses while the clip is being processed (409)", async () => {

@@ -232,41 +232,41 @@ clips.delete("/cleanup/:clipId", async (c) => {
   }
   const files = [...fixed.filter((_, i) => present[i]), ...chunkKeys];
   const base = { clip_id: clipId, dry_run: dryRun, files_to_delete: files };
-  if (files.length === 0) {
+  const counts = (deleted: number, failed: number) => ({
+    total_files: files.length,
+    successfully_deleted: deleted,
+    failed_deletions: failed,
+  });
+  if (files.length === 0 || dryRun) {
     return c.json({
       ...base,
-      message: "No files found for this clip",
+      message: files.length === 0 ? "No files found for this clip" : "Dry run - no files were actually deleted",
       deleted_files: [],
       failed_deletions: [],
-    } satisfies CleanupResponse);
-  }
-  if (dryRun) {
-    return c.json({
-      ...base,
-      message: "Dry run - no files were actually deleted",
-      deleted_files: [],
-      failed_deletions: [],
+      summary: counts(0, 0),
     } satisfies CleanupResponse);
   }
   // The manifest goes first: from then on nothing claims the clip is complete.
   const ordered = [...files].sort((a, b) => Number(b === keys.manifest(clipId)) - Number(a === keys.manifest(clipId)));
   const deleted: string[] = [];
-  const failed: { key: string; error: string }[] = [];
+  const failed: { file: string; error: string }[] = [];
   for (const key of ordered) {
     try {
       await storage.delete(key);
       deleted.push(key);
     } catch {
-      failed.push({ key, error: "Storage service temporarily unavailable" });
+      failed.push({ file: key, error: "Storage service temporarily unavailable" });
     }
   }
   const body: CleanupResponse = {
     ...base,
+    // The original's messages, word for word (its callers may match on them).
     message: failed.length
-      ? `Deleted ${deleted.length} of ${files.length} files for clip ${clipId}`
+      ? `Partial cleanup completed. ${deleted.length} files deleted, ${failed.length} failed.`
       : `Successfully deleted ${deleted.length} files for clip ${clipId}`,
     deleted_files: deleted,
     failed_deletions: failed,
+    summary: counts(deleted.length, failed.length),
   };
   return c.json(body, failed.length ? 207 : 200);
 });
