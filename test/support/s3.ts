@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 // @ts-expect-error s3rver ships no types
 import S3rver from "s3rver";
+import { makePutsAtomic } from "./s3-atomic.ts";
 
 export const TEST_BUCKET = "clip-recap-pipeline";
 
@@ -27,6 +28,8 @@ export async function startS3(): Promise<LocalS3> {
     directory,
     configureBuckets: [{ name: TEST_BUCKET }],
   });
+  // Like S3 and R2, show an object only once its upload has completed (see s3-atomic.ts).
+  await makePutsAtomic(server.store, `${directory}-partial`);
   const address = (await server.run()) as AddressInfo;
   const endpoint = `http://127.0.0.1:${address.port}`;
   return {
@@ -35,6 +38,7 @@ export async function startS3(): Promise<LocalS3> {
     close: async () => {
       await server.close();
       rmSync(directory, { recursive: true, force: true });
+      rmSync(`${directory}-partial`, { recursive: true, force: true });
     },
   };
 }

@@ -86,23 +86,26 @@ export class S3Sink implements Sink {
   }
 
   async put(key: string, body: Body, options: PutOptions): Promise<void> {
+    // A body stream that fails (a read error) must end the request: the SDK would otherwise
+    // wait for bytes that never come, and the stream's error would go uncaught. An aborted
+    // PUT leaves no object, as a PUT is all or nothing.
+    const abort = new AbortController();
+    const onBodyError = (error: Error) => abort.abort(error);
+    const stream = typeof body !== "string" && !Buffer.isBuffer(body) ? body : null;
+    stream?.once("error", onBodyError);
     try {
       const length = options.contentLength;
-      if (
-        typeof body !== "string" &&
-        !Buffer.isBuffer(body) &&
-        length !== undefined &&
-        length <= SINGLE_PUT_MAX_BYTES
-      ) {
+      if (stream && length !== undefined && length <= SINGLE_PUT_MAX_BYTES) {
         await this.#client.send(
           new PutObjectCommand({
             Bucket: this.#bucket,
             Key: key,
-            Body: body,
+            Body: stream,
             ContentType: options.contentType,
             Metadata: options.metadata,
             ContentLength: length,
           }),
+          { abortSignal: abort.signal },
         );
         return;
       }
@@ -111,6 +114,7 @@ export class S3Sink implements Sink {
         queueSize: PARTS_IN_FLIGHT,
         partSize: PART_BYTES,
         leavePartsOnError: false,
+        abortController: abort,
         params: {
           Bucket: this.#bucket,
           Key: key,
@@ -121,7 +125,9 @@ export class S3Sink implements Sink {
         },
       }).done();
     } catch (error) {
-      throw storageError("write", key, error);
+      throw storageError("write", key, abort.signal.aborted ? abort.signal.reason : error);
+    } finally {
+      stream?.off("error", onBodyError);
     }
   }
 
