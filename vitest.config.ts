@@ -7,7 +7,13 @@ export default defineConfig({
         test: {
           name: "node",
           environment: "node",
-          include: ["shared/**/*.test.ts", "container/**/*.test.ts", "test/support/**/*.test.ts", "bench/**/*.test.ts"],
+          include: [
+            "shared/**/*.test.ts",
+            "container/**/*.test.ts",
+            "scripts/**/*.test.ts",
+            "test/support/**/*.test.ts",
+            "bench/**/*.test.ts",
+          ],
         },
       },
       "worker/vitest.config.ts",

@@ -1,12 +1,18 @@
 #!/usr/bin/env node
 // Gets a fresh machine (Node 20 and npm only) ready for `npm start` and `npm test`:
-// npm packages (which bring Node 22), then ffmpeg/ffprobe/yt-dlp. Installs what it can,
-// and otherwise names exactly what is missing. Plain JavaScript that runs on Node 20,
-// because it runs before Node 22 is installed.
+// npm packages (which bring Node 22), the pinned yt-dlp release (container/yt-dlp.release,
+// into .tools/bin, sha256 verified) where the network allows, then ffmpeg/ffprobe and, without
+// the pinned release, the distribution's yt-dlp, loudly flagged as too old for Twitch. Installs
+// what it can, and otherwise names exactly what is missing. Plain JavaScript that runs on
+// Node 20, because it runs before Node 22 is installed.
+//
+// YT_DLP_DOWNLOAD=0 skips the download (`npm test` sets it: tests read local fixtures only);
+// YT_DLP_RELEASE_BASE_URL names a mirror of https://github.com/yt-dlp/yt-dlp/releases/download.
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { fallbackWarning, installPinnedYtDlp } from "./yt-dlp-release.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const REQUIRED_NODE = [22, 12];
@@ -48,8 +54,8 @@ function ensureNode22() {
   }
 }
 
-function ensureSystemTools() {
-  let missing = SYSTEM_TOOLS.filter((tool) => !works(tool.command, tool.args));
+function ensureSystemTools(tools) {
+  let missing = tools.filter((tool) => !works(tool.command, tool.args));
   if (missing.length === 0) return;
   const packages = [...new Set(missing.map((tool) => tool.apt))];
   const isRoot = process.getuid?.() === 0;
@@ -59,7 +65,7 @@ function ensureSystemTools() {
     );
     run("apt-get", ["update", "-qq"]);
     run("apt-get", ["install", "-y", "-qq", ...packages]);
-    missing = SYSTEM_TOOLS.filter((tool) => !works(tool.command, tool.args));
+    missing = tools.filter((tool) => !works(tool.command, tool.args));
   }
   if (missing.length > 0) {
     fail(
@@ -70,4 +76,7 @@ function ensureSystemTools() {
 
 ensurePackages();
 ensureNode22();
-ensureSystemTools();
+const download = process.env.YT_DLP_DOWNLOAD !== "0";
+const pinned = await installPinnedYtDlp({ root, download, baseUrl: process.env.YT_DLP_RELEASE_BASE_URL });
+ensureSystemTools(pinned ? SYSTEM_TOOLS.filter((tool) => tool.command !== "yt-dlp") : SYSTEM_TOOLS);
+if (!pinned && download) for (const line of fallbackWarning({ root })) console.error(`[bootstrap] ${line}`);

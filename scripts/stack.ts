@@ -6,7 +6,7 @@
 import { once } from "node:events";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
-import { join, resolve } from "node:path";
+import { delimiter, join, resolve } from "node:path";
 import { execa, type ResultPromise } from "execa";
 
 export const ROOT = resolve(import.meta.dirname, "..");
@@ -16,6 +16,8 @@ const BIN = {
   wrangler: join(ROOT, "node_modules/wrangler/bin/wrangler.js"),
   container: join(ROOT, "container/src/server.ts"),
 };
+/** Where scripts/bootstrap.mjs installs the pinned yt-dlp release. */
+const TOOLS_BIN = join(ROOT, ".tools/bin");
 
 /** s3rver accepts only its own fixed credentials. */
 export const LOCAL_S3_CREDENTIALS = { R2_ACCESS_KEY_ID: "S3RVER", R2_SECRET_ACCESS_KEY: "S3RVER" } as const;
@@ -163,7 +165,13 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     },
     container: {
       args: [BIN.container],
-      env: { ...env, HOST: "127.0.0.1", PORT: String(ports.container) },
+      // The pinned yt-dlp the bootstrap installs (.tools/bin) comes before the system's.
+      env: {
+        ...env,
+        HOST: "127.0.0.1",
+        PORT: String(ports.container),
+        PATH: `${TOOLS_BIN}${delimiter}${process.env.PATH}`,
+      },
       readyUrl: `${urls.container}/health`,
     },
     worker: {
