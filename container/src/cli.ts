@@ -2,6 +2,7 @@
  * The engine as a command line, with no cloud account needed:
  *
  *   npm run cli -- process <clip ids or URLs...> [--out DIR] [--force] [--no-video]
+ *   npm run cli -- --version      the engine, ffmpeg and yt-dlp versions (and yt-dlp's age)
  *
  * Same environment names as the service. With S3 settings (S3_ENDPOINT or CLOUDFLARE_ACCOUNT_ID
  * plus R2_ACCESS_KEY_ID/R2_SECRET_ACCESS_KEY) it writes to the bucket; otherwise the bucket
@@ -13,11 +14,15 @@ import { ConfigError, s3Settings } from "../../shared/config.ts";
 import { ClipAudioError } from "../../shared/errors.ts";
 import type { JobEvent, JobResult } from "../../shared/job.ts";
 import { loadConfig } from "./config.ts";
-import { processClip } from "./pipeline.ts";
+import { ENGINE_VERSION, processClip } from "./pipeline.ts";
 import { LocalSink } from "./sinks/local.ts";
 import { S3Sink } from "./sinks/s3.ts";
+import { toolVersions } from "./tools.ts";
+import { describeYtDlp, staleYtDlpWarning } from "./ytdlp-age.ts";
 
-const USAGE = "usage: npm run cli -- process <clip ids or URLs...> [--out DIR] [--force] [--no-video]";
+const USAGE =
+  "usage: npm run cli -- process <clip ids or URLs...> [--out DIR] [--force] [--no-video]\n" +
+  "       npm run cli -- --version";
 const BAR_WIDTH = 24;
 
 interface Row {
@@ -41,6 +46,7 @@ function parse() {
         force: { type: "boolean", default: false },
         "no-video": { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
+        version: { type: "boolean", short: "V", default: false },
       },
     });
   } catch (error) {
@@ -89,12 +95,22 @@ function printTable(rows: Row[]): void {
   for (const row of cells) console.log(format(row));
 }
 
+/** Which tools the engine runs, and whether yt-dlp is likely too old for Twitch. */
+async function printVersions(): Promise<void> {
+  const tools = await toolVersions();
+  const now = new Date();
+  console.log(`${ENGINE_VERSION}\nffmpeg ${tools.ffmpeg ?? "not found"}\n${describeYtDlp(tools.ytDlp, now)}`);
+  const warning = staleYtDlpWarning(tools.ytDlp, now);
+  if (warning) console.log(`warning: ${warning}`);
+}
+
 async function main(): Promise<void> {
   const { values, positionals } = parse();
   if (values.help) {
     console.log(USAGE);
     return;
   }
+  if (values.version) return printVersions();
   const [command, ...inputs] = positionals;
   if (command !== "process") usage(command ? `unknown command: ${command}` : "missing command");
   if (inputs.length === 0) usage("no clip ids or URLs given");
@@ -110,6 +126,8 @@ async function main(): Promise<void> {
   const sink = settings ? new S3Sink(settings) : new LocalSink(config.OUTPUT_DIR);
   await mkdir(config.WORK_DIR, { recursive: true });
   console.error(`writing to ${sink.description}`);
+  const stale = staleYtDlpWarning((await toolVersions()).ytDlp, new Date());
+  if (stale) console.error(`warning: ${stale}`);
 
   const abort = new AbortController();
   process.once("SIGINT", () => abort.abort());

@@ -99,7 +99,7 @@ const SIGNATURES: readonly Signature[] = [
   {
     pattern: /HTTP Error (?:404|410)/,
     code: "not_found",
-    message: "The source answered 404/410: the clip or video is gone (deleted, or unknown id)",
+    message: "The clip or video does not exist (deleted, or unknown id)",
   },
   {
     pattern: /HTTP Error 403/,

@@ -1,11 +1,12 @@
-import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { chmod, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { delimiter, join, resolve } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { keys } from "../../shared/keys.ts";
 import { decodeWav, dominantFrequency } from "../../test/support/audio.ts";
 import { type FixtureServer, startFixtureServer } from "../../test/support/fixture-server.ts";
+import { ytDlpAgeDays } from "../src/ytdlp-age.ts";
 
 const CLI = resolve(import.meta.dirname, "../src/cli.ts");
 let fixtures: FixtureServer;
@@ -56,5 +57,36 @@ describe("npm run cli -- process", () => {
     expect(result.stderr).toContain("no clip ids or URLs given");
     const bad = await cli(["process", "x"].concat(["--bogus"]));
     expect(bad.exitCode).toBe(2);
+  });
+});
+
+describe("npm run cli -- --version", () => {
+  /** Runs `--version` with a stand-in `yt-dlp` first on PATH that reports `version`. */
+  async function versionWith(version: string) {
+    const bin = await mkdtemp(join(tmpdir(), "cli-bin-"));
+    await writeFile(join(bin, "yt-dlp"), `#!/bin/sh\necho ${version}\n`);
+    await chmod(join(bin, "yt-dlp"), 0o755);
+    try {
+      return await execa(process.execPath, [CLI, "--version"], {
+        env: { PATH: `${bin}${delimiter}${process.env.PATH}` },
+      });
+    } finally {
+      await rm(bin, { recursive: true, force: true });
+    }
+  }
+
+  it("names the engine, ffmpeg and yt-dlp with its age, and warns when yt-dlp is too old for Twitch", async () => {
+    const result = await versionWith("2023.03.04");
+    const age = ytDlpAgeDays("2023.03.04", new Date());
+    expect(result.stdout).toMatch(/^clip-audio-engine\/\S+\nffmpeg \S+/);
+    expect(result.stdout).toContain(`yt-dlp 2023.03.04 (${age} days old)`);
+    expect(result.stdout).toContain(`warning: yt-dlp 2023.03.04 is ${age} days old: Twitch clips`);
+  });
+
+  it("does not warn about a recent yt-dlp", async () => {
+    const today = new Date().toISOString().slice(0, 10).replaceAll("-", ".");
+    const result = await versionWith(today);
+    expect(result.stdout).toContain(`yt-dlp ${today} (0 days old)`);
+    expect(result.stdout).not.toContain("warning");
   });
 });
