@@ -12,6 +12,7 @@ export default defineConfig({
             "container/**/*.test.ts",
             "scripts/**/*.test.ts",
             "test/support/**/*.test.ts",
+            "test/deploy/**/*.test.ts",
             "bench/**/*.test.ts",
           ],
         },

@@ -110,7 +110,7 @@ export function parseEnv<T extends z.ZodType>(schema: T, env: RawEnv): z.infer<T
 export const DEFAULT_CLIP_SOURCE_URL_TEMPLATE = "https://clips.twitch.tv/{id}";
 export const DEFAULT_BUCKET = "clip-recap-pipeline";
 
-const ENVIRONMENT_VARS = ["ENVIRONMENT", "NODE_ENV", "PYTHON_ENV", "FLASK_ENV", "VERCEL_ENV"] as const;
+export const ENVIRONMENT_VARS = ["ENVIRONMENT", "NODE_ENV", "PYTHON_ENV", "FLASK_ENV", "VERCEL_ENV"] as const;
 const PRODUCTION_WORDS = new Set(["production", "prod"]);
 const DEVELOPMENT_WORDS = new Set(["development", "dev", "test"]);
 

@@ -13,6 +13,7 @@ export const ErrorCode = z.enum([
   "timeout",
   "extract_failed",
   "storage_failed",
+  "storage_misconfigured",
   "cancelled",
   "extractor_outdated",
   "container_unavailable",

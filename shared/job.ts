@@ -24,8 +24,22 @@ export const JobRequest = z.object({
   force: z.boolean().default(false),
   /** Overrides STORE_VIDEO of the container for this job. */
   store_video: z.boolean().optional(),
+  /**
+   * Follow a job the Worker started earlier: join it while it runs, or get its result when it
+   * ended within the engine's retention; only when neither exists is it started again. This lets
+   * a Durable Object follow a job longer than one alarm may last.
+   */
+  follow: z.boolean().default(false),
+  /** The canary: the whole pipeline runs, but nothing is written to (or read from) the bucket. */
+  canary: z.boolean().default(false),
 });
 export type JobRequest = z.infer<typeof JobRequest>;
+/** A job request as the Worker writes it (defaults filled in by the engine). */
+export type JobRequestInput = z.input<typeof JobRequest>;
+
+/** The tool versions of the engine that ran a job: how the Worker learns them without a probe. */
+export const EngineTools = z.object({ ffmpeg: z.string().nullable(), yt_dlp: z.string().nullable() });
+export type EngineTools = z.infer<typeof EngineTools>;
 
 export const JobStage = z.enum(["downloading", "extracting", "uploading"]);
 export type JobStage = z.infer<typeof JobStage>;
@@ -49,7 +63,8 @@ export const JobEvent = z.discriminatedUnion("type", [
     bytes: z.number().int().nonnegative().nullable(),
     total_bytes: z.number().int().nonnegative().nullable(),
   }),
-  z.object({ type: z.literal("completed"), result: JobResult }),
-  z.object({ type: z.literal("failed"), error: JobError }),
+  z.object({ type: z.literal("completed"), result: JobResult, tools: EngineTools.optional() }),
+  z.object({ type: z.literal("failed"), error: JobError, tools: EngineTools.optional() }),
 ]);
 export type JobEvent = z.infer<typeof JobEvent>;
+export type FinalJobEvent = Extract<JobEvent, { type: "completed" | "failed" }>;

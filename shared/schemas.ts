@@ -205,6 +205,18 @@ export const ContainerHealth = z.object({
 });
 export type ContainerHealth = z.infer<typeof ContainerHealth>;
 
+export const ExtractorStatus = z.object({
+  /** `unknown` until a job or the canary has run since the last deploy. */
+  state: z.enum(["ok", "outdated", "unknown"]),
+  /** "ok", "outdated since <time> (yt-dlp <version>)" or "unknown": for people reading /health. */
+  summary: z.string(),
+  since: z.string().nullable(),
+  yt_dlp: z.string().nullable(),
+  checked_at: z.string().nullable(),
+  last_error: z.string().nullable(),
+});
+export type ExtractorStatus = z.infer<typeof ExtractorStatus>;
+
 export const Health = z.object({
   status: z.enum(["healthy", "unhealthy"]),
   ffmpeg_available: z.boolean(),
@@ -217,6 +229,8 @@ export const Health = z.object({
     yt_dlp: z.string().nullable(),
     checked_at: z.string().nullable(),
   }),
+  /** Whether yt-dlp can still read Twitch, as last seen by a job or the canary. */
+  extractor: ExtractorStatus,
 });
 export type Health = z.infer<typeof Health>;
 

@@ -34,6 +34,8 @@ export default defineProject({
             ...s3.env,
             FIXTURE_URL: fixtures.url,
             CALLBACK_HOSTS: "127.0.0.1",
+            // Background jobs longer than a second are handed from one alarm to the next.
+            JOB_FOLLOW_SECONDS: "1",
           },
         },
       };

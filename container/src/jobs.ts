@@ -1,17 +1,25 @@
 /**
  * Jobs of the container service: at most JOB_CONCURRENCY run at once, one per clip. A second
  * request for a clip that is running joins it and receives every event from the start, so
- * duplicate requests never download twice.
+ * duplicate requests never download twice. The engine owns a job once started: it runs to its
+ * end whether or not anyone still listens, and its final event is kept for RESULT_RETENTION_MS
+ * so the Worker can follow a job that outlasts one of its alarms (`follow`).
  */
 import { ClipAudioError } from "../../shared/errors.ts";
-import type { JobEvent, JobRequest } from "../../shared/job.ts";
+import type { FinalJobEvent, JobEvent, JobRequest } from "../../shared/job.ts";
 import type { ContainerConfig } from "./config.ts";
 import { processClip } from "./pipeline.ts";
+import { DiscardSink } from "./sinks/discard.ts";
 import type { Sink } from "./sinks/sink.ts";
+import { toolVersions } from "./tools.ts";
+
+/** How long a finished job's final event stays available to followers. */
+export const RESULT_RETENTION_MS = 30 * 60_000;
 
 type Listener = (event: JobEvent) => void;
 
 interface Job {
+  key: string;
   clipId: string;
   events: JobEvent[];
   listeners: Set<Listener>;
@@ -23,6 +31,7 @@ export class JobManager {
   readonly #config: ContainerConfig;
   readonly #sink: Sink;
   readonly #jobs = new Map<string, Job>();
+  readonly #finished = new Map<string, { event: FinalJobEvent; at: number }>();
   #running = 0;
   readonly #waiting: Array<() => void> = [];
 
@@ -35,16 +44,31 @@ export class JobManager {
     return this.#jobs.size;
   }
 
-  /** Starts the clip's job, or joins the one running; `listener` gets every event, in order. */
+  /**
+   * Starts the clip's job, or joins the one running; `listener` gets every event, in order. A
+   * `follow` request for a job that ended recently gets its final event instead of a new run.
+   */
   subscribe(request: JobRequest, listener: Listener): { done: Promise<void>; unsubscribe: () => void } {
-    const job = this.#jobs.get(request.clip_id) ?? this.#start(request);
+    const key = jobKey(request);
+    const finished = request.follow ? this.#recentResult(key) : null;
+    if (finished && !this.#jobs.has(key)) {
+      listener(finished);
+      return { done: Promise.resolve(), unsubscribe: () => undefined };
+    }
+    const job = this.#jobs.get(key) ?? this.#start(request);
     for (const event of job.events) listener(event);
     job.listeners.add(listener);
     return { done: job.done, unsubscribe: () => job.listeners.delete(listener) };
   }
 
+  #recentResult(key: string): FinalJobEvent | null {
+    const now = Date.now();
+    for (const [k, entry] of this.#finished) if (now - entry.at > RESULT_RETENTION_MS) this.#finished.delete(k);
+    return this.#finished.get(key)?.event ?? null;
+  }
+
   cancel(clipId: string): boolean {
-    const job = this.#jobs.get(clipId);
+    const job = this.#jobs.get(jobKey({ clip_id: clipId, canary: false }));
     job?.abort.abort();
     return job !== undefined;
   }
@@ -57,7 +81,9 @@ export class JobManager {
   }
 
   #start(request: JobRequest): Job {
+    const key = jobKey(request);
     const job: Job = {
+      key,
       clipId: request.clip_id,
       events: [],
       listeners: new Set(),
@@ -68,8 +94,8 @@ export class JobManager {
       job.events.push(event);
       for (const listener of job.listeners) listener(event);
     };
-    this.#jobs.set(request.clip_id, job);
-    job.done = this.#run(request, job, emit).finally(() => this.#jobs.delete(request.clip_id));
+    this.#jobs.set(key, job);
+    job.done = this.#run(request, job, emit).finally(() => this.#jobs.delete(key));
     return job;
   }
 
@@ -78,7 +104,7 @@ export class JobManager {
       await this.#slot(job.abort.signal);
       const options = {
         config: this.#config,
-        sink: this.#sink,
+        sink: request.canary ? new DiscardSink() : this.#sink,
         force: request.force,
         signal: job.abort.signal,
         onEvent: (event: JobEvent) => {
@@ -89,7 +115,7 @@ export class JobManager {
         ...(request.store_video === undefined ? {} : { storeVideo: request.store_video }),
       };
       const result = await processClip(request.clip_id, options);
-      emit({ type: "completed", result });
+      this.#end(job, emit, { type: "completed", result, tools: await engineTools() });
     } catch (error) {
       const failure =
         error instanceof ClipAudioError
@@ -97,10 +123,15 @@ export class JobManager {
           : new ClipAudioError("internal", `Unexpected engine error: ${(error as Error)?.message ?? String(error)}`);
       if (!(error instanceof ClipAudioError))
         console.error(JSON.stringify({ msg: "job crashed", clip_id: job.clipId, error: String(error) }));
-      emit({ type: "failed", error: failure.toJSON() });
+      this.#end(job, emit, { type: "failed", error: failure.toJSON(), tools: await engineTools() });
     } finally {
       this.#release();
     }
+  }
+
+  #end(job: Job, emit: Listener, event: FinalJobEvent): void {
+    this.#finished.set(job.key, { event, at: Date.now() });
+    emit(event);
   }
 
   async #slot(signal: AbortSignal): Promise<void> {
@@ -117,4 +148,14 @@ export class JobManager {
     this.#running--;
     this.#waiting.shift()?.();
   }
+}
+
+/** Canary runs never join (or are joined by) a real job of the same clip. */
+function jobKey(request: Pick<JobRequest, "clip_id" | "canary">): string {
+  return request.canary ? `canary:${request.clip_id}` : request.clip_id;
+}
+
+async function engineTools() {
+  const tools = await toolVersions();
+  return { ffmpeg: tools.ffmpeg, yt_dlp: tools.ytDlp };
 }

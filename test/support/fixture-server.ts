@@ -11,6 +11,8 @@
  *   /clips/flaky       503 the first time, then like tone
  * Only an id's first word counts: `tone-a` and `tone-b` are both the tone clip.
  *   /clips/slow        headers, then a trickle (for timeouts)
+ *   /clips/paced       like tone, but its media arrive at PACED_BYTES_PER_SECOND (a job of a few
+ *                      seconds, for following a job across Durable Object alarms)
  *   /media/<file>      the files themselves (HEAD and byte ranges supported)
  *   /__log             {"downloads": n}: media GETs so far, for tests running in workerd
  *   POST /hook         a completion-callback receiver; GET /__hooks lists what it received
@@ -48,6 +50,9 @@ function throttle(bytesPerSecond: number): Transform {
     },
   });
 }
+
+/** The smallest tone rendition (~320 KB) takes about 1.6 s at this rate (under the worker tests' 3 s download timeout). */
+export const PACED_BYTES_PER_SECOND = 200_000;
 
 export const LONG_CLIP = { segments: 14, toneSeconds: 24, gapSeconds: 1.5 } as const;
 
@@ -103,9 +108,9 @@ export async function startFixtureServer(options: FixtureServerOptions = {}): Pr
   const flaky = new Set<string>();
   const hooks: { body: string; headers: Record<string, unknown> }[] = [];
 
-  const page = (id: string) => `<!DOCTYPE html><html><head><title>Fixture clip ${id}</title>
+  const page = (id: string, mediaPrefix = "/media/") => `<!DOCTYPE html><html><head><title>Fixture clip ${id}</title>
 <meta property="og:title" content="Fixture clip ${id}"></head><body><video controls>
-${renditionFiles.map((r) => `<source src="/media/${basename(r.path)}" type="video/mp4" res="${r.size.split("x")[1]}" label="${r.name}">`).join("\n")}
+${renditionFiles.map((r) => `<source src="${mediaPrefix}${basename(r.path)}" type="video/mp4" res="${r.size.split("x")[1]}" label="${r.name}">`).join("\n")}
 </video></body></html>`;
 
   const server = createServer((req, res) => {
@@ -157,9 +162,15 @@ ${renditionFiles.map((r) => `<source src="/media/${basename(r.path)}" type="vide
       res.end("try again");
       return;
     }
-    if (clip === "tone" || clip === "flaky") {
+    if (clip === "tone" || clip === "flaky" || clip === "paced") {
       res.writeHead(200, { "Content-Type": "text/html; charset=utf-8" });
-      res.end(page(clip));
+      res.end(clip === "paced" ? page(clip, "/media/paced/") : page(clip));
+      return;
+    }
+    const paced = /^\/media\/paced\/([^/]+)$/.exec(path)?.[1];
+    const pacedFile = paced ? files.get(paced) : undefined;
+    if (pacedFile) {
+      record.bytes = sendFile(res, pacedFile.path, req.headers.range, method, pacedFile.type, PACED_BYTES_PER_SECOND);
       return;
     }
     if (clip === "long") {

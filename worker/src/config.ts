@@ -5,15 +5,22 @@
 import type { z } from "zod";
 import {
   authConfigProblem,
+  ENVIRONMENT_VARS,
+  engineEnvSchema,
   intVar,
   listVar,
   parseEnv,
-  sharedEnvSchema,
   stringVar,
+  unknownNames,
   urlVar,
 } from "../../shared/config.ts";
+import { log } from "./log.ts";
 
-export const workerEnvSchema = sharedEnvSchema.extend({
+/**
+ * The Worker parses the engine's settings too: a bad value is reported here, by name, instead
+ * of as a container that will not start.
+ */
+export const workerEnvSchema = engineEnvSchema.extend({
   RATE_LIMIT_REQUESTS: intVar(10, 1, 100_000),
   RATE_LIMIT_WINDOW_SECONDS: intVar(60, 1, 86_400),
   CALLBACK_HOSTS: listVar(),
@@ -23,7 +30,17 @@ export const workerEnvSchema = sharedEnvSchema.extend({
   TASK_RETENTION_HOURS: intVar(72, 1, 24 * 90),
   /** Clips of one sync request processed at once. */
   SYNC_CONCURRENCY: intVar(4, 1, 10),
+  /**
+   * How long one Durable Object alarm follows an engine job before it lets go and the next
+   * alarm joins the job again: well inside the 15 minutes an alarm may run.
+   */
+  JOB_FOLLOW_SECONDS: intVar(600, 1, 840),
+  /** A public clip id the scheduled canary runs through the engine; unset turns it off. */
+  CANARY_CLIP_ID: stringVar(),
 });
+
+/** Every variable name the Worker or the engine reads. */
+export const KNOWN_SETTINGS: readonly string[] = [...Object.keys(workerEnvSchema.shape), ...ENVIRONMENT_VARS];
 export type WorkerConfig = z.infer<typeof workerEnvSchema>;
 
 export type LoadedConfig = { ok: true; config: WorkerConfig } | { ok: false; problem: string };
@@ -43,6 +60,8 @@ export function loadConfig(env: object): LoadedConfig {
   let loaded: LoadedConfig;
   try {
     const raw = asStrings(env);
+    const unknown = unknownNames(raw, KNOWN_SETTINGS);
+    if (unknown.length > 0) log("warn", { msg: "unknown settings ignored (typo?)", names: unknown });
     const config = parseEnv(workerEnvSchema, raw);
     const problem = authConfigProblem(raw, config);
     loaded = problem ? { ok: false, problem } : { ok: true, config };

@@ -4,11 +4,13 @@
  * there is no Docker, it is a process on the host at CONTAINER_URL. This module alone decides.
  */
 import { Container } from "@cloudflare/containers";
+import { ENGINE_ENV_NAMES, pickEnv, type RawEnv } from "../../shared/config.ts";
 import { ClipAudioError } from "../../shared/errors.ts";
 import { signRequest } from "../../shared/hmac.ts";
-import { CONTAINER_ROUTES, JobEvent, type JobRequest } from "../../shared/job.ts";
+import { CONTAINER_ROUTES, type FinalJobEvent, JobEvent, type JobRequestInput } from "../../shared/job.ts";
 import { ContainerHealth } from "../../shared/schemas.ts";
 import type { WorkerConfig } from "./config.ts";
+import { log } from "./log.ts";
 
 /** An idle engine stops after this long: clips come in bursts after streams end. */
 const ENGINE_SLEEP_AFTER = "10m";
@@ -17,36 +19,41 @@ const ENGINE_INSTANCES = 4;
 /** A health probe that takes longer than this counts as "engine unavailable". */
 const HEALTH_TIMEOUT_MS = 3_000;
 
+/** The engine's settings as the Worker has them: every name the engine's schema declares. */
+export function engineEnvVars(env: object): Record<string, string> {
+  return pickEnv(env as RawEnv, ENGINE_ENV_NAMES);
+}
+
 export class AudioEngine extends Container<Env> {
   override defaultPort = 8080;
   override sleepAfter = ENGINE_SLEEP_AFTER;
-  // The engine needs only Twitch (pages, clip and video CDNs) and the bucket's S3 endpoint.
-  override enableInternet = false;
-  override allowedHosts = [
-    "clips.twitch.tv",
-    "www.twitch.tv",
-    "gql.twitch.tv",
-    "usher.ttvnw.net",
-    "*.ttvnw.net",
-    "production.assets.clips.twitchcdn.net",
-    "*.twitchcdn.net",
-    "*.cloudfront.net",
-    "*.r2.cloudflarestorage.com",
-  ];
+  /**
+   * Open egress, no interception. Every request the engine makes is HTTPS (Twitch's GQL API,
+   * usher, the clip and VOD CDNs, R2's S3 endpoint); an allowlist would only hold with TLS
+   * interception, which needs Cloudflare's CA trusted by Node, Python and ffmpeg alike, and
+   * Twitch's CDN hosts include `*.cloudfront.net`, which admits any CloudFront customer anyway.
+   * What the engine fetches is fenced where it is chosen instead: clip ids are validated, other
+   * URLs must be on SOURCE_HOSTS (README, "Egress").
+   */
+  override enableInternet = true;
+  override envVars = engineEnvVars(this.env);
 
-  // What the engine process reads (shared/config.ts names); secrets come from `wrangler secret`.
-  override envVars = {
-    HMAC_SHARED_SECRET: this.env.HMAC_SHARED_SECRET ?? "",
-    CLOUDFLARE_ACCOUNT_ID: this.env.CLOUDFLARE_ACCOUNT_ID ?? "",
-    R2_ACCESS_KEY_ID: this.env.R2_ACCESS_KEY_ID ?? "",
-    R2_SECRET_ACCESS_KEY: this.env.R2_SECRET_ACCESS_KEY ?? "",
-    R2_BUCKET: this.env.R2_BUCKET,
-    AUDIO_SAMPLE_RATE: this.env.AUDIO_SAMPLE_RATE,
-    AUDIO_CHANNELS: this.env.AUDIO_CHANNELS,
-    MAX_CLIP_DURATION: this.env.MAX_CLIP_DURATION,
-    STORE_VIDEO: this.env.STORE_VIDEO,
-    CLIP_SOURCE_URL_TEMPLATE: this.env.CLIP_SOURCE_URL_TEMPLATE,
-  };
+  /**
+   * The library stops an instance once nobody has talked to it for `sleepAfter`. A job the
+   * engine still runs (its follower may be between alarms) keeps it up.
+   */
+  override async onActivityExpired(): Promise<void> {
+    const health = await this.containerFetch(`http://engine${CONTAINER_ROUTES.health}`).then(
+      async (response) => (response.ok ? ContainerHealth.parse(await response.json()) : null),
+      () => null,
+    );
+    if (health && health.active_jobs > 0) {
+      log("info", { msg: "engine idle but busy: kept running", active_jobs: health.active_jobs });
+      this.renewActivityTimeout();
+      return;
+    }
+    await this.stop();
+  }
 }
 
 export interface EngineEnv {
@@ -87,49 +94,67 @@ async function* ndjson(body: ReadableStream<Uint8Array>): AsyncGenerator<unknown
 
 /**
  * Runs one job on the engine, calling `onEvent` for each event, and returns the final one
- * (`completed` or `failed`). An engine that cannot be reached or ends the stream early is a
- * retryable `container_unavailable` failure.
+ * (`completed` or `failed`) — or null when `followForMs` passed first: the engine goes on with
+ * the job, and a later call with `follow: true` picks it up again. An engine that cannot be
+ * reached or ends the stream early is a retryable `container_unavailable` failure.
  */
 export async function runEngineJob(
   env: EngineEnv,
   config: WorkerConfig,
-  request: JobRequest,
+  request: JobRequestInput,
   onEvent: (event: JobEvent) => void | Promise<void>,
-): Promise<Extract<JobEvent, { type: "completed" | "failed" }>> {
+  followForMs?: number,
+): Promise<FinalJobEvent | null> {
   const body = JSON.stringify(request);
-  let response: Response;
+  const stop = new AbortController();
+  const timer = followForMs === undefined ? undefined : setTimeout(() => stop.abort(), followForMs);
   try {
-    const headers = {
-      "content-type": "application/json",
-      ...(await signRequest(config.HMAC_SHARED_SECRET ?? "", body)),
-    };
-    response = await engineFetch(
-      env,
-      config,
-      CONTAINER_ROUTES.jobs,
-      { method: "POST", body, headers },
-      request.clip_id,
-    );
-  } catch (error) {
-    throw new ClipAudioError(
-      "container_unavailable",
-      `The media engine could not be reached: ${(error as Error).message}`,
-    );
-  }
-  if (!response.ok || !response.body) {
-    throw new ClipAudioError("container_unavailable", `The media engine answered HTTP ${response.status}`);
-  }
-  try {
+    const response = await startJob(env, config, request.clip_id, body, stop.signal);
     for await (const raw of ndjson(response.body)) {
       const event = JobEvent.parse(raw);
       await onEvent(event);
       if (event.type === "completed" || event.type === "failed") return event;
     }
   } catch (error) {
+    if (stop.signal.aborted) return null;
     if (error instanceof ClipAudioError) throw error;
     throw new ClipAudioError("container_unavailable", `The media engine stopped mid-job: ${(error as Error).message}`);
+  } finally {
+    clearTimeout(timer);
   }
+  if (stop.signal.aborted) return null;
   throw new ClipAudioError("container_unavailable", "The media engine ended the job without a result");
+}
+
+async function startJob(
+  env: EngineEnv,
+  config: WorkerConfig,
+  clipId: string,
+  body: string,
+  signal: AbortSignal,
+): Promise<Response & { body: ReadableStream<Uint8Array> }> {
+  let response: Response;
+  try {
+    const headers = {
+      "content-type": "application/json",
+      ...(await signRequest(config.HMAC_SHARED_SECRET ?? "", body)),
+    };
+    response = await engineFetch(env, config, CONTAINER_ROUTES.jobs, { method: "POST", body, headers, signal }, clipId);
+  } catch (error) {
+    if (signal.aborted) throw error;
+    throw new ClipAudioError(
+      "container_unavailable",
+      `The media engine could not be reached: ${(error as Error).message}`,
+    );
+  }
+  if (!response.ok || !response.body) {
+    const detail = await response.text().catch(() => "");
+    throw new ClipAudioError(
+      "container_unavailable",
+      `The media engine answered HTTP ${response.status}${detail ? `: ${detail.slice(0, 200)}` : ""}`,
+    );
+  }
+  return response as Response & { body: ReadableStream<Uint8Array> };
 }
 
 export async function cancelEngineJob(env: EngineEnv, config: WorkerConfig, clipId: string): Promise<void> {

@@ -4,6 +4,7 @@
  * under /api.
  */
 import { Hono } from "hono";
+import { runCanary } from "./canary.ts";
 import { loadConfig } from "./config.ts";
 import { ApiError, onError } from "./errors.ts";
 import { log } from "./log.ts";
@@ -16,7 +17,12 @@ import { tasks } from "./routes/tasks.ts";
 import { bucketStorage } from "./storage.ts";
 import type { AppEnv } from "./types.ts";
 
+// The containers library intercepts a container's outbound traffic through this entrypoint
+// whenever a Container class declares outbound handlers or host lists; exported so that adding
+// one later cannot fail every container start ("ctx.exports.ContainerProxy is undefined").
+export { ContainerProxy } from "@cloudflare/containers";
 export { ClipJob } from "./durable/clip-job.ts";
+export { EngineMonitor } from "./durable/engine-monitor.ts";
 export { IdempotencyStore } from "./durable/idempotency-store.ts";
 export { NonceStore } from "./durable/nonce-store.ts";
 export { RateLimiter } from "./durable/rate-limiter.ts";
@@ -64,5 +70,12 @@ app.route("/", tasks);
 app.notFound((c) => c.json({ detail: "Not Found" }, 404));
 app.onError(onError);
 
-export default app;
+export default {
+  fetch: app.fetch,
+  /** Cron Triggers (wrangler.toml `[triggers]`): the canary. */
+  async scheduled(_controller, env) {
+    const outcome = await runCanary(env);
+    if (!outcome.ran) log("info", { msg: "canary skipped", reason: outcome.reason });
+  },
+} satisfies ExportedHandler<Env>;
 export type { AppEnv };

@@ -3,15 +3,23 @@
  * to process it. Concurrent requests share the run in progress. Background work is carried by
  * alarms, so it outlives the request that asked for it and survives restarts; retryable
  * failures are tried again with backoff, others end in `failed` with their error.
+ *
+ * The engine owns a job once it has started it; this object follows. An alarm follows for at
+ * most JOB_FOLLOW_SECONDS (an alarm's wall-clock time is limited, a 4-hour VOD is not), then
+ * lets go and sets the next alarm, which joins the same job again (`follow`) — or gets its
+ * result, when it ended in between.
  */
 import { DurableObject } from "cloudflare:workers";
 import { ClipAudioError, type ErrorCode } from "../../../shared/errors.ts";
 import { signRequest } from "../../../shared/hmac.ts";
-import type { JobEvent } from "../../../shared/job.ts";
+import type { FinalJobEvent, JobEvent, JobResult } from "../../../shared/job.ts";
+import { keys } from "../../../shared/keys.ts";
 import type { ClipResult, ClipState } from "../../../shared/schemas.ts";
 import { loadConfig } from "../config.ts";
 import { cancelEngineJob, runEngineJob } from "../engine.ts";
 import { log } from "../log.ts";
+import { bucketStorage } from "../storage.ts";
+import { ENGINE_MONITOR_NAME, engineObservation } from "./engine-monitor.ts";
 
 /** Background attempts per clip before it is failed for good. */
 export const MAX_ATTEMPTS = 3;
@@ -20,6 +28,8 @@ const RETRY_BASE_MS = 5_000;
 const CALLBACK_ATTEMPTS = 3;
 const CALLBACK_BACKOFF_MS = 1_000;
 const CALLBACK_TIMEOUT_MS = 10_000;
+/** The pause before the next alarm picks the job up again. */
+const FOLLOW_AGAIN_DELAY_MS = 1_000;
 
 export interface ClipJobState {
   clip_id: string;
@@ -54,7 +64,7 @@ function failedResult(clipId: string, error: ClipAudioError): ClipResult {
 }
 
 export class ClipJob extends DurableObject<Env> {
-  #current: Promise<ClipResult> | null = null;
+  #current: Promise<ClipResult | null> | null = null;
 
   async getState(): Promise<ClipJobState | null> {
     return (await this.ctx.storage.get<ClipJobState>("state")) ?? null;
@@ -66,8 +76,17 @@ export class ClipJob extends DurableObject<Env> {
   }
 
   /** Processes the clip now (or joins the run in progress) and returns its result. */
-  run(clipId: string, force: boolean): Promise<ClipResult> {
-    this.#current ??= this.#execute(clipId, force).finally(() => {
+  async run(clipId: string, force: boolean): Promise<ClipResult> {
+    for (;;) {
+      const result = await this.#attempt(clipId, force);
+      // null: an alarm that was following the job let go; follow it from here.
+      if (result) return result;
+    }
+  }
+
+  /** The run in progress, or a new one; null when it was followed for `followForMs` without ending. */
+  #attempt(clipId: string, force: boolean, followForMs?: number): Promise<ClipResult | null> {
+    this.#current ??= this.#execute(clipId, force, followForMs).finally(() => {
       this.#current = null;
     });
     return this.#current;
@@ -104,7 +123,11 @@ export class ClipJob extends DurableObject<Env> {
     const pending = await this.ctx.storage.get<PendingWork>("pending");
     const clipId = await this.ctx.storage.get<string>("clip_id");
     if (!pending || !clipId) return;
-    const result = await this.run(clipId, pending.force);
+    const result = await this.#attempt(clipId, pending.force, this.#config().JOB_FOLLOW_SECONDS * 1000);
+    if (!result) {
+      await this.ctx.storage.setAlarm(Date.now() + FOLLOW_AGAIN_DELAY_MS);
+      return;
+    }
     const state = await this.getState();
     const attempts = (state?.attempts ?? 0) + 1;
     if (!result.success && result.error_code && isRetryable(result.error_code) && attempts < MAX_ATTEMPTS) {
@@ -131,32 +154,32 @@ export class ClipJob extends DurableObject<Env> {
     await this.ctx.storage.put("state", { ...fields, updated_at: new Date().toISOString() } satisfies ClipJobState);
   }
 
-  async #execute(clipId: string, force: boolean): Promise<ClipResult> {
+  async #execute(clipId: string, force: boolean, followForMs?: number): Promise<ClipResult | null> {
     await this.ctx.storage.put("clip_id", clipId);
-    const attempts = (await this.getState())?.attempts ?? 0;
-    const base = { clip_id: clipId, error: null, error_code: null, result: null, attempts };
-    await this.#save({ ...base, state: "queued", progress: null });
+    const previous = await this.getState();
+    const following = (await this.ctx.storage.get<boolean>("following")) === true;
+    const base = { clip_id: clipId, error: null, error_code: null, result: null, attempts: previous?.attempts ?? 0 };
+    if (!following) await this.#save({ ...base, state: "queued", progress: null });
     const onEvent = async (event: JobEvent) => {
       if (event.type === "state") await this.#save({ ...base, state: event.stage, progress: null });
       if (event.type === "progress") await this.#save({ ...base, state: event.stage, progress: event.percent });
     };
     let result: ClipResult;
     try {
-      const final = await runEngineJob(this.env, this.#config(), { clip_id: clipId, force }, onEvent);
+      const config = this.#config();
+      const request = { clip_id: clipId, force, follow: following };
+      const final = await runEngineJob(this.env, config, request, onEvent, followForMs);
+      if (!final) {
+        await this.ctx.storage.put("following", true);
+        log("info", { msg: "job still running in the engine; the next alarm follows it", clip_id: clipId });
+        return null;
+      }
+      await this.ctx.storage.delete("following");
+      await this.#observe(final);
       result =
-        final.type === "completed"
-          ? {
-              clip_id: clipId,
-              success: true,
-              error: null,
-              error_code: null,
-              files_uploaded: final.result.files_uploaded,
-              duration: final.result.duration_s,
-              needs_chunking: final.result.needs_chunking,
-              skipped: final.result.skipped,
-            }
-          : failedResult(clipId, new ClipAudioError(final.error.code, final.error.message));
+        final.type === "completed" ? await this.#verified(clipId, final.result) : failedResult(clipId, toError(final));
     } catch (error) {
+      await this.ctx.storage.delete("following");
       const failure = error instanceof ClipAudioError ? error : new ClipAudioError("internal", String(error));
       result = failedResult(clipId, failure);
     }
@@ -175,6 +198,43 @@ export class ClipJob extends DurableObject<Env> {
       error_code: result.error_code,
     });
     return result;
+  }
+
+  /** What this job told about the engine, for `/health` (a failure to record it fails nothing). */
+  async #observe(final: FinalJobEvent): Promise<void> {
+    const observation = engineObservation(final);
+    await this.env.ENGINE_MONITOR.get(this.env.ENGINE_MONITOR.idFromName(ENGINE_MONITOR_NAME))
+      .observe(observation)
+      .catch((error: unknown) => log("warn", { msg: "engine monitor unavailable", error: String(error) }));
+  }
+
+  /**
+   * A completed job counts only when the Worker sees its manifest through its own binding: the
+   * engine writes through the S3 API to R2_BUCKET, and a binding to another bucket would
+   * otherwise report clips that no reader of that bucket can find.
+   */
+  async #verified(clipId: string, done: JobResult): Promise<ClipResult> {
+    const config = this.#config();
+    let visible: boolean;
+    try {
+      visible = await bucketStorage(this.env, config).exists(keys.manifest(clipId));
+    } catch (error) {
+      return failedResult(clipId, new ClipAudioError("storage_failed", (error as Error).message));
+    }
+    if (!visible) {
+      log("error", { msg: "bucket mismatch", clip_id: clipId, r2_bucket: config.R2_BUCKET });
+      return failedResult(clipId, bucketMismatch(clipId, config.R2_BUCKET));
+    }
+    return {
+      clip_id: clipId,
+      success: true,
+      error: null,
+      error_code: null,
+      files_uploaded: done.files_uploaded,
+      duration: done.duration_s,
+      needs_chunking: done.needs_chunking,
+      skipped: done.skipped,
+    };
   }
 
   async #finish(pending: PendingWork, result: ClipResult): Promise<void> {
@@ -207,6 +267,17 @@ export class ClipJob extends DurableObject<Env> {
       await new Promise((resolve) => setTimeout(resolve, CALLBACK_BACKOFF_MS * 2 ** (attempt - 1)));
     }
   }
+}
+
+export function bucketMismatch(clipId: string, bucket: string): ClipAudioError {
+  return new ClipAudioError(
+    "storage_misconfigured",
+    `The engine wrote ${keys.manifest(clipId)} to bucket "${bucket}" (R2_BUCKET), but the Worker's BUCKET binding does not see it: R2_BUCKET and the binding's bucket_name must name the same bucket`,
+  );
+}
+
+function toError(final: Extract<FinalJobEvent, { type: "failed" }>): ClipAudioError {
+  return new ClipAudioError(final.error.code, final.error.message);
 }
 
 function isRetryable(code: ErrorCode): boolean {

@@ -1,23 +1,21 @@
 /**
- * Health: the bucket and Durable Objects are checked on every call; the engine only when it
- * is already known to be running (locally, CONTAINER_URL) or at most once per
- * ENGINE_PROBE_INTERVAL_MS, so a health check never keeps a sleeping container awake.
+ * Health: the bucket and Durable Objects are checked on every call. The engine is never woken
+ * for it: what is reported is what the last job or canary told the EngineMonitor (versions,
+ * whether yt-dlp still reads Twitch). Only a local engine process (CONTAINER_URL), which has no
+ * sleep to be kept from, is asked directly.
  */
 import { Hono } from "hono";
-import type { Health } from "../../../shared/schemas.ts";
+import type { ContainerHealth, Health } from "../../../shared/schemas.ts";
+import { ENGINE_MONITOR_NAME } from "../durable/engine-monitor.ts";
 import { engineHealth } from "../engine.ts";
 import type { AppEnv } from "../types.ts";
-
-/** At most one engine probe per isolate in this interval. */
-const ENGINE_PROBE_INTERVAL_MS = 5 * 60_000;
-
-let lastProbe: { at: number; health: Awaited<ReturnType<typeof engineHealth>> } | null = null;
 
 export const health = new Hono<AppEnv>();
 
 health.get("/health", async (c) => {
   const { config, storage } = c.var;
-  const [bucketOk, cacheOk] = await Promise.all([
+  const monitor = c.env.ENGINE_MONITOR.get(c.env.ENGINE_MONITOR.idFromName(ENGINE_MONITOR_NAME));
+  const [bucketOk, cacheOk, known, probed] = await Promise.all([
     storage.exists("health-check").then(
       () => true,
       () => false,
@@ -28,22 +26,45 @@ health.get("/health", async (c) => {
         () => true,
         () => false,
       ),
+    monitor.status().catch(() => null),
+    config.CONTAINER_URL ? engineHealth(c.env, config) : Promise.resolve(undefined),
   ]);
-  const probeDue = config.CONTAINER_URL !== null || !lastProbe || Date.now() - lastProbe.at > ENGINE_PROBE_INTERVAL_MS;
-  if (probeDue) lastProbe = { at: Date.now(), health: await engineHealth(c.env, config) };
-  const engine = lastProbe?.health ?? null;
   const body: Health = {
     status: bucketOk && cacheOk ? "healthy" : "unhealthy",
-    ffmpeg_available: engine?.ffmpeg != null,
+    ffmpeg_available: (probed?.ffmpeg ?? known?.tools?.ffmpeg) != null,
     r2_configured: bucketOk,
     cache_healthy: cacheOk,
     cache_type: "DurableObject",
-    container: {
-      state: engine ? engine.status : "unknown",
-      ffmpeg: engine?.ffmpeg ?? null,
-      yt_dlp: engine?.yt_dlp ?? null,
-      checked_at: lastProbe ? new Date(lastProbe.at).toISOString() : null,
+    container: containerView(probed, known?.tools ?? null),
+    extractor: known?.extractor ?? {
+      state: "unknown",
+      summary: "unknown (engine monitor unavailable)",
+      since: null,
+      yt_dlp: null,
+      checked_at: null,
+      last_error: null,
     },
   };
   return c.json(body, body.status === "healthy" ? 200 : 503);
 });
+
+/** A live probe when there was one (null: it did not answer), else the last versions a job reported. */
+function containerView(
+  probed: ContainerHealth | null | undefined,
+  known: { ffmpeg: string | null; yt_dlp: string | null; seen_at: number } | null,
+): Health["container"] {
+  if (probed !== undefined) {
+    return {
+      state: probed ? probed.status : "unreachable",
+      ffmpeg: probed?.ffmpeg ?? null,
+      yt_dlp: probed?.yt_dlp ?? null,
+      checked_at: new Date().toISOString(),
+    };
+  }
+  return {
+    state: known ? "last seen by a job" : "unknown (no job since deploy)",
+    ffmpeg: known?.ffmpeg ?? null,
+    yt_dlp: known?.yt_dlp ?? null,
+    checked_at: known ? new Date(known.seen_at).toISOString() : null,
+  };
+}

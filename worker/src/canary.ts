@@ -1,0 +1,58 @@
+/**
+ * The canary: on a schedule, one public clip (CANARY_CLIP_ID) runs through the engine with
+ * `canary: true` — extraction, download, decoding and chunking all happen, nothing is written to
+ * the bucket — so a Twitch change that breaks yt-dlp is noticed before a caller's clip fails.
+ * Its outcome feeds the EngineMonitor that `/health` reads.
+ */
+import { parseClipId } from "../../shared/clip-id.ts";
+import { ClipAudioError } from "../../shared/errors.ts";
+import { loadConfig } from "./config.ts";
+import { ENGINE_MONITOR_NAME, type EngineObservation, engineObservation } from "./durable/engine-monitor.ts";
+import { runEngineJob } from "./engine.ts";
+import { log } from "./log.ts";
+
+/** A canary clip is short; one that has not finished in this long counts as a timeout. */
+const CANARY_TIMEOUT_MS = 5 * 60_000;
+
+export type CanaryOutcome = { ran: false; reason: string } | { ran: true; observation: EngineObservation };
+
+export async function runCanary(env: Env): Promise<CanaryOutcome> {
+  const loaded = loadConfig(env);
+  if (!loaded.ok) return { ran: false, reason: `configuration error: ${loaded.problem}` };
+  const configured = loaded.config.CANARY_CLIP_ID;
+  if (!configured) return { ran: false, reason: "CANARY_CLIP_ID is not set" };
+  const parsed = parseClipId(configured);
+  if (!parsed.ok) return { ran: false, reason: `CANARY_CLIP_ID is not a clip id or clip URL (${parsed.problem})` };
+
+  const observation = await observe(env, loaded.config, parsed.id);
+  await env.ENGINE_MONITOR.get(env.ENGINE_MONITOR.idFromName(ENGINE_MONITOR_NAME)).observe(observation);
+  const broken = observation.error_code === "extractor_outdated";
+  log(broken ? "error" : observation.error_code ? "warn" : "info", {
+    msg: broken ? "canary: yt-dlp can no longer read Twitch" : "canary ran",
+    clip_id: parsed.id,
+    error_code: observation.error_code,
+    error: observation.error,
+    yt_dlp: observation.tools?.yt_dlp ?? null,
+  });
+  return { ran: true, observation };
+}
+
+async function observe(
+  env: Env,
+  config: Parameters<typeof runEngineJob>[1],
+  clipId: string,
+): Promise<EngineObservation> {
+  try {
+    const request = { clip_id: clipId, canary: true, force: true };
+    const final = await runEngineJob(env, config, request, () => undefined, CANARY_TIMEOUT_MS);
+    if (final) return engineObservation(final);
+    return failure("timeout", `The canary clip did not finish within ${CANARY_TIMEOUT_MS / 60_000} minutes`);
+  } catch (error) {
+    const known = error instanceof ClipAudioError ? error : new ClipAudioError("internal", String(error));
+    return failure(known.code, known.message);
+  }
+}
+
+function failure(code: EngineObservation["error_code"], message: string): EngineObservation {
+  return { at: Date.now(), error_code: code, error: message, tools: null, ran_extractor: true };
+}

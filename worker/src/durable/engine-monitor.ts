@@ -1,0 +1,101 @@
+/**
+ * What the Worker last learned about the engine, so `/health` can say it without starting a
+ * container: the tool versions and whether yt-dlp can still read Twitch. Fed by every clip job's
+ * final event and by the scheduled canary; read by `/health`. One instance ("engine"): it is
+ * written once per finished job and read only by health checks, never on the request path.
+ */
+import { DurableObject } from "cloudflare:workers";
+import type { ErrorCode } from "../../../shared/errors.ts";
+import type { EngineTools, FinalJobEvent } from "../../../shared/job.ts";
+import type { ExtractorStatus } from "../../../shared/schemas.ts";
+
+export interface EngineObservation {
+  at: number;
+  /** null when the job succeeded. */
+  error_code: ErrorCode | null;
+  error: string | null;
+  tools: EngineTools | null;
+  /** False for a clip skipped because it was already processed: yt-dlp did not run. */
+  ran_extractor: boolean;
+}
+
+/** The one instance's name. */
+export const ENGINE_MONITOR_NAME = "engine";
+
+/** What a job's final event tells about the engine. */
+export function engineObservation(final: FinalJobEvent, at = Date.now()): EngineObservation {
+  const failed = final.type === "failed";
+  return {
+    at,
+    error_code: failed ? final.error.code : null,
+    error: failed ? final.error.message : null,
+    tools: final.tools ?? null,
+    ran_extractor: failed || !final.result.skipped,
+  };
+}
+
+interface Stored {
+  extractor: { state: "ok" | "outdated"; since: number; checked_at: number; last_error: string | null } | null;
+  tools: (EngineTools & { seen_at: number }) | null;
+}
+
+export class EngineMonitor extends DurableObject<Env> {
+  async observe(observation: EngineObservation): Promise<void> {
+    const stored = await this.#load();
+    if (observation.tools) stored.tools = { ...observation.tools, seen_at: observation.at };
+    const verdict = observation.ran_extractor ? extractorVerdict(observation.error_code) : null;
+    if (verdict) {
+      const previous = stored.extractor;
+      stored.extractor = {
+        state: verdict,
+        since: previous?.state === verdict ? previous.since : observation.at,
+        checked_at: observation.at,
+        last_error: verdict === "outdated" ? observation.error : null,
+      };
+    }
+    await this.ctx.storage.put("status", stored);
+  }
+
+  async status(): Promise<{ extractor: ExtractorStatus; tools: Stored["tools"] }> {
+    const { extractor, tools } = await this.#load();
+    const ytDlp = tools?.yt_dlp ?? null;
+    if (!extractor) {
+      return {
+        tools,
+        extractor: {
+          state: "unknown",
+          summary: "unknown",
+          since: null,
+          yt_dlp: ytDlp,
+          checked_at: null,
+          last_error: null,
+        },
+      };
+    }
+    const since = new Date(extractor.since).toISOString();
+    return {
+      tools,
+      extractor: {
+        state: extractor.state,
+        summary: extractor.state === "ok" ? "ok" : `outdated since ${since} (yt-dlp ${ytDlp ?? "version unknown"})`,
+        since,
+        yt_dlp: ytDlp,
+        checked_at: new Date(extractor.checked_at).toISOString(),
+        last_error: extractor.last_error,
+      },
+    };
+  }
+
+  async #load(): Promise<Stored> {
+    return (await this.ctx.storage.get<Stored>("status")) ?? { extractor: null, tools: null };
+  }
+}
+
+/**
+ * A success proves the extractor works and `extractor_outdated` that it does not; any other
+ * failure (a deleted clip, the network, our storage) proves nothing either way.
+ */
+function extractorVerdict(code: ErrorCode | null): "ok" | "outdated" | null {
+  if (code === null) return "ok";
+  return code === "extractor_outdated" ? "outdated" : null;
+}
