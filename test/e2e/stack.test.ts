@@ -12,9 +12,17 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort, type Stack, startStack } from "../../scripts/stack.ts";
 import { signRequest } from "../../shared/hmac.ts";
 import { keys } from "../../shared/keys.ts";
-import type { ClipStatus, ListProcessedResponse, ProcessClipsResponse, Task } from "../../shared/schemas.ts";
+import type {
+  CleanupResponse,
+  ClipStatus,
+  ListProcessedResponse,
+  ProcessClipsResponse,
+  Task,
+} from "../../shared/schemas.ts";
 import { decodeWav, dominantFrequency } from "../support/audio.ts";
 import { type FixtureServer, startFixtureServer } from "../support/fixture-server.ts";
+import { CLIP_SECONDS } from "../support/media.ts";
+import { CALLER_WAIT_MS, callerHeaders, callerRecord } from "../support/recap-caller.ts";
 
 const SECRET = "e2e-secret-0123456789";
 let stack: Stack;
@@ -174,5 +182,96 @@ describe("the local stack", () => {
     expect(status).toMatchObject({ audio_processed: false, state: "failed" });
     expect(status.error).toMatch(/media engine/);
     await stack.restartService("container");
+  }, 60_000);
+});
+
+/**
+ * The recap pipeline's Worker played step by step (test/support/recap-caller.ts), the way issue
+ * 14 found it: it stores its Twitch clip record at clips/{id}.json, POSTs the day's clips in one
+ * synchronous batch signed its way, waits a fixed 5 s, judges success by HEAD audio/{id}.wav,
+ * reads the WAV, and cleans up. Its record must come through byte for byte.
+ */
+describe("the recap pipeline as a caller", () => {
+  const ids = ["tone-caller-a", "tone-caller-b", "tone-caller-c"];
+
+  const callerFetch = async (path: string, method: string, body = "") =>
+    fetch(`${stack.urls.worker}${path}`, {
+      method,
+      // CF-Connecting-IP is what Cloudflare's edge adds in front of a deployed Worker.
+      headers: { ...(await callerHeaders(SECRET, body)), "CF-Connecting-IP": newIp() },
+      ...(body ? { body } : {}),
+    });
+
+  async function readRecord(id: string) {
+    const response = await bucket().fetch(objectUrl(keys.callerRecord(id)));
+    expect(response.status).toBe(200);
+    return { body: await response.text(), lastModified: response.headers.get("last-modified") };
+  }
+
+  it("stores its records, POSTs, waits 5 s, HEADs and reads the WAVs, cleans up; its records never change", async () => {
+    for (const id of ids) {
+      const headers = { "Content-Type": "application/json" };
+      const put = await bucket().fetch(objectUrl(keys.callerRecord(id)), {
+        method: "PUT",
+        body: callerRecord(id),
+        headers,
+      });
+      expect(put.ok).toBe(true);
+    }
+    const stored = await Promise.all(ids.map(readRecord));
+    const unchanged = async () => expect(await Promise.all(ids.map(readRecord))).toEqual(stored);
+
+    // One synchronous POST for the batch; the records are read again and again while it runs.
+    let posting = true;
+    const watching = (async () => {
+      let reads = 0;
+      for (; posting; reads++) {
+        await unchanged();
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      return reads;
+    })();
+    const response = await callerFetch(
+      "/api/process-clips",
+      "POST",
+      JSON.stringify({ clip_ids: ids, background: false }),
+    );
+    posting = false;
+    expect(await watching).toBeGreaterThan(0);
+    expect(response.ok).toBe(true);
+    const result = (await response.json()) as ProcessClipsResponse;
+    expect(result.message).toBe("Processed 3/3 clips successfully");
+    for (const clip of result.results?.results ?? []) {
+      expect(clip.files_uploaded).not.toContain(keys.callerRecord(clip.clip_id));
+    }
+
+    await new Promise((r) => setTimeout(r, CALLER_WAIT_MS));
+
+    // Success as the caller judges it, then its transcriber reads each WAV.
+    for (const id of ids) {
+      const head = await bucket().fetch(objectUrl(keys.wav(id)), { method: "HEAD" });
+      expect(head.status).toBe(200);
+      const size = Number(head.headers.get("content-length"));
+      const wav = Buffer.from(await (await bucket().fetch(objectUrl(keys.wav(id)))).arrayBuffer());
+      expect(wav.subarray(0, 4).toString("latin1")).toBe("RIFF");
+      expect(wav.length).toBe(size);
+      expect(wav.readUInt32LE(4)).toBe(size - 8);
+      // 16 kHz mono 16-bit: 32 000 bytes a second after the 44-byte header.
+      expect(Math.abs((size - 44) / 32_000 - CLIP_SECONDS)).toBeLessThan(0.05);
+    }
+    const status = (await (await callerFetch(`/api/clip-status/${ids[0]}`, "GET")).json()) as ClipStatus;
+    expect(status).toMatchObject({ audio_processed: true, ready_for_transcription: true, state: "completed" });
+    await unchanged();
+
+    for (const id of ids) {
+      const cleanup = await callerFetch(`/api/cleanup/${id}?dry_run=false&confirm=true`, "DELETE");
+      expect(cleanup.status).toBe(200);
+      const body = (await cleanup.json()) as CleanupResponse;
+      expect(body.deleted_files.sort()).toEqual([keys.manifest(id), keys.wav(id)].sort());
+      expect(body.summary).toEqual({ total_files: 2, successfully_deleted: 2, failed_deletions: 0 });
+      expect((await bucket().fetch(objectUrl(keys.wav(id)), { method: "HEAD" })).status).toBe(404);
+    }
+    await unchanged();
+    for (const [i, id] of ids.entries()) expect(stored[i]?.body).toBe(callerRecord(id));
   }, 60_000);
 });
