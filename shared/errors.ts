@@ -14,6 +14,7 @@ export const ErrorCode = z.enum([
   "extract_failed",
   "storage_failed",
   "storage_misconfigured",
+  "insufficient_disk",
   "cancelled",
   "extractor_outdated",
   "container_unavailable",
@@ -24,6 +25,7 @@ export type ErrorCode = z.infer<typeof ErrorCode>;
 /** Codes worth another attempt: the cause is likely transient. */
 export const RETRYABLE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   "download_failed",
+  "insufficient_disk",
   "timeout",
   "storage_failed",
   "container_unavailable",

@@ -21,6 +21,7 @@ import { CONTENT_TYPES, chunkObjectMetadata, keys, wavObjectMetadata } from "../
 import { type ChunkEntry, type ClipMetadata, Manifest } from "../../shared/schemas.ts";
 import { planChunks } from "./chunking.ts";
 import type { ContainerConfig } from "./config.ts";
+import { type DiskNeed, estimateDownloadBytes, reserveDisk } from "./disk.ts";
 import { classifyFfmpeg, detectSilences, followProgress, startExtract } from "./ffmpeg.ts";
 import type { Sink } from "./sinks/sink.ts";
 import { resolveSource, type Source } from "./source.ts";
@@ -127,7 +128,35 @@ async function run(context: Context): Promise<JobResult> {
   // claims the clip is complete.
   if (options.force) await sink.delete(keys.manifest(source.id));
 
-  const storeVideo = options.storeVideo ?? config.STORE_VIDEO;
+  const storeVideo = storesVideo(source, options.storeVideo ?? config.STORE_VIDEO);
+  const release = await reserveDisk(config.WORK_DIR, diskNeed(source, info, storeVideo, config));
+  try {
+    return await produce(context, info, storeVideo);
+  } finally {
+    release();
+  }
+}
+
+/**
+ * A VOD's video is never stored: hours of it can outgrow the engine's disk, and what yt-dlp
+ * streams for a VOD is MPEG-TS, which would not be the MP4 its key promises. Clips keep it.
+ */
+export function storesVideo(source: Pick<Source, "kind">, requested: boolean): boolean {
+  return source.kind !== "vod" && requested;
+}
+
+function diskNeed(source: Source, info: SourceInfo, storeVideo: boolean, config: ContainerConfig): DiskNeed {
+  const length = source.range ? source.range.endSeconds - source.range.startSeconds : info.duration;
+  return {
+    downloadBytes: estimateDownloadBytes(info.json, length, !storeVideo),
+    wavBytes: length === null ? null : length * config.AUDIO_SAMPLE_RATE * config.AUDIO_CHANNELS * 2,
+  };
+}
+
+/** Download, decode, cut, upload and write the manifest: everything after the checks. */
+async function produce(context: Context, info: SourceInfo, storeVideo: boolean): Promise<JobResult> {
+  const { source, options, emit } = context;
+  const { config, signal } = options;
   const media = await downloadAndExtract(context, info, !storeVideo);
   checkCancelled(signal);
 
