@@ -9,6 +9,8 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseEnv as parseDotenv } from "node:util";
+import { pickEnv, unknownNames } from "../shared/config.ts";
+import { KNOWN_SETTINGS, SETTING_NAMES } from "../worker/src/config.ts";
 import { PortInUseError, ROOT, type ServiceName, startStack } from "./stack.ts";
 
 const DATA_DIR = join(ROOT, ".dev-data");
@@ -19,39 +21,18 @@ function readDotenv(name: string): Record<string, string> {
   return existsSync(path) ? (parseDotenv(readFileSync(path, "utf8")) as Record<string, string>) : {};
 }
 
-/** Process environment over `.dev.vars` over `.env`, for the names the service reads. */
+/**
+ * Process environment over `.dev.vars` over `.env`, for the names the service reads (taken from
+ * its schemas, so a new setting needs no edit here). A name in the files that nothing reads is
+ * reported: it is most likely a typo.
+ */
 function loadSettings(): Record<string, string> {
-  const merged: Record<string, string | undefined> = {
-    ...readDotenv(".env"),
-    ...readDotenv(".dev.vars"),
-    ...process.env,
-  };
-  const names = [
-    "HMAC_SHARED_SECRET",
-    "DISABLE_AUTH",
-    "ENVIRONMENT",
-    "CLIP_SOURCE_URL_TEMPLATE",
-    "MAX_CLIP_DURATION",
-    "AUDIO_SAMPLE_RATE",
-    "AUDIO_CHANNELS",
-    "STORE_VIDEO",
-    "RATE_LIMIT_REQUESTS",
-    "RATE_LIMIT_WINDOW_SECONDS",
-    "CALLBACK_HOSTS",
-    "R2_BUCKET",
-    "DEBUG",
-    "JOB_CONCURRENCY",
-    "CHUNK_SECONDS",
-    "CHUNK_OVERLAP_SECONDS",
-    "MAX_SOURCE_DURATION",
-    "SOURCE_HOSTS",
-  ];
-  const settings: Record<string, string> = {};
-  for (const name of names) {
-    const value = merged[name];
-    if (value !== undefined && value !== "") settings[name] = value;
+  const files = { ...readDotenv(".env"), ...readDotenv(".dev.vars") };
+  const unknown = unknownNames(files, KNOWN_SETTINGS);
+  if (unknown.length > 0) {
+    console.warn(`.env / .dev.vars: ignoring unknown setting(s) ${unknown.join(", ")} (README, "Configuration")`);
   }
-  return settings;
+  return pickEnv({ ...files, ...process.env }, SETTING_NAMES);
 }
 
 /** The generated development secret, made once and reused so signed scripts keep working. */

@@ -219,6 +219,9 @@ describe("the recap pipeline as a caller", () => {
       expect(put.ok).toBe(true);
     }
     const stored = await Promise.all(ids.map(readRecord));
+    // The caller's record is not ours: with only it in the bucket, the clip is not processed.
+    const before = (await (await callerFetch(`/api/clip-status/${ids[0]}`, "GET")).json()) as ClipStatus;
+    expect(before).toMatchObject({ state: "not_found", audio_processed: false, video_stored: false });
     const unchanged = async () => expect(await Promise.all(ids.map(readRecord))).toEqual(stored);
 
     // One synchronous POST for the batch; the records are read again and again while it runs.
@@ -261,6 +264,10 @@ describe("the recap pipeline as a caller", () => {
     }
     const status = (await (await callerFetch(`/api/clip-status/${ids[0]}`, "GET")).json()) as ClipStatus;
     expect(status).toMatchObject({ audio_processed: true, ready_for_transcription: true, state: "completed" });
+    const listed = (await (
+      await callerFetch("/api/list-processed-clips?limit=1000", "GET")
+    ).json()) as ListProcessedResponse;
+    expect(listed.clips).toEqual(expect.arrayContaining(ids));
     await unchanged();
 
     for (const id of ids) {
