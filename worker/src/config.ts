@@ -39,8 +39,10 @@ export const workerEnvSchema = engineEnvSchema.extend({
   CANARY_CLIP_ID: stringVar(),
 });
 
-/** Every variable name the Worker or the engine reads. */
-export const KNOWN_SETTINGS: readonly string[] = [...Object.keys(workerEnvSchema.shape), ...ENVIRONMENT_VARS];
+/** Every setting the Worker reads, the engine's included. */
+export const SETTING_NAMES: readonly string[] = Object.keys(workerEnvSchema.shape);
+/** Every variable name that means something to the service (the environment words too). */
+export const KNOWN_SETTINGS: readonly string[] = [...SETTING_NAMES, ...ENVIRONMENT_VARS];
 export type WorkerConfig = z.infer<typeof workerEnvSchema>;
 
 export type LoadedConfig = { ok: true; config: WorkerConfig } | { ok: false; problem: string };
