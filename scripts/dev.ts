@@ -9,6 +9,8 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseEnv as parseDotenv } from "node:util";
+import { describeYtDlp } from "../container/src/ytdlp-age.ts";
+import { ContainerHealth } from "../shared/schemas.ts";
 import { pickEnv, unknownNames } from "../shared/config.ts";
 import { KNOWN_SETTINGS, SETTING_NAMES } from "../worker/src/config.ts";
 import { PortInUseError, ROOT, type ServiceName, startStack } from "./stack.ts";
@@ -76,10 +78,12 @@ async function main(): Promise<void> {
     },
   });
 
+  const engine = ContainerHealth.parse(await (await fetch(`${stack.urls.container}/health`)).json());
   console.log(`
 clip-audio is running
   API        ${stack.urls.worker}   (also under /api)
   container  ${stack.urls.container}
+  ${describeYtDlp(engine.yt_dlp, new Date())}${engine.yt_dlp_warning ? ": too old for real Twitch clips, fine for local ones (README, 'Updating yt-dlp')" : ""}
   bucket     ${stack.urls.bucket}   (s3rver, a local S3 test double; objects in .dev-data/bucket)
   clips from ${stack.env.CLIP_SOURCE_URL_TEMPLATE ?? "https://clips.twitch.tv/{id}"}
 ${generated ? `\nHMAC_SHARED_SECRET was not set: generated one in .dev-data/hmac-secret.\n` : ""}
