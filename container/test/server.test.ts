@@ -75,11 +75,12 @@ describe("container service", () => {
     expect(list.at(-1)).toMatchObject({ type: "completed", result: { clip_id: "tone-stream", skipped: false } });
   });
 
-  it("ends a failing job with a failed event carrying the code", async () => {
+  it("ends a failing job with a failed event carrying the code and the engine's tool versions", async () => {
     const list = await events(await postJob({ clip_id: "noaudio-srv" }));
     expect(list.at(-1)).toEqual({
       type: "failed",
       error: { code: "extract_failed", message: "The source has no audio stream", retryable: false },
+      tools: { ffmpeg: expect.stringMatching(/^\d/), yt_dlp: expect.stringMatching(/^\d{4}\.\d{2}\.\d{2}/) },
     });
   });
 
