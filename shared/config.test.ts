@@ -4,7 +4,9 @@ import {
   ConfigError,
   clipSourceUrl,
   DEFAULT_CLIP_SOURCE_URL_TEMPLATE,
+  demoSourceProblem,
   detectEnvironment,
+  engineEnvSchema,
   parseEnv,
   s3Settings,
   sharedEnvSchema,
@@ -138,5 +140,31 @@ describe("s3Settings", () => {
 describe("clipSourceUrl", () => {
   it("substitutes the id", () => {
     expect(clipSourceUrl("http://127.0.0.1:9/clips/{id}.mp4", "AbC")).toBe("http://127.0.0.1:9/clips/AbC.mp4");
+  });
+});
+
+describe("demoSourceProblem: demo clips are local development only", () => {
+  const demo = (env: Record<string, string>) =>
+    demoSourceProblem(env, parseEnv(engineEnvSchema, { DEMO_SOURCE_URL: "http://127.0.0.1:8791", ...env }));
+
+  it("allows DEMO_SOURCE_URL only when a variable says development or test", () => {
+    expect(demo({ ENVIRONMENT: "development" })).toBeNull();
+    expect(demo({ NODE_ENV: "test" })).toBeNull();
+    expect(demo({ ENVIRONMENT: "production" })).toBe(
+      "DEMO_SOURCE_URL is refused in production (local development only)",
+    );
+    expect(demo({ ENVIRONMENT: "development", VERCEL_ENV: "production" })).toMatch(/refused in production/);
+    expect(demo({})).toMatch(/^DEMO_SOURCE_URL requires one of ENVIRONMENT, NODE_ENV/);
+    expect(demo({ ENVIRONMENT: "staging" })).toMatch(/requires/);
+  });
+
+  it("has nothing to say when it is unset, in any environment", () => {
+    expect(demoSourceProblem({ ENVIRONMENT: "production" }, parseEnv(engineEnvSchema, {}))).toBeNull();
+  });
+
+  it("must be an http(s) URL", () => {
+    expect(() => parseEnv(engineEnvSchema, { DEMO_SOURCE_URL: "ftp://x" })).toThrow(
+      'DEMO_SOURCE_URL="ftp://x": expected an http(s) URL',
+    );
   });
 });

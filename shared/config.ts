@@ -171,6 +171,13 @@ export const engineEnvSchema = sharedEnvSchema.extend({
   DOWNLOAD_TIMEOUT_SECONDS: intVar(1800, 1, 6 * 3600),
   EXTRACT_TIMEOUT_SECONDS: intVar(1800, 1, 6 * 3600),
   UPLOAD_TIMEOUT_SECONDS: intVar(900, 1, 6 * 3600),
+  /**
+   * Local development only (`npm start` sets it): where clip ids starting with `demo-` are
+   * fetched from, `<DEMO_SOURCE_URL>/<id>` (scripts/demo.ts serves the demo clips there).
+   * Unset, a `demo-` id is an ordinary Twitch clip id. The Worker refuses to run with it
+   * outside development (demoSourceProblem).
+   */
+  DEMO_SOURCE_URL: urlVar(),
 });
 export type EngineEnv = z.infer<typeof engineEnvSchema>;
 
@@ -238,6 +245,21 @@ export function authConfigProblem(
     return null;
   }
   return parsed.HMAC_SHARED_SECRET ? null : "HMAC_SHARED_SECRET is not configured";
+}
+
+/**
+ * Demo clips are a local-development feature: null when DEMO_SOURCE_URL is unset or an
+ * environment variable says development/test, else why the service must not run with it
+ * (a demo source in production would let callers point the engine at a local server).
+ */
+export function demoSourceProblem(env: RawEnv, parsed: Pick<EngineEnv, "DEMO_SOURCE_URL">): string | null {
+  if (parsed.DEMO_SOURCE_URL === null) return null;
+  const environment = detectEnvironment(env);
+  if (environment === "production") return "DEMO_SOURCE_URL is refused in production (local development only)";
+  if (environment !== "development") {
+    return `DEMO_SOURCE_URL requires one of ${ENVIRONMENT_VARS.join(", ")} to say development, dev or test`;
+  }
+  return null;
 }
 
 /** Expands `CLIP_SOURCE_URL_TEMPLATE` for one clip id. */

@@ -5,7 +5,16 @@
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { z } from "zod";
-import { engineEnvSchema, intVar, parseEnv, type RawEnv, stringVar } from "../../shared/config.ts";
+import {
+  ConfigError,
+  demoSourceProblem,
+  detectEnvironment,
+  engineEnvSchema,
+  intVar,
+  parseEnv,
+  type RawEnv,
+  stringVar,
+} from "../../shared/config.ts";
 
 /** The engine's settings plus what only the process itself needs (where to listen and write). */
 export const containerEnvSchema = engineEnvSchema.extend({
@@ -17,5 +26,10 @@ export const containerEnvSchema = engineEnvSchema.extend({
 export type ContainerConfig = z.infer<typeof containerEnvSchema>;
 
 export function loadConfig(env: RawEnv = process.env): ContainerConfig {
-  return parseEnv(containerEnvSchema, env);
+  const config = parseEnv(containerEnvSchema, env);
+  // The Worker refuses a demo source outside development. The engine is not always told its
+  // environment (the Worker forwards only engine settings), so it refuses only when told production.
+  const demoProblem = demoSourceProblem(env, config);
+  if (demoProblem && detectEnvironment(env) === "production") throw new ConfigError([demoProblem]);
+  return config;
 }

@@ -74,6 +74,7 @@ export async function processClip(input: string, options: ProcessOptions): Promi
   const source = resolveSource(input, {
     clipTemplate: config.CLIP_SOURCE_URL_TEMPLATE,
     allowedHosts: config.SOURCE_HOSTS,
+    demoSourceUrl: config.DEMO_SOURCE_URL,
   });
   const emit = options.onEvent ?? (() => {});
   if (!options.force) {

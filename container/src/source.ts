@@ -1,7 +1,8 @@
 /**
  * What the engine was asked for, resolved to an id (the bucket key stem) and the address
  * yt-dlp is given: a Twitch clip (bare id or URL), a Twitch VOD with an optional time range,
- * or, when its host is allowed in SOURCE_HOSTS, any other http(s) URL.
+ * or, when its host is allowed in SOURCE_HOSTS, any other http(s) URL. In local development a
+ * clip id starting with `demo-` is a demo clip served at DEMO_SOURCE_URL (scripts/demo.ts).
  */
 import { createHash } from "node:crypto";
 import { parseClipId } from "../../shared/clip-id.ts";
@@ -24,6 +25,16 @@ export interface Source {
 export interface SourceSettings {
   clipTemplate: string;
   allowedHosts: readonly string[];
+  /** DEMO_SOURCE_URL: where `demo-` ids come from; null leaves them ordinary clip ids. */
+  demoSourceUrl?: string | null;
+}
+
+export const DEMO_ID_PREFIX = "demo-";
+
+/** `<DEMO_SOURCE_URL>/<id>`, or null when `id` is not a demo id or no demo source is set. */
+export function demoClipUrl(id: string, demoSourceUrl: string | null | undefined): string | null {
+  if (!demoSourceUrl || !id.startsWith(DEMO_ID_PREFIX)) return null;
+  return `${demoSourceUrl.replace(/\/+$/, "")}/${encodeURIComponent(id)}`;
 }
 
 const VOD_PATTERN = /^(?:https?:\/\/(?:www\.|m\.)?twitch\.tv\/videos\/|v)(\d{5,15})(?:[/?][^#]*)?(?:#(.+))?$/i;
@@ -77,7 +88,10 @@ export function resolveSource(input: string, settings: SourceSettings): Source {
   const vod = VOD_PATTERN.exec(trimmed);
   if (vod) return vodSource(vod[1] as string, vod[2], trimmed);
   const clip = parseClipId(trimmed);
-  if (clip.ok) return { id: clip.id, kind: "clip", url: clipSourceUrl(settings.clipTemplate, clip.id), range: null };
+  if (clip.ok) {
+    const url = demoClipUrl(clip.id, settings.demoSourceUrl) ?? clipSourceUrl(settings.clipTemplate, clip.id);
+    return { id: clip.id, kind: "clip", url, range: null };
+  }
   if (/^https?:\/\//i.test(trimmed)) return urlSource(trimmed, settings.allowedHosts);
   const why =
     clip.problem === "too_long" ? "too long" : clip.problem === "empty" ? "empty" : "contains invalid characters";

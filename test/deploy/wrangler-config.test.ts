@@ -6,7 +6,7 @@
 
 import { describe, expect, it } from "vitest";
 import { unstable_readConfig } from "wrangler";
-import { authConfigProblem, detectEnvironment } from "../../shared/config.ts";
+import { authConfigProblem, demoSourceProblem, detectEnvironment } from "../../shared/config.ts";
 
 const ENVIRONMENTS = [undefined, "staging"] as const;
 /** The parts of wrangler's resolved config these tests read. */
@@ -30,6 +30,13 @@ describe.each(ENVIRONMENTS)("wrangler.toml, environment %s", (env) => {
     expect(
       authConfigProblem({ ...vars, DISABLE_AUTH: "true" }, { DISABLE_AUTH: true, HMAC_SHARED_SECRET: "x" }),
     ).toMatch(/^DISABLE_AUTH=true (is refused|requires)/);
+  });
+
+  it("serves no demo clips: DEMO_SOURCE_URL is never set, and would be refused", () => {
+    expect(vars.DEMO_SOURCE_URL).toBeUndefined();
+    expect(demoSourceProblem(vars, { DEMO_SOURCE_URL: "http://127.0.0.1:8791" })).toMatch(
+      /^DEMO_SOURCE_URL (is refused|requires)/,
+    );
   });
 
   it("names one bucket for the engine's S3 writes and the Worker's binding", () => {

@@ -5,6 +5,7 @@
 import type { z } from "zod";
 import {
   authConfigProblem,
+  demoSourceProblem,
   ENVIRONMENT_VARS,
   engineEnvSchema,
   intVar,
@@ -65,7 +66,7 @@ export function loadConfig(env: object): LoadedConfig {
     const unknown = unknownNames(raw, KNOWN_SETTINGS);
     if (unknown.length > 0) log("warn", { msg: "unknown settings ignored (typo?)", names: unknown });
     const config = parseEnv(workerEnvSchema, raw);
-    const problem = authConfigProblem(raw, config);
+    const problem = authConfigProblem(raw, config) ?? demoSourceProblem(raw, config);
     loaded = problem ? { ok: false, problem } : { ok: true, config };
   } catch (error) {
     loaded = { ok: false, problem: (error as Error).message };

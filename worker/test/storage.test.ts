@@ -229,6 +229,24 @@ describe("configuration guards and open routes", () => {
     });
   });
 
+  it("refuses a demo source (DEMO_SOURCE_URL) outside development", async () => {
+    for (const [ENVIRONMENT, detail] of [
+      ["production", "DEMO_SOURCE_URL is refused in production (local development only)"],
+      [
+        "staging",
+        "DEMO_SOURCE_URL requires one of ENVIRONMENT, NODE_ENV, PYTHON_ENV, FLASK_ENV, VERCEL_ENV to say development, dev or test",
+      ],
+    ]) {
+      const response = await app.fetch(new Request("http://worker/tasks/stats"), {
+        ...env,
+        DEMO_SOURCE_URL: "http://127.0.0.1:8791",
+        ENVIRONMENT,
+      });
+      expect(response.status).toBe(500);
+      expect(await response.json()).toEqual({ detail: `Server configuration error: ${detail}` });
+    }
+  });
+
   it("serves an OpenAPI document with every route", async () => {
     const doc = await json<{ openapi: string; paths: Record<string, unknown> }>(
       await call("/openapi.json", { sign: false }),
