@@ -43,7 +43,8 @@ export class AudioEngine extends Container<Env> {
    * engine still runs (its follower may be between alarms) keeps it up.
    */
   override async onActivityExpired(): Promise<void> {
-    const health = await this.containerFetch(`http://engine${CONTAINER_ROUTES.health}`).then(
+    const probe = { signal: AbortSignal.timeout(HEALTH_TIMEOUT_MS) };
+    const health = await this.containerFetch(`http://engine${CONTAINER_ROUTES.health}`, probe).then(
       async (response) => (response.ok ? ContainerHealth.parse(await response.json()) : null),
       () => null,
     );

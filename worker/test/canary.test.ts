@@ -3,7 +3,7 @@
  * runs the fixture clip through the real engine process (nothing written to the bucket), and
  * the EngineMonitor Durable Object keeps the verdict that /health reports without a probe.
  */
-import { createExecutionContext, createScheduledController } from "cloudflare:test";
+import { createScheduledController } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { ClipStatus, Health } from "../../shared/schemas.ts";
@@ -28,12 +28,10 @@ describe("canary", () => {
   });
 
   it("runs from the cron trigger through the engine, writes nothing, and /health says ok", async () => {
-    const ctx = createExecutionContext();
-    await worker.scheduled(
-      createScheduledController({ cron: "*/30 * * * *" }),
-      { ...env, CANARY_CLIP_ID: "tone-canary" },
-      ctx,
-    );
+    await worker.scheduled(createScheduledController({ cron: "*/30 * * * *" }), {
+      ...env,
+      CANARY_CLIP_ID: "tone-canary",
+    });
     const body = await health();
     expect(body.extractor).toMatchObject({ state: "ok", summary: "ok", last_error: null });
     expect(body.extractor.yt_dlp).toMatch(/^\d{4}\.\d{2}\.\d{2}/);
