@@ -67,7 +67,7 @@ const SIGNATURES: readonly Signature[] = [
   // `formats[-1]` on an answer without renditions) are the same break one step later.
   {
     pattern:
-      /An extractor error has occurred|PersistedQueryNotFound|Unable to extract|Failed to parse JSON|No video formats found|list index out of range/i,
+      /An extractor error has occurred|Unable to extract|Failed to parse JSON|No video formats found|list index out of range/i,
     code: "extractor_outdated",
     message: OUTDATED,
   },

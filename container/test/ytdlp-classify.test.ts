@@ -40,9 +40,16 @@ describe("Twitch's answer changed: extractor_outdated, not retried", () => {
     expect(retryable(stderr)).toBe(false);
   });
 
-  it("the same break as older yt-dlp releases print it (yt-dlp #14396)", () => {
-    // The issue's title: "Twitch clip download fails with KeyError: 'data' (root cause: PersistedQueryNotFound)".
-    expect(classify("ERROR: [twitch:clips] x: PersistedQueryNotFound")).toMatchObject({ code: "extractor_outdated" });
+  it("the same break in Debian's yt-dlp 2023.03.04 (simulated Twitch answer, PersistedQueryNotFound)", () => {
+    // Byte for byte what 2026.08.19 prints: the issue titles' "PersistedQueryNotFound" itself
+    // never reaches stderr, only the KeyError it causes.
+    const stderr = `ERROR: SomeClipSlug: An extractor error has occurred. (caused by KeyError('data')); ${REPORT}`;
+    expect(classify(stderr)).toMatchObject({ code: "extractor_outdated" });
+  });
+
+  it("a GQL answer that is no JSON (2026.08.19, simulated answer '<html>oops</html>')", () => {
+    const stderr = `ERROR: [twitch:clips] SomeClipSlug: Failed to parse JSON (caused by JSONDecodeError("Expecting value in 'ops': line 1 column 1 (char 0)")); ${REPORT}`;
+    expect(classify(stderr)).toMatchObject({ code: "extractor_outdated" });
   });
 
   it("a clip answer without renditions (2026.08.19, simulated answer with empty videoQualities)", () => {
@@ -55,7 +62,7 @@ describe("Twitch's answer changed: extractor_outdated, not retried", () => {
     expect(classify(stderr)).toMatchObject({ code: "extractor_outdated" });
   });
 
-  it("a page yt-dlp no longer understands (source: common.py, RegexNotFoundError)", () => {
+  it("a page yt-dlp no longer understands (source: common.py _search_regex, RegexNotFoundError)", () => {
     const stderr = `ERROR: [twitch:clips] x: Unable to extract clip info; ${REPORT}`;
     expect(classify(stderr)).toMatchObject({ code: "extractor_outdated" });
   });
