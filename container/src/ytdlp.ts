@@ -116,6 +116,14 @@ const SIGNATURES: readonly Signature[] = [
     code: "download_failed",
     message: "The source had a server error (HTTP 5xx): retried",
   },
+  // An intercepting proxy (Cloudflare's egress with interceptHttps) whose CA the image does not trust.
+  {
+    pattern: /CERTIFICATE_VERIFY_FAILED/,
+    code: "download_failed",
+    message:
+      "TLS certificate verification failed: the engine does not trust the certificate it was shown " +
+      "(behind an intercepting proxy, install its CA in the image's trust store or set SSL_CERT_FILE)",
+  },
   {
     pattern: /Failed to resolve|name resolution|getaddrinfo|Name or service not known|nodename nor servname/i,
     code: "download_failed",

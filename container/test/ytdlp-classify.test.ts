@@ -181,6 +181,13 @@ describe("passing trouble: retried", () => {
     expect(classify("ERROR: x: [Errno 8] nodename nor servname provided, or not known")?.code).toBe("download_failed");
   });
 
+  it("an untrusted TLS certificate, e.g. an intercepting proxy's (2026.08.19, loopback HTTPS, self-signed)", () => {
+    const stderr = `ERROR: [generic] x: Unable to download webpage: [SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: self-signed certificate (_ssl.c:1006) (caused by CertificateVerifyError('[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: self-signed certificate (_ssl.c:1006)')); ${REPORT}`;
+    const known = classify(stderr);
+    expect(known).toMatchObject({ code: "download_failed" });
+    expect(known?.message).toMatch(/install its CA/);
+  });
+
   it("connection refused (2026.08.19, loopback)", () => {
     const stderr = `ERROR: [generic] x: Unable to download webpage: HTTPConnection(host='127.0.0.1', port=1): Failed to establish a new connection: [Errno 111] Connection refused (caused by TransportError("HTTPConnection(host='127.0.0.1', port=1): Failed to establish a new connection: [Errno 111] Connection refused"))`;
     expect(classify(stderr)).toMatchObject({ code: "download_failed" });
