@@ -193,6 +193,20 @@ describe("passing trouble: retried", () => {
     expect(classify(stderr)).toMatchObject({ code: "download_failed" });
   });
 
+  it("no route to the network (2026.08.19, a network namespace with only loopback)", () => {
+    const stderr = `ERROR: [generic] x: Unable to download webpage: HTTPConnection(host='192.0.2.1', port=80): Failed to establish a new connection: [Errno 101] Network is unreachable (caused by TransportError("HTTPConnection(host='192.0.2.1', port=80): Failed to establish a new connection: [Errno 101] Network is unreachable"))`;
+    expect(classify(stderr)).toMatchObject({ code: "download_failed" });
+    expect(retryable(stderr)).toBe(true);
+  });
+
+  it("a connection cut mid-answer (source: common.py extract(), IncompleteRead)", () => {
+    expect(
+      classify(
+        "ERROR: [twitch:clips] x: A network error has occurred. (caused by <IncompleteRead: 10 bytes read, 90 more expected>)",
+      )?.code,
+    ).toBe("download_failed");
+  });
+
   it("a read timeout (2026.08.19, loopback server that never answers, --socket-timeout 2)", () => {
     const stderr = `ERROR: [generic] hang: Unable to download webpage: HTTPConnectionPool(host='127.0.0.1', port=8999): Read timed out. (read timeout=2.0) (caused by TransportError("HTTPConnectionPool(host='127.0.0.1', port=8999): Read timed out. (read timeout=2.0)"))`;
     expect(classify(stderr)).toMatchObject({ code: "timeout" });
