@@ -130,8 +130,7 @@ const SIGNATURES: readonly Signature[] = [
     message: NETWORK_DOWN,
   },
   {
-    pattern:
-      /Connection refused|Network is unreachable|No route to host|Connection reset|A network error has occurred/i,
+    pattern: /Connection refused|Network is unreachable|Connection reset|A network error has occurred/i,
     code: "download_failed",
     message: "The connection to the source failed (refused, reset or unreachable): retried",
   },

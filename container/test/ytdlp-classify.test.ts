@@ -199,6 +199,11 @@ describe("passing trouble: retried", () => {
     expect(retryable(stderr)).toBe(true);
   });
 
+  it("a connection reset (2026.08.19, loopback server that resets)", () => {
+    const stderr = `ERROR: [generic] x: Unable to download webpage: ('Connection aborted.', ConnectionResetError(104, 'Connection reset by peer')) (caused by TransportError("('Connection aborted.', ConnectionResetError(104, 'Connection reset by peer'))"))`;
+    expect(classify(stderr)).toMatchObject({ code: "download_failed" });
+  });
+
   it("a connection cut mid-answer (source: common.py extract(), IncompleteRead)", () => {
     expect(
       classify(
