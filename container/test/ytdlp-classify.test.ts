@@ -132,6 +132,15 @@ describe("the video exists but is not for us: unavailable", () => {
     expect(classify(stderr)).toMatchObject({ code: "unavailable" });
   });
 
+  it("login required, yt-dlp's default wording (source: common.py raise_login_required)", () => {
+    const stderr = "ERROR: [twitch:vod] 1: This video is only available for registered users. Use --cookies, …";
+    expect(classify(stderr)).toMatchObject({ code: "unavailable" });
+  });
+
+  it("DRM (source: YoutubeDL.py raise_no_formats)", () => {
+    expect(classify("ERROR: [generic] x: This video is DRM protected")).toMatchObject({ code: "unavailable" });
+  });
+
   it("HTTP 403 from the CDN (2026.08.19, loopback)", () => {
     const stderr =
       "ERROR: [generic] 403: Unable to download webpage: HTTP Error 403: Forbidden (caused by <HTTPError 403: Forbidden>)";
@@ -171,6 +180,11 @@ describe("passing trouble: retried", () => {
   it("offline: DNS fails, Debian's yt-dlp 2023.03.04 (no network)", () => {
     const stderr =
       "ERROR: [twitch:clips] SomeClipSlug: Unable to download JSON metadata: <urlopen error [Errno -3] Temporary failure in name resolution> (caused by URLError(gaierror(-3, 'Temporary failure in name resolution')))";
+    expect(classify(stderr)?.message).toMatch(/network is unreachable/);
+  });
+
+  it("an unknown host name (source: glibc's gai_strerror(EAI_NONAME), as urllib prints it)", () => {
+    const stderr = "ERROR: [twitch:clips] x: Unable to download JSON metadata: [Errno -2] Name or service not known";
     expect(classify(stderr)?.message).toMatch(/network is unreachable/);
   });
 
