@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // Gets a fresh machine (Node 20 and npm only) ready for `npm start` and `npm test`:
 // npm packages (which bring Node 22), the pinned yt-dlp release (container/yt-dlp.release,
-// into .tools/bin, sha256 verified) where the network allows, then ffmpeg/ffprobe and, without
-// the pinned release, the distribution's yt-dlp, loudly flagged as too old for Twitch. Installs
+// into .tools/bin, sha256 verified) where the network allows, then ffmpeg/ffprobe, espeak-ng
+// (it speaks the demo clips) and, without the pinned release, the distribution's yt-dlp,
+// loudly flagged as too old for Twitch. Installs
 // what it can, and otherwise names exactly what is missing. Plain JavaScript that runs on
 // Node 20, because it runs before Node 22 is installed.
 //
@@ -20,6 +21,8 @@ const SYSTEM_TOOLS = [
   { command: "ffmpeg", args: ["-version"], apt: "ffmpeg" },
   { command: "ffprobe", args: ["-version"], apt: "ffmpeg" },
   { command: "yt-dlp", args: ["--version"], apt: "yt-dlp" },
+  // Speaks the demo clips `npm start` serves (scripts/demo.ts) and the tests process.
+  { command: "espeak-ng", args: ["--version"], apt: "espeak-ng" },
 ];
 
 function fail(message) {
@@ -69,7 +72,7 @@ function ensureSystemTools(tools) {
   }
   if (missing.length > 0) {
     fail(
-      `Missing on PATH: ${missing.map((t) => t.command).join(", ")}. Install with:\n  sudo apt-get update && sudo apt-get install -y ${packages.join(" ")}\n(or put ffmpeg, ffprobe and yt-dlp on PATH some other way).`,
+      `Missing on PATH: ${missing.map((t) => t.command).join(", ")}. Install with:\n  sudo apt-get update && sudo apt-get install -y ${packages.join(" ")}\n(or put ${missing.map((t) => t.command).join(", ")} on PATH some other way).`,
     );
   }
 }

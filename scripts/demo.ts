@@ -18,6 +18,7 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { execa } from "execa";
 import { parseWavHeader, wavHeader } from "../container/src/wav.ts";
+import { assertPortFree } from "./stack.ts";
 
 export interface DemoClip {
   id: string;
@@ -105,7 +106,15 @@ function cachedTimeline(dir: string, clip: DemoClip): DemoTimeline | null {
 /** One line of speech as PCM samples (s16le, SPEECH_RATE_HZ, mono). */
 async function speak(text: string, workDir: string, index: number): Promise<Buffer> {
   const path = join(workDir, `line-${index}.wav`);
-  await execa("espeak-ng", [...VOICE, "-w", path, text], { timeout: SPEAK_TIMEOUT_MS, stdin: "ignore" });
+  await execa("espeak-ng", [...VOICE, "-w", path, text], { timeout: SPEAK_TIMEOUT_MS, stdin: "ignore" }).catch(
+    (error: unknown) => {
+      if ((error as { code?: string }).code !== "ENOENT") throw error;
+      throw new Error(
+        "espeak-ng is not installed (it speaks the demo clips): sudo apt-get install -y espeak-ng " +
+          "(scripts/bootstrap.mjs does it when run as root)",
+      );
+    },
+  );
   const bytes = await readFile(path);
   const info = parseWavHeader(bytes, bytes.length);
   if (info.sampleRate !== SPEECH_RATE_HZ || info.channels !== 1 || info.bitsPerSample !== 16) {
@@ -283,4 +292,57 @@ export async function startDemoServer(options: DemoServerOptions): Promise<DemoS
         server.close(() => resolve());
       }),
   };
+}
+
+export interface DemoSource extends DemoServer {
+  /** Resolves when every demo clip is made (at once when they were made before). */
+  ready: Promise<DemoTimeline[]>;
+}
+
+/**
+ * For `npm start`: serves `dir` on `port` at once and makes the clips meanwhile (first start
+ * only), so making them overlaps the stack's start.
+ */
+export async function startDemo(options: DemoServerOptions): Promise<DemoSource> {
+  if (options.port !== 0) await assertPortFree(options.port, "demo clips");
+  const server = await startDemoServer(options);
+  const ready = makeDemoClips(options.dir, options.clips);
+  // Whoever awaits `ready` sees the failure; this keeps it from being reported twice.
+  ready.catch(() => {});
+  return { ...server, ready };
+}
+
+export interface TryItOptions {
+  workerUrl: string;
+  bucketUrl: string;
+  bucket: string;
+  /** The bucket's folder, relative to the repository (s3rver keeps each object in a file). */
+  bucketDir: string;
+  timelines: readonly DemoTimeline[];
+  /** False when HMAC_SHARED_SECRET came from the environment or a file, not .dev-data/hmac-secret. */
+  generatedSecret: boolean;
+}
+
+/** The banner's "Try it" lines: a request that succeeds offline, where its output lands, how to listen. */
+export function tryItText(options: TryItOptions): string {
+  const { workerUrl, bucketUrl, bucket, bucketDir, timelines } = options;
+  const secret = options.generatedSecret
+    ? "export HMAC_SHARED_SECRET=$(cat .dev-data/hmac-secret)"
+    : "export HMAC_SHARED_SECRET=...   # the secret you configured";
+  const clips = timelines.map((t) => `${t.id} (${Math.round(t.duration_s)} s)`).join(", ");
+  const ids = JSON.stringify({ clip_ids: timelines.map((t) => t.id) });
+  const first = timelines[0]?.id ?? "demo-hello";
+  const chunked = timelines.find((t) => t.duration_s > 300)?.id ?? "demo-long";
+  return `Try it with the demo clips, spoken on this machine (${clips}); no network needed:
+  curl ${workerUrl}/health
+  ${secret}
+  scripts/signed-curl.sh POST ${workerUrl}/api/process-clips '${ids}'
+
+The audio lands in the local bucket (s3rver: anonymous reads, unlike R2):
+  ${bucketUrl}/${bucket}/audio/${first}.wav        (16 kHz mono WAV; manifest: audio/${first}.json)
+  ${bucketUrl}/${bucket}/audio/${chunked}/chunk_000.wav   (chunks of the long clip, cut at its pauses)
+  on disk: ${bucketDir}/${bucket}/audio/ (each object is a file named <key>._S3rver_object)
+Listen:
+  ffplay -autoexit -nodisp ${bucketUrl}/${bucket}/audio/${first}.wav
+  curl -so ${first}.wav ${bucketUrl}/${bucket}/audio/${first}.wav && aplay ${first}.wav`;
 }

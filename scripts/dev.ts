@@ -13,6 +13,7 @@ import { describeYtDlp } from "../container/src/ytdlp-age.ts";
 import { ContainerHealth } from "../shared/schemas.ts";
 import { pickEnv, unknownNames } from "../shared/config.ts";
 import { KNOWN_SETTINGS, SETTING_NAMES } from "../worker/src/config.ts";
+import { startDemo, tryItText } from "./demo.ts";
 import { PortInUseError, ROOT, type ServiceName, startStack } from "./stack.ts";
 
 const DATA_DIR = join(ROOT, ".dev-data");
@@ -61,6 +62,9 @@ async function main(): Promise<void> {
   const settings = loadSettings();
   const generated = !settings.HMAC_SHARED_SECRET && settings.DISABLE_AUTH !== "true";
   if (generated) settings.HMAC_SHARED_SECRET = developmentSecret();
+  // The demo clips (made at first start, in a few seconds) are served while the stack starts.
+  const demo = await startDemo({ dir: join(DATA_DIR, "demo"), port: port("DEMO_PORT", 8791) });
+  settings.DEMO_SOURCE_URL ??= demo.url;
 
   const color = process.stdout.isTTY;
   const stack = await startStack({
@@ -78,6 +82,10 @@ async function main(): Promise<void> {
     },
   });
 
+  const timelines = await demo.ready.catch(async (error: unknown) => {
+    await stack.stop();
+    throw error;
+  });
   const engine = ContainerHealth.parse(await (await fetch(`${stack.urls.container}/health`)).json());
   console.log(`
 clip-audio is running
@@ -86,10 +94,16 @@ clip-audio is running
   ${describeYtDlp(engine.yt_dlp, new Date())}${engine.yt_dlp_warning ? ": too old for real Twitch clips, fine for local ones (README, 'Updating yt-dlp')" : ""}
   bucket     ${stack.urls.bucket}   (s3rver, a local S3 test double; objects in .dev-data/bucket)
   clips from ${stack.env.CLIP_SOURCE_URL_TEMPLATE ?? "https://clips.twitch.tv/{id}"}
+  demo- ids  ${settings.DEMO_SOURCE_URL}/<id>   (demo clips made in .dev-data/demo; DEMO_SOURCE_URL)
 ${generated ? `\nHMAC_SHARED_SECRET was not set: generated one in .dev-data/hmac-secret.\n` : ""}
-Try it:
-  curl ${stack.urls.worker}/health
-  HMAC_SHARED_SECRET=$(cat .dev-data/hmac-secret) scripts/signed-curl.sh POST ${stack.urls.worker}/api/process-clips '{"clip_ids":["YourClipId"]}'
+${tryItText({
+  workerUrl: stack.urls.worker,
+  bucketUrl: stack.urls.bucket,
+  bucket: stack.env.R2_BUCKET ?? "clip-recap-pipeline",
+  bucketDir: ".dev-data/bucket",
+  timelines,
+  generatedSecret: generated,
+})}
 
 Ctrl-C stops everything.`);
 
