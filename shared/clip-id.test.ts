@@ -1,6 +1,13 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { CLIP_ID_PATTERN, clipIdFromUrl, invalidClipIdMessage, parseClipId, parseClipIdList } from "./clip-id.ts";
+import {
+  CLIP_ID_PATTERN,
+  clipIdFromUrl,
+  echoedId,
+  invalidClipIdMessage,
+  parseClipId,
+  parseClipIdList,
+} from "./clip-id.ts";
 
 const SUFFIX = "Clip IDs must contain only alphanumeric characters, hyphens, and underscores.";
 const idChar = fc.constantFrom(..."abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-");
@@ -28,7 +35,7 @@ describe("parseClipIdList", () => {
     const long = "a".repeat(101);
     expect(parseClipIdList(["", "   ", long])).toEqual({
       ok: false,
-      message: `Invalid clip ID(s):  (empty or whitespace only),     (empty or whitespace only), ${long} (too long). ${SUFFIX}`,
+      message: `Invalid clip ID(s):  (empty or whitespace only),     (empty or whitespace only), ${"a".repeat(100)}… (too long). ${SUFFIX}`,
     });
     expect(parseClipIdList(["a".repeat(100)]).ok).toBe(true);
   });
@@ -67,9 +74,10 @@ describe("parseClipIdList", () => {
     fc.assert(
       fc.property(bad, (id) => {
         const result = parseClipIdList(["fine", id]);
+        const problem = /^[a-z][a-z0-9+.-]*:\/\//i.test(id) ? "not a Twitch clip URL" : "contains invalid characters";
         expect(result).toEqual({
           ok: false,
-          message: `Invalid clip ID(s): ${id} (contains invalid characters). ${SUFFIX}`,
+          message: `Invalid clip ID(s): ${echoedId(id)} (${problem}). ${SUFFIX}`,
         });
       }),
     );
@@ -83,6 +91,13 @@ describe("clipIdFromUrl", () => {
     ["https://www.twitch.tv/chan/clip/AbC?filter=clips", "AbC"],
     ["https://twitch.tv/chan/clip/AbC", "AbC"],
     ["https://m.twitch.tv/chan/clip/AbC/", "AbC"],
+    ["https://clips.twitch.tv/embed?clip=AbC-123&parent=example.com", "AbC-123"],
+    ["https://clips.twitch.tv/embed?parent=example.com&clip=AbC", "AbC"],
+    ["https://clips.twitch.tv/AbC/?tt_medium=clips_api", "AbC"],
+    ["https://CLIPS.twitch.tv/AbC#t=3", "AbC"],
+    ["https://m.twitch.tv/clip/AbC", "AbC"],
+    ["https://go.twitch.tv/chan/clip/AbC?a=b", "AbC"],
+    ["https://www.twitch.tv/chan/clip/AbC/?filter=clips&range=7d", "AbC"],
   ])("reads %s", (url, id) => {
     expect(clipIdFromUrl(url)).toBe(id);
   });
@@ -93,8 +108,36 @@ describe("clipIdFromUrl", () => {
     "https://www.twitch.tv/chan",
     "ftp://clips.twitch.tv/AbC",
     "AbC",
+    "https://clips.twitch.tv/embed",
+    "https://clips.twitch.tv/embed?parent=example.com",
+    "https://clips.twitch.tv/chan/AbC",
+    "https://www.twitch.tv/chan/clip",
+    "https://www.twitch.tv/chan/clips",
+    "https://www.twitch.tv/chan/clip/AbC/extra",
+    "https://clips.twitch.tv.evil.example/AbC",
+    "https://user@clips.twitch.tv/AbC",
+    "https://clips.twitch.tv:8443/AbC",
   ])("refuses %s", (url) => {
     expect(clipIdFromUrl(url)).toBeNull();
+  });
+
+  it.each([
+    "https://clips.twitch.tv/embed",
+    "https://clips.twitch.tv/embed?parent=x",
+    "https://www.twitch.tv/videos/12345",
+    "https://www.twitch.tv/chan",
+    "ftp://clips.twitch.tv/AbC",
+    "https://evil.example/clip/AbC",
+  ])("names %s as not a clip URL, never as a clip called 'embed' or the like", (url) => {
+    expect(parseClipId(url)).toEqual({ ok: false, problem: "not_a_clip_url" });
+    expect(parseClipIdList([url])).toEqual({
+      ok: false,
+      message: `Invalid clip ID(s): ${url} (not a Twitch clip URL). ${SUFFIX}`,
+    });
+  });
+
+  it("reads a bare v1234567 as a clip id (a VOD needs its twitch.tv/videos URL)", () => {
+    expect(parseClipId("v1234567")).toEqual({ ok: true, id: "v1234567" });
   });
 
   it("a URL carrying a bad id is still rejected", () => {
@@ -106,6 +149,16 @@ describe("invalidClipIdMessage", () => {
   it("is null for a valid id and the contract's message otherwise", () => {
     expect(invalidClipIdMessage("AbC")).toBeNull();
     expect(invalidClipIdMessage("a.b")).toBe(`Invalid clip ID(s): a.b (contains invalid characters). ${SUFFIX}`);
+  });
+
+  it("echoes at most 100 characters of a bad id, however long", () => {
+    const huge = `@${"x".repeat(1_000_000)}`;
+    const message = invalidClipIdMessage(huge) as string;
+    expect(message).toBe(`Invalid clip ID(s): @${"x".repeat(99)}… (too long). ${SUFFIX}`);
+    const list = parseClipIdList([huge, "a b"]);
+    expect(list.ok ? "" : list.message).toBe(
+      `Invalid clip ID(s): @${"x".repeat(99)}… (too long), a b (contains invalid characters). ${SUFFIX}`,
+    );
   });
 });
 

@@ -1,13 +1,14 @@
 /**
  * Clip ids as callers send them: a bare id or a Twitch clip URL, reduced to the id,
- * validated, and de-duplicated, with the contract's exact 400 messages.
+ * validated, and de-duplicated, with the contract's exact 400 messages. A bare id is always a
+ * clip id (`v1234567` included); a URL that is no Twitch clip URL is refused, never guessed at.
  */
 
 export const CLIP_ID_PATTERN = /^[A-Za-z0-9_-]+$/;
 export const MAX_CLIP_ID_LENGTH = 100;
 export const MAX_CLIPS_PER_REQUEST = 10;
 
-export type ClipIdProblem = "empty" | "invalid_characters" | "too_long";
+export type ClipIdProblem = "empty" | "invalid_characters" | "too_long" | "not_a_clip_url";
 
 export type ClipIdResult = { ok: true; id: string } | { ok: false; problem: ClipIdProblem };
 
@@ -15,11 +16,32 @@ const PROBLEM_TEXT: Record<ClipIdProblem, string> = {
   empty: "empty or whitespace only",
   invalid_characters: "contains invalid characters",
   too_long: "too long",
+  not_a_clip_url: "not a Twitch clip URL",
 };
 
-const CLIP_HOSTS = new Set(["clips.twitch.tv", "www.twitch.tv", "twitch.tv", "m.twitch.tv"]);
+/** A bad id is echoed at most this long (a body may hold kilobytes of one). */
+export const MAX_ECHOED_ID_LENGTH = MAX_CLIP_ID_LENGTH;
 
-/** Returns the id inside a Twitch clip URL, or null when `input` is not such a URL. */
+/** `input` as an error message shows it: cut after MAX_ECHOED_ID_LENGTH characters. */
+export function echoedId(input: string): string {
+  const chars = Array.from(input);
+  return chars.length > MAX_ECHOED_ID_LENGTH ? `${chars.slice(0, MAX_ECHOED_ID_LENGTH).join("")}…` : input;
+}
+
+const CLIPS_HOST = "clips.twitch.tv";
+const TWITCH_HOSTS = new Set(["twitch.tv", "www.twitch.tv", "m.twitch.tv", "go.twitch.tv"]);
+/** Looks like an absolute URL (any scheme): it is read as a URL, never as an id. */
+const URL_LIKE = /^[a-z][a-z0-9+.-]*:\/\//i;
+
+/**
+ * The id in a Twitch clip URL, in every form Twitch uses (a query string and a trailing slash
+ * are fine anywhere):
+ *   https://clips.twitch.tv/<id>
+ *   https://clips.twitch.tv/embed?clip=<id>&parent=…
+ *   https://(www.|m.|go.)twitch.tv/<channel>/clip/<id>
+ *   https://(www.|m.|go.)twitch.tv/clip/<id>
+ * Null for anything else, including other Twitch pages: never a guess.
+ */
 export function clipIdFromUrl(input: string): string | null {
   if (!/^https?:\/\//i.test(input)) return null;
   let url: URL;
@@ -28,13 +50,16 @@ export function clipIdFromUrl(input: string): string | null {
   } catch {
     return null;
   }
-  if (!CLIP_HOSTS.has(url.hostname.toLowerCase())) return null;
+  if (url.username || url.password || url.port) return null;
+  const host = url.hostname.toLowerCase();
   const parts = url.pathname.split("/").filter(Boolean);
-  if (url.hostname.toLowerCase() === "clips.twitch.tv") {
+  if (host === CLIPS_HOST) {
+    if (parts.length === 1 && parts[0] === "embed") return url.searchParams.get("clip") || null;
     return parts.length === 1 ? safeDecode(parts[0] as string) : null;
   }
-  // https://www.twitch.tv/<channel>/clip/<id>
+  if (!TWITCH_HOSTS.has(host)) return null;
   if (parts.length === 3 && parts[1] === "clip") return safeDecode(parts[2] as string);
+  if (parts.length === 2 && parts[0] === "clip") return safeDecode(parts[1] as string);
   return null;
 }
 
@@ -51,7 +76,9 @@ function safeDecode(part: string): string {
 export function parseClipId(input: string): ClipIdResult {
   const trimmed = input.trim();
   if (trimmed === "") return { ok: false, problem: "empty" };
-  const id = clipIdFromUrl(trimmed) ?? trimmed;
+  const fromUrl = clipIdFromUrl(trimmed);
+  if (fromUrl === null && URL_LIKE.test(trimmed)) return { ok: false, problem: "not_a_clip_url" };
+  const id = fromUrl ?? trimmed;
   if (id.length > MAX_CLIP_ID_LENGTH) return { ok: false, problem: "too_long" };
   if (!CLIP_ID_PATTERN.test(id)) return { ok: false, problem: "invalid_characters" };
   return { ok: true, id };
@@ -76,7 +103,7 @@ export function parseClipIdList(inputs: readonly string[]): ClipIdListResult {
     if (result.ok) {
       if (!ids.includes(result.id)) ids.push(result.id);
     } else {
-      problems.push(`${input} (${PROBLEM_TEXT[result.problem]})`);
+      problems.push(`${echoedId(input)} (${PROBLEM_TEXT[result.problem]})`);
     }
   }
   if (problems.length > 0) return { ok: false, message: invalidClipIdsMessage(problems) };
@@ -90,5 +117,5 @@ function invalidClipIdsMessage(problems: string[]): string {
 /** The 400 message for a single bad id in a path (status, cleanup). */
 export function invalidClipIdMessage(input: string): string | null {
   const result = parseClipId(input);
-  return result.ok ? null : invalidClipIdsMessage([`${input} (${PROBLEM_TEXT[result.problem]})`]);
+  return result.ok ? null : invalidClipIdsMessage([`${echoedId(input)} (${PROBLEM_TEXT[result.problem]})`]);
 }
