@@ -167,6 +167,12 @@ export const engineEnvSchema = sharedEnvSchema.extend({
   CHUNK_OVERLAP_SECONDS: numberVar(0, 0, 10),
   MAX_SOURCE_DURATION: numberVar(DEFAULT_MAX_SOURCE_SECONDS, 1, 48 * 3600),
   SOURCE_HOSTS: listVar(),
+  /**
+   * Whether Twitch VODs (`https://www.twitch.tv/videos/N`, optionally `#start-end`) are
+   * processed. Off by default: a VOD is hours of download, disk and CPU where a clip is
+   * seconds, so an operator opts in; the existing caller sends only clips.
+   */
+  ALLOW_VODS: boolVar(false),
   METADATA_TIMEOUT_SECONDS: intVar(60, 1, 3600),
   DOWNLOAD_TIMEOUT_SECONDS: intVar(1800, 1, 6 * 3600),
   EXTRACT_TIMEOUT_SECONDS: intVar(1800, 1, 6 * 3600),

@@ -75,6 +75,7 @@ export async function processClip(input: string, options: ProcessOptions): Promi
     clipTemplate: config.CLIP_SOURCE_URL_TEMPLATE,
     allowedHosts: config.SOURCE_HOSTS,
     demoSourceUrl: config.DEMO_SOURCE_URL,
+    allowVods: config.ALLOW_VODS,
   });
   const emit = options.onEvent ?? (() => {});
   if (!options.force) {

@@ -1,6 +1,7 @@
 /**
  * What the engine was asked for, resolved to an id (the bucket key stem) and the address
- * yt-dlp is given: a Twitch clip (bare id or URL), a Twitch VOD with an optional time range,
+ * yt-dlp is given: a Twitch clip (bare id or URL), a Twitch VOD (its twitch.tv/videos URL,
+ * with an optional time range, when ALLOW_VODS is on),
  * or, when its host is allowed in SOURCE_HOSTS, any other http(s) URL. In local development a
  * clip id starting with `demo-` is a demo clip served at DEMO_SOURCE_URL (scripts/demo.ts).
  */
@@ -27,6 +28,8 @@ export interface SourceSettings {
   allowedHosts: readonly string[];
   /** DEMO_SOURCE_URL: where `demo-` ids come from; null leaves them ordinary clip ids. */
   demoSourceUrl?: string | null;
+  /** ALLOW_VODS: whether twitch.tv/videos/N URLs are processed (off unless said). */
+  allowVods?: boolean;
 }
 
 export const DEMO_ID_PREFIX = "demo-";
@@ -37,7 +40,8 @@ export function demoClipUrl(id: string, demoSourceUrl: string | null | undefined
   return `${demoSourceUrl.replace(/\/+$/, "")}/${encodeURIComponent(id)}`;
 }
 
-const VOD_PATTERN = /^(?:https?:\/\/(?:www\.|m\.)?twitch\.tv\/videos\/|v)(\d{5,15})(?:[/?][^#]*)?(?:#(.+))?$/i;
+/** A VOD is asked for only by its URL: a bare `v1234567` is a clip id like any other. */
+const VOD_PATTERN = /^https?:\/\/(?:www\.|m\.)?twitch\.tv\/videos\/(\d{5,15})(?:[/?][^#]*)?(?:#(.+))?$/i;
 const TIME_PATTERN = /^(?:(\d+):)?(?:(\d+):)?(\d+(?:\.\d+)?)$/;
 
 /** `90`, `1:30` or `1:01:30` → seconds. */
@@ -86,6 +90,9 @@ function urlSource(input: string, allowedHosts: readonly string[]): Source {
 export function resolveSource(input: string, settings: SourceSettings): Source {
   const trimmed = input.trim();
   const vod = VOD_PATTERN.exec(trimmed);
+  if (vod && !settings.allowVods) {
+    throw new ClipAudioError("invalid_id", "Twitch VODs are not enabled here (set ALLOW_VODS=true to process them)");
+  }
   if (vod) return vodSource(vod[1] as string, vod[2], trimmed);
   const clip = parseClipId(trimmed);
   if (clip.ok) {
@@ -94,6 +101,12 @@ export function resolveSource(input: string, settings: SourceSettings): Source {
   }
   if (/^https?:\/\//i.test(trimmed)) return urlSource(trimmed, settings.allowedHosts);
   const why =
-    clip.problem === "too_long" ? "too long" : clip.problem === "empty" ? "empty" : "contains invalid characters";
+    clip.problem === "too_long"
+      ? "too long"
+      : clip.problem === "empty"
+        ? "empty"
+        : clip.problem === "not_a_clip_url"
+          ? "not a Twitch clip URL"
+          : "contains invalid characters";
   throw new ClipAudioError("invalid_id", `Invalid clip ID: ${trimmed} (${why})`);
 }

@@ -38,3 +38,58 @@ describe("the engine's own guard", () => {
     expect(loadConfig(env).DEMO_SOURCE_URL).toBe("http://127.0.0.1:8791");
   });
 });
+
+describe("clips and VODs", () => {
+  const VODS = { ...TWITCH, allowVods: true };
+
+  it("reads a bare v1234567 as a clip id, through CLIP_SOURCE_URL_TEMPLATE, even with VODs allowed", () => {
+    for (const settings of [TWITCH, VODS]) {
+      expect(resolveSource("v1234567", settings)).toEqual({
+        id: "v1234567",
+        kind: "clip",
+        url: "https://clips.twitch.tv/v1234567",
+        range: null,
+      });
+    }
+  });
+
+  it("reads the clip id from an embed URL, never a clip called 'embed'", () => {
+    expect(resolveSource("https://clips.twitch.tv/embed?clip=AbC&parent=x", TWITCH)).toMatchObject({
+      id: "AbC",
+      kind: "clip",
+      url: "https://clips.twitch.tv/AbC",
+    });
+    expect(() => resolveSource("https://clips.twitch.tv/embed", TWITCH)).toThrow(
+      "Host clips.twitch.tv is not allowed; add it to SOURCE_HOSTS to process URLs from it",
+    );
+  });
+
+  it("refuses a VOD URL unless ALLOW_VODS is on", () => {
+    const url = "https://www.twitch.tv/videos/123456789";
+    for (const settings of [TWITCH, { ...TWITCH, allowVods: false }]) {
+      expect(() => resolveSource(url, settings)).toThrow(
+        "Twitch VODs are not enabled here (set ALLOW_VODS=true to process them)",
+      );
+    }
+    expect(resolveSource(url, VODS)).toEqual({
+      id: "v123456789",
+      kind: "vod",
+      url: "https://www.twitch.tv/videos/123456789",
+      range: null,
+    });
+  });
+
+  it("reads a VOD URL's range when allowed", () => {
+    expect(resolveSource("https://m.twitch.tv/videos/123456789?t=1h#1:00:00-1:30:00", VODS)).toEqual({
+      id: "v123456789_3600-5400",
+      kind: "vod",
+      url: "https://www.twitch.tv/videos/123456789",
+      range: { startSeconds: 3600, endSeconds: 5400 },
+    });
+  });
+
+  it("ALLOW_VODS is an engine setting, off by default", () => {
+    expect(loadConfig({}).ALLOW_VODS).toBe(false);
+    expect(loadConfig({ ALLOW_VODS: "true" }).ALLOW_VODS).toBe(true);
+  });
+});
