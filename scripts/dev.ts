@@ -9,7 +9,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseEnv as parseDotenv } from "node:util";
-import { describeYtDlp } from "../container/src/ytdlp-age.ts";
+import { describeYtDlp } from "../shared/ytdlp-age.ts";
 import { ContainerHealth } from "../shared/schemas.ts";
 import { pickEnv, unknownNames } from "../shared/config.ts";
 import { KNOWN_SETTINGS, SETTING_NAMES } from "../worker/src/config.ts";
