@@ -13,7 +13,7 @@ export const RELEASE_BASE_URL = "https://github.com/yt-dlp/yt-dlp/releases/downl
 export const CONNECT_TIMEOUT_MS = 5_000;
 /** The zipapp is about 3 MB. */
 export const DOWNLOAD_TIMEOUT_MS = 60_000;
-/** Same threshold as the engine's (container/src/ytdlp-age.ts). */
+/** Same threshold as the engine's (shared/ytdlp-age.ts). */
 const STALE_AFTER_DAYS = 90;
 const DAY_MS = 86_400_000;
 

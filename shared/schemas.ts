@@ -116,6 +116,12 @@ export const ClipStatus = z.object({
   error: z.string().nullable(),
   duration: z.number().nullable(),
   chunks: z.array(ChunkEntry),
+  /** Beside the contract's keys: the attempt running or next (1, 2, …) while the work goes on. */
+  attempt: z.number().int().positive().nullable().default(null),
+  /** When the next attempt starts, while a retry is pending (`state: "queued"`). */
+  retry_at: z.string().nullable().default(null),
+  /** Why the last attempt failed, while a retry is pending or running. */
+  last_error: z.string().nullable().default(null),
 });
 export type ClipStatus = z.infer<typeof ClipStatus>;
 
@@ -212,6 +218,10 @@ export const ExtractorStatus = z.object({
   summary: z.string(),
   since: z.string().nullable(),
   yt_dlp: z.string().nullable(),
+  /** Days since that yt-dlp's release (its version is the date). */
+  yt_dlp_age_days: z.number().int().nullable(),
+  /** Set when that yt-dlp is likely too old for Twitch. */
+  yt_dlp_warning: z.string().nullable(),
   checked_at: z.string().nullable(),
   last_error: z.string().nullable(),
 });

@@ -18,7 +18,7 @@ import { ENGINE_VERSION, processClip } from "./pipeline.ts";
 import { LocalSink } from "./sinks/local.ts";
 import { S3Sink } from "./sinks/s3.ts";
 import { toolVersions } from "./tools.ts";
-import { describeYtDlp, staleYtDlpWarning } from "./ytdlp-age.ts";
+import { describeYtDlp, staleYtDlpWarning } from "../../shared/ytdlp-age.ts";
 
 const USAGE =
   "usage: npm run cli -- process <clip ids or URLs...> [--out DIR] [--force] [--no-video]\n" +

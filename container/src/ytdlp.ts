@@ -8,7 +8,7 @@ import { ClipAudioError, type ErrorCode } from "../../shared/errors.ts";
 import type { ClipMetadata } from "../../shared/schemas.ts";
 import type { Source } from "./source.ts";
 import { type Classifier, processOptions, type RunLimits, runText, toolVersion } from "./subprocess.ts";
-import { describeYtDlp } from "./ytdlp-age.ts";
+import { describeYtDlp } from "../../shared/ytdlp-age.ts";
 
 export const YT_DLP = "yt-dlp";
 

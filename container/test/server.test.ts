@@ -5,7 +5,7 @@ import { ContainerHealth } from "../../shared/schemas.ts";
 import { type EngineProcess, startEngineProcess } from "../../test/support/engine-process.ts";
 import { type FixtureServer, startFixtureServer } from "../../test/support/fixture-server.ts";
 import { type LocalS3, startS3 } from "../../test/support/s3.ts";
-import { STALE_AFTER_DAYS, ytDlpAgeDays } from "../src/ytdlp-age.ts";
+import { STALE_AFTER_DAYS, ytDlpAgeDays } from "../../shared/ytdlp-age.ts";
 
 const SECRET = "engine-test-secret";
 let fixtures: FixtureServer;

@@ -7,7 +7,7 @@ import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { describeYtDlp, STALE_AFTER_DAYS, staleYtDlpWarning, ytDlpAgeDays } from "../src/ytdlp-age.ts";
+import { describeYtDlp, STALE_AFTER_DAYS, staleYtDlpWarning, ytDlpAgeDays } from "../../shared/ytdlp-age.ts";
 
 const NOW = new Date("2026-11-26T12:00:00Z");
 

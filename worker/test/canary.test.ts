@@ -62,6 +62,8 @@ describe("canary", () => {
     });
     let body = await health();
     expect(body.extractor).toMatchObject({
+      yt_dlp_age_days: expect.any(Number),
+      yt_dlp_warning: expect.stringContaining("yt-dlp 2026.08.19 is"),
       state: "outdated",
       summary: "outdated since 2026-11-20T06:00:00.000Z (yt-dlp 2026.08.19)",
       since: "2026-11-20T06:00:00.000Z",

@@ -8,6 +8,7 @@ import { DurableObject } from "cloudflare:workers";
 import type { ErrorCode } from "../../../shared/errors.ts";
 import type { EngineTools, FinalJobEvent } from "../../../shared/job.ts";
 import type { ExtractorStatus } from "../../../shared/schemas.ts";
+import { staleYtDlpWarning, ytDlpAgeDays } from "../../../shared/ytdlp-age.ts";
 
 export interface EngineObservation {
   at: number;
@@ -56,21 +57,23 @@ export class EngineMonitor extends DurableObject<Env> {
     await this.ctx.storage.put("status", stored);
   }
 
-  async status(): Promise<{ extractor: ExtractorStatus; tools: Stored["tools"] }> {
+  async status(now = new Date()): Promise<{ extractor: ExtractorStatus; tools: Stored["tools"] }> {
     const { extractor, tools } = await this.#load();
     const ytDlp = tools?.yt_dlp ?? null;
+    const version = {
+      yt_dlp: ytDlp,
+      yt_dlp_age_days: ytDlpAgeDays(ytDlp, now),
+      yt_dlp_warning: ytDlp ? staleYtDlpWarning(ytDlp, now) : null,
+    };
     if (!extractor) {
-      return {
-        tools,
-        extractor: {
-          state: "unknown",
-          summary: "unknown",
-          since: null,
-          yt_dlp: ytDlp,
-          checked_at: null,
-          last_error: null,
-        },
-      };
+      const unknown = {
+        state: "unknown",
+        summary: "unknown",
+        since: null,
+        checked_at: null,
+        last_error: null,
+      } as const;
+      return { tools, extractor: { ...unknown, ...version } };
     }
     const since = new Date(extractor.since).toISOString();
     return {
@@ -79,7 +82,7 @@ export class EngineMonitor extends DurableObject<Env> {
         state: extractor.state,
         summary: extractor.state === "ok" ? "ok" : `outdated since ${since} (yt-dlp ${ytDlp ?? "version unknown"})`,
         since,
-        yt_dlp: ytDlp,
+        ...version,
         checked_at: new Date(extractor.checked_at).toISOString(),
         last_error: extractor.last_error,
       },

@@ -41,6 +41,8 @@ health.get("/health", async (c) => {
       summary: "unknown (engine monitor unavailable)",
       since: null,
       yt_dlp: null,
+      yt_dlp_age_days: null,
+      yt_dlp_warning: null,
       checked_at: null,
       last_error: null,
     },
