@@ -13,6 +13,13 @@ import { z } from "zod";
 import { JobError } from "./errors.ts";
 import { Manifest } from "./schemas.ts";
 
+/**
+ * Engine instances the Worker spreads clips over (by clip id, so a clip's jobs coalesce on one).
+ * Every environment's `max_instances` in wrangler.toml must allow at least this many, or clips
+ * hashed to the missing instances wait for capacity (a test checks it).
+ */
+export const ENGINE_INSTANCES = 4;
+
 export const CONTAINER_ROUTES = {
   jobs: "/jobs",
   job: (clipId: string) => `/jobs/${encodeURIComponent(clipId)}`,

@@ -7,6 +7,7 @@
 import { describe, expect, it } from "vitest";
 import { unstable_readConfig } from "wrangler";
 import { authConfigProblem, demoSourceProblem, detectEnvironment } from "../../shared/config.ts";
+import { ENGINE_INSTANCES } from "../../shared/job.ts";
 
 const ENVIRONMENTS = [undefined, "staging"] as const;
 /** The parts of wrangler's resolved config these tests read. */
@@ -14,7 +15,7 @@ interface DeployConfig {
   name?: string;
   vars: Record<string, unknown>;
   r2_buckets: { binding: string; bucket_name?: string }[];
-  containers?: { class_name: string; image?: string }[];
+  containers?: { class_name: string; image?: string; max_instances?: number }[];
   triggers: { crons?: string[] };
   durable_objects: { bindings: { name: string; class_name: string }[] };
 }
@@ -47,6 +48,8 @@ describe.each(ENVIRONMENTS)("wrangler.toml, environment %s", (env) => {
   it("runs the AudioEngine container from the Dockerfile, and the canary on a schedule", () => {
     expect(config.containers?.map((c) => c.class_name)).toEqual(["AudioEngine"]);
     expect(config.containers?.[0]?.image).toMatch(/\/Dockerfile$/);
+    // Clips are spread over ENGINE_INSTANCES named instances: each must be allowed to run.
+    expect(config.containers?.[0]?.max_instances).toBeGreaterThanOrEqual(ENGINE_INSTANCES);
     expect(config.triggers.crons?.length).toBe(1);
     const classes = config.durable_objects.bindings.map((b) => b.class_name).sort();
     expect(classes).toEqual(

@@ -7,15 +7,19 @@ import { Container } from "@cloudflare/containers";
 import { ENGINE_ENV_NAMES, pickEnv, type RawEnv } from "../../shared/config.ts";
 import { ClipAudioError } from "../../shared/errors.ts";
 import { signRequest } from "../../shared/hmac.ts";
-import { CONTAINER_ROUTES, type FinalJobEvent, JobEvent, type JobRequestInput } from "../../shared/job.ts";
+import {
+  CONTAINER_ROUTES,
+  ENGINE_INSTANCES,
+  type FinalJobEvent,
+  JobEvent,
+  type JobRequestInput,
+} from "../../shared/job.ts";
 import { ContainerHealth } from "../../shared/schemas.ts";
 import type { WorkerConfig } from "./config.ts";
 import { log } from "./log.ts";
 
 /** An idle engine stops after this long: clips come in bursts after streams end. */
 const ENGINE_SLEEP_AFTER = "10m";
-/** Engine instances jobs are spread over; keep equal to max_instances in wrangler.toml. */
-const ENGINE_INSTANCES = 4;
 /** A health probe that takes longer than this counts as "engine unavailable". */
 const HEALTH_TIMEOUT_MS = 3_000;
 
