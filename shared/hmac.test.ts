@@ -5,6 +5,7 @@ import {
   MAX_CLOCK_SKEW_SECONDS,
   NONCE_PATTERN,
   newNonce,
+  requestTarget,
   signRequest,
   verifySignature,
 } from "./hmac.ts";
@@ -67,7 +68,7 @@ describe("verifySignature", () => {
       { signature: v.hex, timestamp: v.timestamp, nonce: v.nonce },
       Number(v.timestamp),
     );
-    expect(result).toEqual({ ok: true, timestamp: Number(v.timestamp), nonce: v.nonce });
+    expect(result).toEqual({ ok: true, timestamp: Number(v.timestamp), nonce: v.nonce, version: 1 });
   });
 
   it.each([
@@ -163,6 +164,104 @@ describe("verifySignature", () => {
         expect(result).toEqual({ ok: false, reason: "bad_signature" });
       }),
       { numRuns: 100 },
+    );
+  });
+});
+
+// Version 2 known answers, computed independently with:
+//   { printf '%s\n%s\n%s\n%s\n%s\n' METHOD PATH QUERY TIMESTAMP NONCE; printf '%s' BODY; } | openssl dgst -sha256 -hmac SECRET
+const V2_VECTORS = [
+  {
+    target: { method: "DELETE", path: "/api/cleanup/AbC", query: "dry_run=false&confirm=true" },
+    body: "",
+    hex: "15220e20b2e4bf6ad95e82fcd5306cc50a10e03c9cbef98a33a662441b5e423d",
+  },
+  {
+    target: { method: "POST", path: "/api/process-clips", query: "" },
+    body: base.body,
+    hex: "8a6fafeac96063ae14fc8bbd220a3514dee8bc9fb8670780331544fa9b3e51cd",
+  },
+];
+
+describe("signature version 2 (method, path and query signed too)", () => {
+  const v2parts = (hex: string) => ({ signature: hex, timestamp: base.timestamp, nonce: base.nonce, version: "2" });
+
+  it.each(V2_VECTORS)("matches openssl for $target.method $target.path", async (v) => {
+    expect(await computeSignature(base.secret, v.body, base.timestamp, base.nonce, v.target)).toBe(v.hex);
+    expect(await verifySignature(base.secret, v.body, v2parts(v.hex), now, { target: v.target })).toEqual({
+      ok: true,
+      timestamp: now,
+      nonce: base.nonce,
+      version: 2,
+    });
+  });
+
+  it("refuses the signature for another method, path or query", async () => {
+    const v = V2_VECTORS[0] as (typeof V2_VECTORS)[number];
+    for (const target of [
+      { ...v.target, method: "GET" },
+      { ...v.target, path: "/api/cleanup/XyZ" },
+      { ...v.target, query: "dry_run=true&confirm=false" },
+      { ...v.target, query: "" },
+    ]) {
+      expect(await verifySignature(base.secret, v.body, v2parts(v.hex), now, { target })).toEqual({
+        ok: false,
+        reason: "bad_signature",
+      });
+    }
+  });
+
+  it("keeps version 1 unless version 2 is required; refuses unknown versions", async () => {
+    const target = requestTarget("GET", "https://x/clip-status/AbC");
+    const v1 = parts();
+    expect((await verifySignature(base.secret, base.body, v1, now, { target })).ok).toBe(true);
+    expect(await verifySignature(base.secret, base.body, v1, now, { target, requireV2: true })).toEqual({
+      ok: false,
+      reason: "version_2_required",
+    });
+    for (const version of ["3", "v2", "02"]) {
+      expect(await verifySignature(base.secret, base.body, { ...v1, version }, now, { target })).toEqual({
+        ok: false,
+        reason: "unsupported_version",
+      });
+    }
+  });
+
+  it("a version 1 signature sent as version 2 does not verify", async () => {
+    const target = requestTarget("POST", "https://x/process-clips");
+    const result = await verifySignature(base.secret, base.body, { ...parts(), version: "2" }, now, { target });
+    expect(result).toEqual({ ok: false, reason: "bad_signature" });
+  });
+
+  it("round-trips any method, path, query and body (property)", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom("GET", "POST", "DELETE"),
+        fc.webPath(),
+        fc.webQueryParameters(),
+        fc.uint8Array(),
+        async (method, path, query, body) => {
+          const target = requestTarget(
+            method,
+            `https://clip-audio${path.startsWith("/") ? path : `/${path}`}?${query}`,
+          );
+          const headers = await signRequest("secret", body, { now, target });
+          const result = await verifySignature(
+            "secret",
+            body,
+            {
+              signature: headers["X-Request-Signature"],
+              timestamp: headers["X-Request-Timestamp"],
+              nonce: headers["X-Request-Nonce"],
+              version: headers["X-Request-Signature-Version"],
+            },
+            now,
+            { target, requireV2: true },
+          );
+          expect(result.ok).toBe(true);
+        },
+      ),
+      { numRuns: 200 },
     );
   });
 });

@@ -1,13 +1,14 @@
 /**
  * A typed client for Workers (or scripts) that call clip-audio, through a service binding or
- * over HTTPS. It signs every request and parses every answer with the shared schemas.
+ * over HTTPS. It signs every request (signature version 2) and parses every answer with the
+ * shared schemas. Through a service binding, bind the `ClipAudioService` entrypoint.
  *
  *   const clipAudio = createClipAudioClient(env.CLIP_AUDIO, env.HMAC_SHARED_SECRET);
  *   const { task_id } = await clipAudio.processClips({ clip_ids: ["AbC"], background: true });
  */
 
 import type { z } from "zod";
-import { signRequest } from "../../shared/hmac.ts";
+import { requestTarget, signRequest } from "../../shared/hmac.ts";
 import {
   CleanupResponse,
   ClipStatus,
@@ -49,10 +50,11 @@ export function createClipAudioClient(fetcher: Fetcher, secret: string, baseUrl 
     body?: unknown,
   ): Promise<z.infer<T>> {
     const text = body === undefined ? "" : JSON.stringify(body);
-    const headers = { ...(await signRequest(secret, text)), ...(text ? { "content-type": "application/json" } : {}) };
-    const response = await fetcher.fetch(
-      new Request(`${baseUrl}/api${path}`, { method, headers, ...(text ? { body: text } : {}) }),
-    );
+    const url = new URL(`${baseUrl}/api${path}`);
+    // Signature version 2: the method, path and query are signed too.
+    const signature = await signRequest(secret, text, { target: requestTarget(method, url) });
+    const headers = { ...signature, ...(text ? { "content-type": "application/json" } : {}) };
+    const response = await fetcher.fetch(new Request(url, { method, headers, ...(text ? { body: text } : {}) }));
     const json: unknown = await response.json().catch(() => ({ detail: `HTTP ${response.status}` }));
     if (!response.ok && response.status !== 207) {
       throw new ClipAudioApiError(response.status, ErrorBody.safeParse(json).data?.detail ?? `HTTP ${response.status}`);

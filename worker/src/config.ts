@@ -5,6 +5,7 @@
 import type { z } from "zod";
 import {
   authConfigProblem,
+  boolVar,
   demoSourceProblem,
   ENVIRONMENT_VARS,
   engineEnvSchema,
@@ -25,6 +26,11 @@ export const workerEnvSchema = engineEnvSchema.extend({
   RATE_LIMIT_REQUESTS: intVar(10, 1, 100_000),
   RATE_LIMIT_WINDOW_SECONDS: intVar(60, 1, 86_400),
   CALLBACK_HOSTS: listVar(),
+  /**
+   * Refuse signature version 1 (body + timestamp + nonce), which does not cover the method,
+   * path or query. Off by default: the recap pipeline, the existing caller, signs version 1.
+   */
+  HMAC_REQUIRE_V2: boolVar(false),
   CONTAINER_URL: urlVar(),
   ENVIRONMENT: stringVar(),
   /** How long finished task records are kept. */

@@ -1,5 +1,6 @@
 /**
- * HMAC request authentication with the shared verifier; nonces are claimed in sharded Durable
+ * HMAC request authentication with the shared verifier (signature version 1, or 2 when the
+ * request says so; HMAC_REQUIRE_V2 refuses version 1); nonces are claimed in sharded Durable
  * Objects so a replay is refused in every isolate. The detailed reason is logged; the wire gets
  * the contract's message, never a secret or a signature.
  */
@@ -7,7 +8,9 @@ import type { MiddlewareHandler } from "hono";
 import {
   MAX_CLOCK_SKEW_SECONDS,
   NONCE_HEADER,
+  requestTarget,
   SIGNATURE_HEADER,
+  SIGNATURE_VERSION_HEADER,
   TIMESTAMP_HEADER,
   VERIFY_FAILURE_TEXT,
   type VerifyFailure,
@@ -32,8 +35,12 @@ export function hmacAuth(): MiddlewareHandler<AppEnv> {
       signature: c.req.header(SIGNATURE_HEADER),
       timestamp: c.req.header(TIMESTAMP_HEADER),
       nonce: c.req.header(NONCE_HEADER),
+      version: c.req.header(SIGNATURE_VERSION_HEADER),
     };
-    const result = await verifySignature(secret, body, parts, nowSeconds);
+    const result = await verifySignature(secret, body, parts, nowSeconds, {
+      target: requestTarget(c.req.method, c.req.url),
+      requireV2: c.var.config.HMAC_REQUIRE_V2,
+    });
     if (!result.ok) reject(result.reason, c.req.path);
     // A nonce must be remembered as long as its timestamp could still be accepted.
     const expiresAt = (result.timestamp + MAX_CLOCK_SKEW_SECONDS + 1) * 1000;
