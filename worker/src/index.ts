@@ -3,7 +3,10 @@
  * guard → rate limit (cheap, before any crypto) → HMAC → the route. Every route also answers
  * under /api.
  */
+import { WorkerEntrypoint } from "cloudflare:workers";
 import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { markBindingCall } from "./caller.ts";
 import { runCanary } from "./canary.ts";
 import { loadConfig } from "./config.ts";
 import { ApiError, onError } from "./errors.ts";
@@ -30,6 +33,11 @@ export { TaskStore } from "./durable/task-store.ts";
 export { AudioEngine } from "./engine.ts";
 
 const OPEN_PATHS = new Set(["/health", "/openapi.json"]);
+/**
+ * Ten clip ids (or clip URLs) and a callback URL fit in about 3 KB; anything much bigger is
+ * refused before it is read (an isolate has 128 MB, and the body would be read twice).
+ */
+export const MAX_BODY_BYTES = 16 * 1024;
 
 /** Every route also answers under /api (existing callers post to `<base>/api/process-clips`). */
 const app = new Hono<AppEnv>({ getPath: (request) => new URL(request.url).pathname.replace(/^\/api(?=\/)/, "") });
@@ -57,6 +65,15 @@ app.use("*", async (c, next) => {
     });
   }
 });
+app.use(
+  "*",
+  bodyLimit({
+    maxSize: MAX_BODY_BYTES,
+    onError: () => {
+      throw new ApiError(413, `Request body too large (at most ${MAX_BODY_BYTES} bytes)`);
+    },
+  }),
+);
 app.use("*", async (c, next) => {
   if (OPEN_PATHS.has(c.req.path)) return next();
   await rateLimit()(c, async () => {
@@ -69,6 +86,18 @@ app.route("/", clips);
 app.route("/", tasks);
 app.notFound((c) => c.json({ detail: "Not Found" }, 404));
 app.onError(onError);
+
+/**
+ * The entrypoint for other Workers: bind it with `entrypoint = "ClipAudioService"` (and
+ * `props = { caller = "<name>" }`). Such calls are rate-limited per binding, never by a
+ * `CF-Connecting-IP` the calling Worker could write (./caller.ts).
+ */
+export class ClipAudioService extends WorkerEntrypoint<Env> {
+  override fetch(request: Request): Response | Promise<Response> {
+    markBindingCall(this.ctx, this.ctx.props);
+    return app.fetch(request, this.env, this.ctx);
+  }
+}
 
 export default {
   fetch: app.fetch,

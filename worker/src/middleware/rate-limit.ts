@@ -1,22 +1,18 @@
 /**
  * Per-client rate limiting before anything else, so floods are turned away cheaply. The key is
- * the client's IP; calls through a service binding carry none and share one key per calling
- * Worker. Each key has its own Durable Object: one client's flood never slows another.
+ * the client's IP for requests from the internet, and the binding's caller name for calls
+ * through a service binding (never a header such a caller could set: ../caller.ts). Each key
+ * has its own Durable Object: one client's flood never slows another.
  */
 import type { MiddlewareHandler } from "hono";
+import { clientKey } from "../caller.ts";
 import { ApiError } from "../errors.ts";
 import type { AppEnv } from "../types.ts";
-
-function clientKey(headers: Headers): string {
-  const ip = headers.get("cf-connecting-ip");
-  if (ip) return `ip:${ip}`;
-  return `service:${headers.get("cf-worker") ?? "binding"}`;
-}
 
 export function rateLimit(): MiddlewareHandler<AppEnv> {
   return async function rateLimit(c, next) {
     const { RATE_LIMIT_REQUESTS: limit, RATE_LIMIT_WINDOW_SECONDS: windowSeconds } = c.var.config;
-    const limiter = c.env.RATE_LIMITER.get(c.env.RATE_LIMITER.idFromName(clientKey(c.req.raw.headers)));
+    const limiter = c.env.RATE_LIMITER.get(c.env.RATE_LIMITER.idFromName(clientKey(c)));
     const decision = await limiter.hit(limit, windowSeconds * 1000);
     const headers = {
       "RateLimit-Limit": String(decision.limit),

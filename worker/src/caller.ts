@@ -1,0 +1,32 @@
+/**
+ * Who is calling. Requests from the internet carry `CF-Connecting-IP`, which Cloudflare's edge
+ * sets and a client cannot choose. Calls through a service binding carry whatever headers the
+ * calling Worker wrote, so they are identified by the binding instead: they arrive at the
+ * `ClipAudioService` entrypoint (worker/src/index.ts), which records the caller's name from the
+ * binding's `props.caller` (set in the caller's wrangler configuration, not per request).
+ */
+import type { Context } from "hono";
+
+/** The caller name of each service-binding call, keyed by the call's ExecutionContext. */
+const bindingCallers = new WeakMap<object, string>();
+
+const CALLER_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
+
+/** Records that `ctx` belongs to a call through a service binding, named by its props. */
+export function markBindingCall(ctx: ExecutionContext, props: unknown): void {
+  const named = (props as { caller?: unknown } | null | undefined)?.caller;
+  bindingCallers.set(ctx, typeof named === "string" && CALLER_NAME.test(named) ? named : "binding");
+}
+
+/** The rate-limit key of the request: `service:<caller>` for binding calls, else `ip:<address>`. */
+export function clientKey(c: Context): string {
+  let ctx: object | undefined;
+  try {
+    ctx = c.executionCtx;
+  } catch {
+    ctx = undefined; // no ExecutionContext: not a binding call
+  }
+  const caller = ctx ? bindingCallers.get(ctx) : undefined;
+  if (caller) return `service:${caller}`;
+  return `ip:${c.req.header("cf-connecting-ip") ?? "unknown"}`;
+}
