@@ -1,10 +1,16 @@
 /**
- * One per X-Idempotency-Key: the first response to a signed POST, replayed for 24 h when the
- * same key comes with the same body. The same key with another body is refused.
+ * One per X-Idempotency-Key. The key is claimed before any work, in one Durable Object call
+ * (a call's storage reads and writes are not interleaved with another's), so of concurrent
+ * requests with one key exactly one does the work:
+ *   (none) → in_progress {bodyHash} → done {bodyHash, status, body}, replayed for 24 h.
+ * The same body while the first runs waits for its response; another body is refused at once.
+ * A claim whose request died is given up after its lease.
  */
 import { DurableObject } from "cloudflare:workers";
 
 export const IDEMPOTENCY_TTL_MS = 24 * 3600 * 1000;
+/** A claim not completed within this long belongs to a request that died (a sync run of ten clips ends well inside). */
+export const CLAIM_LEASE_MS = 30 * 60 * 1000;
 
 export interface StoredResponse {
   bodyHash: string;
@@ -12,18 +18,84 @@ export interface StoredResponse {
   body: string;
 }
 
+type Entry =
+  | { state: "in_progress"; bodyHash: string; leaseUntil: number }
+  | ({ state: "done"; expiresAt: number } & StoredResponse);
+
+export type ClaimOutcome =
+  /** This request does the work, then calls `complete` or `release`. */
+  | { outcome: "claimed" }
+  /** The key was used with another body. */
+  | { outcome: "conflict" }
+  /** The first request with this body is still running after the wait. */
+  | { outcome: "busy" }
+  | { outcome: "done"; response: StoredResponse };
+
 export class IdempotencyStore extends DurableObject<Env> {
-  async get(): Promise<StoredResponse | null> {
-    return (await this.ctx.storage.get<StoredResponse>("response")) ?? null;
+  /** Wakes requests waiting for the first one to complete or give up. */
+  #waiters = new Set<() => void>();
+
+  /** Claims the key for `bodyHash`, waiting up to `waitMs` while the same body is in progress. */
+  async claim(bodyHash: string, waitMs: number): Promise<ClaimOutcome> {
+    const deadline = Date.now() + waitMs;
+    for (;;) {
+      const entry = await this.ctx.storage.get<Entry>("entry");
+      const now = Date.now();
+      if (!entry || (entry.state === "in_progress" && entry.leaseUntil <= now)) {
+        await this.#put({ state: "in_progress", bodyHash, leaseUntil: now + CLAIM_LEASE_MS });
+        return { outcome: "claimed" };
+      }
+      if (entry.bodyHash !== bodyHash) return { outcome: "conflict" };
+      if (entry.state === "done") {
+        return { outcome: "done", response: { bodyHash, status: entry.status, body: entry.body } };
+      }
+      if (now >= deadline) return { outcome: "busy" };
+      await this.#changed(deadline - now);
+    }
   }
 
-  async put(response: StoredResponse): Promise<void> {
-    if (await this.ctx.storage.get("response")) return;
-    await this.ctx.storage.put("response", response);
-    await this.ctx.storage.setAlarm(Date.now() + IDEMPOTENCY_TTL_MS);
+  /** Stores the response of the claimed work, for replays. */
+  async complete(response: StoredResponse): Promise<void> {
+    const entry = await this.ctx.storage.get<Entry>("entry");
+    if (entry?.state !== "in_progress" || entry.bodyHash !== response.bodyHash) return;
+    await this.#put({ state: "done", ...response, expiresAt: Date.now() + IDEMPOTENCY_TTL_MS });
+    this.#wake();
+  }
+
+  /** Gives the claim up (the work failed before it had a response worth replaying). */
+  async release(bodyHash: string): Promise<void> {
+    const entry = await this.ctx.storage.get<Entry>("entry");
+    if (entry?.state === "in_progress" && entry.bodyHash === bodyHash) await this.ctx.storage.delete("entry");
+    this.#wake();
   }
 
   override async alarm(): Promise<void> {
-    await this.ctx.storage.deleteAll();
+    const entry = await this.ctx.storage.get<Entry>("entry");
+    if (!entry) return;
+    const until = entry.state === "done" ? entry.expiresAt : entry.leaseUntil;
+    if (until <= Date.now()) await this.ctx.storage.deleteAll();
+    else await this.ctx.storage.setAlarm(until);
+  }
+
+  async #put(entry: Entry): Promise<void> {
+    await this.ctx.storage.put("entry", entry);
+    await this.ctx.storage.setAlarm(entry.state === "done" ? entry.expiresAt : entry.leaseUntil);
+  }
+
+  #changed(timeoutMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, timeoutMs);
+      const waiters = this.#waiters;
+      function done() {
+        clearTimeout(timer);
+        waiters.delete(done);
+        resolve();
+      }
+      waiters.add(done);
+    });
+  }
+
+  #wake(): void {
+    for (const wake of [...this.#waiters]) wake();
   }
 }
