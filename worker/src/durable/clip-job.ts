@@ -38,7 +38,12 @@ export interface ClipJobState {
   error: string | null;
   error_code: ErrorCode | null;
   result: ClipResult | null;
+  /** Failed attempts of the current background work so far. */
   attempts: number;
+  /** When the next attempt starts, while a retry is pending (state `queued`). */
+  retry_at?: string | null;
+  /** The error of the last failed attempt, while the work goes on. */
+  last_error?: string | null;
   updated_at: string;
 }
 
@@ -75,13 +80,25 @@ export class ClipJob extends DurableObject<Env> {
     return this.#current !== null || (state !== null && ACTIVE.has(state.state));
   }
 
-  /** Processes the clip now (or joins the run in progress) and returns its result. */
+  /**
+   * Processes the clip now (or joins the run in progress) and returns its result. When
+   * background work is pending, its alarm decides the final state (it may retry).
+   */
   async run(clipId: string, force: boolean): Promise<ClipResult> {
     for (;;) {
       const result = await this.#attempt(clipId, force);
       // null: an alarm that was following the job let go; follow it from here.
-      if (result) return result;
+      if (!result) continue;
+      if (!(await this.ctx.storage.get<PendingWork>("pending"))) await this.#settle(clipId, result);
+      return result;
     }
+  }
+
+  /** Forgets the job's record (after the clip's objects were deleted); refused while it runs. */
+  async forget(): Promise<boolean> {
+    if (await this.isBusy()) return false;
+    await this.ctx.storage.delete("state");
+    return true;
   }
 
   /** The run in progress, or a new one; null when it was followed for `followForMs` without ending. */
@@ -106,7 +123,8 @@ export class ClipJob extends DurableObject<Env> {
     pending.taskIds.push(work.taskId);
     if (work.callbackUrl) pending.callbackUrls.push(work.callbackUrl);
     await this.ctx.storage.put({ pending, clip_id: clipId });
-    if (!this.#current)
+    // A run in progress or a retry already pending keeps its state (and its retry time).
+    if (!this.#current && !(await this.getState())?.retry_at)
       await this.#save({
         clip_id: clipId,
         state: "queued",
@@ -128,13 +146,25 @@ export class ClipJob extends DurableObject<Env> {
       await this.ctx.storage.setAlarm(Date.now() + FOLLOW_AGAIN_DELAY_MS);
       return;
     }
-    const state = await this.getState();
-    const attempts = (state?.attempts ?? 0) + 1;
+    const attempts = ((await this.getState())?.attempts ?? 0) + 1;
     if (!result.success && result.error_code && isRetryable(result.error_code) && attempts < MAX_ATTEMPTS) {
-      await this.#save({ ...(state as ClipJobState), attempts });
-      await this.ctx.storage.setAlarm(Date.now() + RETRY_BASE_MS * 4 ** (attempts - 1));
+      // Not final: the state says so (queued, with when and why), never `failed` in between.
+      const retryAt = Date.now() + RETRY_BASE_MS * 4 ** (attempts - 1);
+      await this.#save({
+        clip_id: clipId,
+        state: "queued",
+        progress: null,
+        error: null,
+        error_code: null,
+        result: null,
+        attempts,
+        retry_at: new Date(retryAt).toISOString(),
+        last_error: result.error,
+      });
+      await this.ctx.storage.setAlarm(retryAt);
       return;
     }
+    await this.#settle(clipId, result);
     await this.ctx.storage.delete("pending");
     await this.#finish(pending, result);
   }
@@ -158,7 +188,14 @@ export class ClipJob extends DurableObject<Env> {
     await this.ctx.storage.put("clip_id", clipId);
     const previous = await this.getState();
     const following = (await this.ctx.storage.get<boolean>("following")) === true;
-    const base = { clip_id: clipId, error: null, error_code: null, result: null, attempts: previous?.attempts ?? 0 };
+    const base = {
+      clip_id: clipId,
+      error: null,
+      error_code: null,
+      result: null,
+      attempts: previous?.attempts ?? 0,
+      last_error: previous?.last_error ?? null,
+    };
     if (!following) await this.#save({ ...base, state: "queued", progress: null });
     const onEvent = async (event: JobEvent) => {
       if (event.type === "state") await this.#save({ ...base, state: event.stage, progress: null });
@@ -183,21 +220,27 @@ export class ClipJob extends DurableObject<Env> {
       const failure = error instanceof ClipAudioError ? error : new ClipAudioError("internal", String(error));
       result = failedResult(clipId, failure);
     }
-    await this.#save({
-      ...base,
-      state: result.success ? "completed" : "failed",
-      progress: result.success ? 100 : null,
-      error: result.error,
-      error_code: result.error_code,
-      result,
-    });
     log(result.success ? "info" : "warn", {
-      msg: "clip job ended",
+      msg: "clip job attempt ended",
       clip_id: clipId,
       success: result.success,
       error_code: result.error_code,
     });
     return result;
+  }
+
+  /** Saves the final state; only whoever knows that no retry follows calls this. */
+  async #settle(clipId: string, result: ClipResult): Promise<void> {
+    const previous = await this.getState();
+    await this.#save({
+      clip_id: clipId,
+      state: result.success ? "completed" : "failed",
+      progress: result.success ? 100 : null,
+      error: result.error,
+      error_code: result.error_code,
+      result,
+      attempts: previous?.attempts ?? 0,
+    });
   }
 
   /** What this job told about the engine, for `/health` (a failure to record it fails nothing). */

@@ -12,6 +12,7 @@ import {
   ProcessClipsRequest,
   type ProcessClipsResponse,
 } from "../../../shared/schemas.ts";
+import type { WorkerConfig } from "../config.ts";
 import { ApiError } from "../errors.ts";
 import type { AppEnv } from "../types.ts";
 
@@ -66,62 +67,94 @@ function summary(results: ClipResult[]) {
   return { total: results.length, successful, failed: results.length - successful, results };
 }
 
+/**
+ * How long a request waits for the first one with its idempotency key and body to answer
+ * before it gets 409: a retried request wants the first one's response (that is what the key
+ * promises), but is not held open indefinitely.
+ */
+const IDEMPOTENCY_WAIT_MS = 60_000;
+
+interface Answer {
+  status: 200 | 202;
+  response: ProcessClipsResponse;
+}
+
+/** Validates the request and does the work: background tasks queued, or clips processed. */
+async function processClips(env: Env, config: WorkerConfig, request: Request, setIds: (ids: string[]) => void) {
+  const body = await readBody(request);
+  const ids = parseClipIdList(body.clip_ids);
+  if (!ids.ok) throw new ApiError(400, ids.message);
+  setIds(ids.ids);
+  if (body.callback_url && !config.CALLBACK_HOSTS.includes(new URL(body.callback_url).hostname.toLowerCase())) {
+    throw new ApiError(400, `callback_url host ${new URL(body.callback_url).hostname} is not allowed (CALLBACK_HOSTS)`);
+  }
+  if (body.background) {
+    const task = await env.TASKS.get(env.TASKS.idFromName("tasks")).create(ids.ids);
+    for (const id of ids.ids) {
+      await clipJob(env, id).enqueue(id, { force: body.force, taskId: task.task_id, callbackUrl: body.callback_url });
+    }
+    return {
+      status: 202,
+      response: {
+        success: true,
+        message: `Processing ${ids.ids.length} clips in background`,
+        results: null,
+        task_id: task.task_id,
+      },
+    } satisfies Answer;
+  }
+  const results = await mapBounded(ids.ids, config.SYNC_CONCURRENCY, (id) => clipJob(env, id).run(id, body.force));
+  const s = summary(results);
+  return {
+    status: 200,
+    response: {
+      success: s.failed === 0,
+      message: `Processed ${s.successful}/${s.total} clips successfully`,
+      task_id: null,
+      results: s,
+    },
+  } satisfies Answer;
+}
+
+const JSON_TYPE = { "content-type": "application/json" };
+
 clips.post("/process-clips", async (c) => {
   const idempotencyKey = c.req.header(IDEMPOTENCY_HEADER);
   if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY_PATTERN.test(idempotencyKey)) {
     throw new ApiError(400, `${IDEMPOTENCY_HEADER} must be 16-64 letters, digits or hyphens`);
   }
-  const rawBody = await c.req.raw.clone().text();
-  const store = idempotencyKey ? c.env.IDEMPOTENCY.get(c.env.IDEMPOTENCY.idFromName(idempotencyKey)) : null;
-  const bodyHash = await sha256Hex(rawBody);
-  if (store) {
-    const previous = await store.get();
-    if (previous && previous.bodyHash !== bodyHash) {
-      throw new ApiError(422, `${IDEMPOTENCY_HEADER} was already used with a different body`);
-    }
-    if (previous)
-      return c.body(previous.body, previous.status as 200, {
-        "content-type": "application/json",
-        "Idempotent-Replayed": "true",
-      });
+  const work = () => processClips(c.env, c.var.config, c.req.raw, (ids) => c.set("clipIds", ids));
+  if (!idempotencyKey) {
+    const answer = await work();
+    return c.json(answer.response, answer.status);
   }
-
-  const body = await readBody(c.req.raw);
-  const ids = parseClipIdList(body.clip_ids);
-  if (!ids.ok) throw new ApiError(400, ids.message);
-  c.set("clipIds", ids.ids);
-  const { config } = c.var;
-  if (body.callback_url && !config.CALLBACK_HOSTS.includes(new URL(body.callback_url).hostname.toLowerCase())) {
-    throw new ApiError(400, `callback_url host ${new URL(body.callback_url).hostname} is not allowed (CALLBACK_HOSTS)`);
+  // Claimed before the work, so concurrent requests with one key cannot all do it.
+  const store = c.env.IDEMPOTENCY.get(c.env.IDEMPOTENCY.idFromName(idempotencyKey));
+  const bodyHash = await sha256Hex(await c.req.raw.clone().text());
+  const claim = await store.claim(bodyHash, IDEMPOTENCY_WAIT_MS);
+  if (claim.outcome === "conflict") {
+    throw new ApiError(422, `${IDEMPOTENCY_HEADER} was already used with a different body`);
   }
-
-  let status: 200 | 202;
-  let response: ProcessClipsResponse;
-  if (body.background) {
-    const task = await c.env.TASKS.get(c.env.TASKS.idFromName("tasks")).create(ids.ids);
-    for (const id of ids.ids) {
-      await clipJob(c.env, id).enqueue(id, { force: body.force, taskId: task.task_id, callbackUrl: body.callback_url });
-    }
-    status = 202;
-    response = {
-      success: true,
-      message: `Processing ${ids.ids.length} clips in background`,
-      results: null,
-      task_id: task.task_id,
-    };
-  } else {
-    const results = await mapBounded(ids.ids, config.SYNC_CONCURRENCY, (id) => clipJob(c.env, id).run(id, body.force));
-    const s = summary(results);
-    status = 200;
-    response = {
-      success: s.failed === 0,
-      message: `Processed ${s.successful}/${s.total} clips successfully`,
-      task_id: null,
-      results: s,
-    };
+  if (claim.outcome === "busy") {
+    throw new ApiError(409, `${IDEMPOTENCY_HEADER} is in use by a request still in progress; retry later`, {
+      "Retry-After": "10",
+    });
   }
-  await store?.put({ bodyHash, status, body: JSON.stringify(response) });
-  return c.json(response, status);
+  if (claim.outcome === "done") {
+    const { status, body } = claim.response;
+    return c.body(body, status as 200, { ...JSON_TYPE, "Idempotent-Replayed": "true" });
+  }
+  let answer: Answer;
+  try {
+    answer = await work();
+  } catch (error) {
+    // Refused or failed before it had a response: the key is free for a corrected request.
+    await store.release(bodyHash);
+    throw error;
+  }
+  const text = JSON.stringify(answer.response);
+  await store.complete({ bodyHash, status: answer.status, body: text });
+  return c.body(text, answer.status, JSON_TYPE);
 });
 
 clips.get("/clip-status/:clipId", async (c) => {
@@ -138,7 +171,9 @@ clips.get("/clip-status/:clipId", async (c) => {
   const manifest = parseManifest(manifestText);
   // Complete only when the manifest (written last) is there; a job's own word comes next.
   const audioProcessed = wav && manifest !== null;
-  const state = job && job.state !== "completed" ? job.state : audioProcessed ? "completed" : "not_found";
+  const jobSays = job && job.state !== "completed" ? job : null;
+  const state = jobSays ? jobSays.state : audioProcessed ? "completed" : "not_found";
+  const working = jobSays !== null && jobSays.state !== "failed";
   const body: ClipStatus = {
     clip_id: clipId,
     audio_processed: audioProcessed,
@@ -146,10 +181,14 @@ clips.get("/clip-status/:clipId", async (c) => {
     transcript_ready: transcript,
     ready_for_transcription: audioProcessed && !transcript,
     state,
-    progress: state === "completed" ? 100 : (job?.progress ?? null),
+    // Progress belongs to the state it is shown with: never 100 beside not_found.
+    progress: state === "completed" ? 100 : (jobSays?.progress ?? null),
     error: state === "failed" ? (job?.error ?? null) : null,
     duration: manifest?.duration_s ?? null,
     chunks: manifest?.chunks ?? [],
+    attempt: working ? jobSays.attempts + 1 : null,
+    retry_at: working ? (jobSays.retry_at ?? null) : null,
+    last_error: working ? (jobSays.last_error ?? null) : null,
   };
   return c.json(body);
 });
@@ -169,7 +208,11 @@ function parseManifest(text: string | null): Manifest | null {
 const LIST_BATCH = 1000;
 
 clips.get("/list-processed-clips", async (c) => {
-  const query = ListProcessedQuery.parse({ limit: c.req.query("limit"), cursor: c.req.query("cursor") || undefined });
+  // An empty value means the default, as an absent one does.
+  const query = ListProcessedQuery.parse({
+    limit: c.req.query("limit")?.trim() || undefined,
+    cursor: c.req.query("cursor") || undefined,
+  });
   let startAfter = query.cursor ? decodeCursor(query.cursor) : undefined;
   const found: string[] = [];
   let exhausted = false;
@@ -258,6 +301,8 @@ clips.delete("/cleanup/:clipId", async (c) => {
       failed.push({ file: key, error: "Storage service temporarily unavailable" });
     }
   }
+  // The clip's objects are gone: so is its job record, and status reads like a clip never processed.
+  if (failed.length === 0) await clipJob(c.env, clipId).forget();
   const body: CleanupResponse = {
     ...base,
     // The original's messages, word for word (its callers may match on them).

@@ -22,7 +22,7 @@ tasks.delete("/task/:taskId", async (c) => {
 });
 
 tasks.get("/tasks", async (c) => {
-  const raw = Number(c.req.query("limit") ?? 50);
+  const raw = Number(c.req.query("limit")?.trim() || 50);
   const limit = Number.isInteger(raw) ? Math.min(1000, Math.max(1, raw)) : 50;
   return c.json(await store(c.env).list(limit));
 });
