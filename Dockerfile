@@ -1,26 +1,54 @@
 # The media engine's container: Node 22 (runs the TypeScript sources directly with type
-# stripping, no build step), ffmpeg, and a current yt-dlp.
-FROM node:22-bookworm-slim
+# stripping, no build step), ffmpeg, and yt-dlp.
+#
+# Build arguments (wrangler passes `image_vars` as build arguments):
+#   BASE_IMAGE     node:22-bookworm-slim in production. Offline test builds use a local image
+#                  made from Debian packages (scripts/docker/base-image.sh).
+#   YT_DLP_SOURCE  `release` (default, production): the release pinned in
+#                  container/yt-dlp.release, its sha256 verified. `debian`: Debian's own yt-dlp
+#                  (2023.03.04, far too old for today's Twitch) for offline test builds whose
+#                  clips come from local fixtures; never deploy such an image.
+ARG BASE_IMAGE=node:22-bookworm-slim
+FROM ${BASE_IMAGE}
+ARG YT_DLP_SOURCE=release
 
-# Twitch changes its private API a few times a year; when clips start failing with
-# `extractor_outdated`, bump this one line and redeploy.
-ARG YT_DLP_VERSION=2026.11.20
-
-RUN apt-get update \
- && apt-get install -y --no-install-recommends ffmpeg ca-certificates curl python3 \
- && curl -fsSL -o /usr/local/bin/yt-dlp "https://github.com/yt-dlp/yt-dlp/releases/download/${YT_DLP_VERSION}/yt-dlp" \
- && chmod 0755 /usr/local/bin/yt-dlp \
- && apt-get purge -y curl && apt-get autoremove -y && rm -rf /var/lib/apt/lists/*
-
-WORKDIR /app
-COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
-COPY shared ./shared
-COPY container/src ./container/src
-
+# Settings first, code last: on a slow builder (dockerd on vfs copies the whole filesystem for
+# every step) a change to the sources then rebuilds one step.
 # A 1 MB young generation keeps the stream buffers that pass through Node from growing the heap
 # with input length (bench: peak RSS 30 min / 60 s from 1.23x to 1.19x).
 ENV NODE_ENV=production PORT=8080 HOST=0.0.0.0 WORK_DIR=/tmp/clip-audio NODE_OPTIONS=--max-semi-space-size=1
-USER node
 EXPOSE 8080
 CMD ["node", "container/src/server.ts"]
+WORKDIR /app
+
+COPY container/yt-dlp.release /tmp/yt-dlp.release
+RUN set -eu; \
+    apt-get update; \
+    case "$YT_DLP_SOURCE" in \
+    release) \
+      version="$(sed -n 's/^version=//p' /tmp/yt-dlp.release)"; \
+      sha256="$(sed -n 's/^sha256=//p' /tmp/yt-dlp.release)"; \
+      if [ -z "$version" ] || [ -z "$sha256" ]; then \
+        echo "container/yt-dlp.release must name a version and its sha256" >&2; exit 1; \
+      fi; \
+      apt-get install -y --no-install-recommends ffmpeg ca-certificates curl python3; \
+      curl -fsSL -o /usr/local/bin/yt-dlp "https://github.com/yt-dlp/yt-dlp/releases/download/${version}/yt-dlp"; \
+      echo "${sha256}  /usr/local/bin/yt-dlp" | sha256sum -c -; \
+      chmod 0755 /usr/local/bin/yt-dlp; \
+      apt-get purge -y curl; apt-get autoremove -y; \
+      echo "yt-dlp ${version} (release, sha256 verified)" > /etc/clip-audio-yt-dlp; \
+      ;; \
+    debian) \
+      apt-get install -y --no-install-recommends ffmpeg ca-certificates yt-dlp; \
+      echo "yt-dlp $(yt-dlp --version) from Debian: OLD, for offline tests with local fixtures only; it cannot read today's Twitch. NOT FOR DEPLOYMENT." \
+        | tee /etc/clip-audio-yt-dlp >&2; \
+      ;; \
+    *) echo "YT_DLP_SOURCE must be release or debian, not '$YT_DLP_SOURCE'" >&2; exit 1 ;; \
+    esac; \
+    rm -rf /var/lib/apt/lists/* /tmp/yt-dlp.release
+
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
+USER node
+# The sources: exactly what .dockerignore lets into the build context (shared/, container/src/).
+COPY . .

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Starts a Docker engine for the container test tier, if none answers yet. Idempotent.
+#
+# - Installs Debian's docker.io (dockerd + a docker client) when dockerd is missing.
+# - Runs dockerd as root with the flags this kind of machine needs (see ../../README.md, "Tests"):
+#   --storage-driver=vfs   (no overlayfs here)
+#   --bip=172.17.0.1/16    (otherwise Debian's dockerd leaves the bridge gateway empty and
+#                           workerd fails with "getaddrinfo(): DNS lookup failed. host = ;")
+#   its own --data-root and --exec-root, so it never touches another engine's state.
+# - Waits until `docker info` answers. Logs go to $CLIP_AUDIO_DOCKER_DIR/dockerd.log.
+set -euo pipefail
+
+DATA_DIR="${CLIP_AUDIO_DOCKER_DIR:-/var/lib/clip-audio-docker}"
+EXEC_ROOT="${CLIP_AUDIO_DOCKER_EXEC_ROOT:-/run/clip-audio-docker}"
+# Time dockerd may take to answer; a first start on vfs on a busy machine is slow.
+WAIT_SECONDS=60
+
+source "$(dirname "$0")/lib.sh"
+
+if docker_cli info >/dev/null 2>&1; then
+  echo "dockerd: already running"
+  exit 0
+fi
+
+if ! command -v dockerd >/dev/null; then
+  echo "dockerd: installing Debian's docker.io"
+  apt_install docker.io
+fi
+if [ "$(id -u)" != 0 ]; then
+  echo "dockerd: must run as root to start the engine" >&2
+  exit 1
+fi
+
+mkdir -p "$DATA_DIR" "$EXEC_ROOT"
+echo "dockerd: starting (data $DATA_DIR, log $DATA_DIR/dockerd.log)"
+# setsid: the engine outlives this script and the shell that ran it.
+setsid dockerd \
+  --storage-driver=vfs \
+  --bip=172.17.0.1/16 \
+  --data-root="$DATA_DIR/data" \
+  --exec-root="$EXEC_ROOT" \
+  --pidfile="$EXEC_ROOT/dockerd.pid" \
+  </dev/null >>"$DATA_DIR/dockerd.log" 2>&1 &
+
+for _ in $(seq "$WAIT_SECONDS"); do
+  if docker_cli info >/dev/null 2>&1; then
+    echo "dockerd: ready"
+    exit 0
+  fi
+  sleep 1
+done
+echo "dockerd: did not answer within ${WAIT_SECONDS}s; last log lines:" >&2
+tail -n 20 "$DATA_DIR/dockerd.log" >&2
+exit 1

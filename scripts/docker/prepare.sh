@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Everything `wrangler dev` needs to run the real container on a machine without Docker Hub:
+# a running dockerd, the local base image, and the local stand-in for Cloudflare's egress
+# sidecar. Each step skips what already exists, so this is cheap to run before every start.
+set -euo pipefail
+cd "$(dirname "$0")"
+./dockerd.sh
+./base-image.sh
+./egress-image.sh
