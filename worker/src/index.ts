@@ -10,6 +10,7 @@ import { markBindingCall } from "./caller.ts";
 import { runCanary } from "./canary.ts";
 import { loadConfig } from "./config.ts";
 import { ApiError, onError } from "./errors.ts";
+import { MAX_BODY_BYTES } from "./limits.ts";
 import { log } from "./log.ts";
 import { hmacAuth } from "./middleware/hmac-auth.ts";
 import { rateLimit } from "./middleware/rate-limit.ts";
@@ -33,11 +34,6 @@ export { TaskStore } from "./durable/task-store.ts";
 export { AudioEngine } from "./engine.ts";
 
 const OPEN_PATHS = new Set(["/health", "/openapi.json"]);
-/**
- * Ten clip ids (or clip URLs) and a callback URL fit in about 3 KB; anything much bigger is
- * refused before it is read (an isolate has 128 MB, and the body would be read twice).
- */
-export const MAX_BODY_BYTES = 16 * 1024;
 
 /** Every route also answers under /api (existing callers post to `<base>/api/process-clips`). */
 const app = new Hono<AppEnv>({ getPath: (request) => new URL(request.url).pathname.replace(/^\/api(?=\/)/, "") });

@@ -8,7 +8,8 @@ import { describe, expect, it } from "vitest";
 import { computeSignature, newNonce, requestTarget, signRequest } from "../../shared/hmac.ts";
 import type { ClipStatus, ListProcessedResponse, ProcessClipsResponse, Task } from "../../shared/schemas.ts";
 import { createClipAudioClient } from "../src/client.ts";
-import app, { MAX_BODY_BYTES } from "../src/index.ts";
+import app from "../src/index.ts";
+import { MAX_BODY_BYTES } from "../src/limits.ts";
 import { call, fixtureDownloads, json, newClientIp, SECRET } from "./helpers.ts";
 
 const SUFFIX = "Clip IDs must contain only alphanumeric characters, hyphens, and underscores.";
