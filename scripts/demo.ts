@@ -333,16 +333,20 @@ export function tryItText(options: TryItOptions): string {
   const ids = JSON.stringify({ clip_ids: timelines.map((t) => t.id) });
   const first = timelines[0]?.id ?? "demo-hello";
   const chunked = timelines.find((t) => t.duration_s > 300)?.id ?? "demo-long";
+  const audio = `${bucketUrl}/${bucket}/audio`;
+  // The README prints the same commands; test/e2e/readme.test.ts checks that they agree.
   return `Try it with the demo clips, spoken on this machine (${clips}); no network needed:
   curl ${workerUrl}/health
   ${secret}
   scripts/signed-curl.sh POST ${workerUrl}/api/process-clips '${ids}'
 
 The audio lands in the local bucket (s3rver: anonymous reads, unlike R2):
-  ${bucketUrl}/${bucket}/audio/${first}.wav        (16 kHz mono WAV; manifest: audio/${first}.json)
-  ${bucketUrl}/${bucket}/audio/${chunked}/chunk_000.wav   (chunks of the long clip, cut at its pauses)
-  on disk: ${bucketDir}/${bucket}/audio/ (each object is a file named <key>._S3rver_object)
-Listen:
-  ffplay -autoexit -nodisp ${bucketUrl}/${bucket}/audio/${first}.wav
-  curl -so ${first}.wav ${bucketUrl}/${bucket}/audio/${first}.wav && aplay ${first}.wav`;
+  ${audio}/${first}.wav   (16 kHz mono; manifest: audio/${first}.json)
+  ${audio}/${chunked}/chunk_000.wav, chunk_001.wav, …   (the long clip, cut at its pauses)
+  on disk: ${bucketDir}/${bucket}/audio/ (each object a file named <key>._S3rver_object)
+Listen (ffplay comes with ffmpeg; aplay works too):
+  curl -so ${first}.wav ${audio}/${first}.wav
+  curl -so chunk_000.wav ${audio}/${chunked}/chunk_000.wav
+  ffplay -autoexit -nodisp ${first}.wav
+  ffplay -autoexit -nodisp chunk_000.wav`;
 }

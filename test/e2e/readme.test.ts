@@ -149,10 +149,14 @@ describe("README.md", () => {
     const started = await start();
     const { ports } = started;
     try {
-      // The banner prints the README's first request, with the same demo ids.
-      const firstRequest = blocks.find((b) => b.marker?.kind === "run" && b.code.includes("demo-hello"));
-      const post = firstRequest?.code.split("\n").find((l) => l.includes("signed-curl.sh POST")) as string;
-      expect(started.output()).toContain(withPorts(post, ports));
+      // The banner prints the README's first request and how to listen, command for command.
+      const printed = blocks.filter((b) => b.marker?.note.includes("the banner prints this block"));
+      expect(printed.length).toBe(2);
+      const banner = started.output();
+      for (const line of printed.flatMap((b) => b.code.split("\n"))) {
+        const command = line.replace(/\s+#.*$/, "").trim();
+        if (command) expect(banner).toContain(withPorts(command, ports));
+      }
 
       // A stand-in for ffplay: no audio device here, so it checks the file it was asked to play.
       const stubs = join(copy, ".test-bin");
