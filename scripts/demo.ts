@@ -343,7 +343,7 @@ export function tryItText(options: TryItOptions): string {
 The audio lands in the local bucket (s3rver: anonymous reads, unlike R2):
   ${audio}/${first}.wav   (16 kHz mono; manifest: audio/${first}.json)
   ${audio}/${chunked}/chunk_000.wav, chunk_001.wav, …   (the long clip, cut at its pauses)
-  on disk: ${bucketDir}/${bucket}/audio/ (each object a file named <key>._S3rver_object)
+  on disk: ${bucketDir}/${bucket}/<key>._S3rver_object (each object a file)
 Listen (ffplay comes with ffmpeg; aplay works too):
   curl -so ${first}.wav ${audio}/${first}.wav
   curl -so chunk_000.wav ${audio}/${chunked}/chunk_000.wav
