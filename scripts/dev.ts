@@ -120,7 +120,7 @@ Ctrl-C stops everything.`);
 
   // If any process dies on its own, stop the rest rather than run half a service.
   const first = await Promise.race(
-    (Object.keys(stack.processes) as ServiceName[]).map((name) => stack.processes[name].then(() => name)),
+    Object.entries(stack.processes).flatMap(([name, child]) => (child ? [child.then(() => name)] : [])),
   );
   if (!stopping) {
     console.error(`\n${first} exited unexpectedly; stopping the others.`);

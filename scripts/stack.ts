@@ -1,7 +1,15 @@
 /**
  * The whole service on one machine: a local S3-protocol bucket (s3rver, a test double of S3),
- * the container process, and the Worker under `wrangler dev`, wired together. Used by
- * `npm start` (scripts/dev.ts) and by the end-to-end tests, so both run the same thing.
+ * the media engine, and the Worker under `wrangler dev`, wired together. Used by `npm start`
+ * (scripts/dev.ts) and by the end-to-end tests, so both run the same thing.
+ *
+ * The engine runs one of two ways (`engine`):
+ *   "process"  `node container/src/server.ts` on the host; the Worker reaches it at CONTAINER_URL.
+ *   "docker"   what deploys: `wrangler dev` builds the Dockerfile's image and workerd starts it
+ *              through the real `AudioEngine` class (@cloudflare/containers) under Docker. The
+ *              bucket then listens on Docker's bridge gateway, where the container can reach it.
+ *              scripts/docker/ prepares dockerd, a local base image and a local stand-in for
+ *              Cloudflare's egress sidecar (see scripts/docker/egress-standin/server.mjs).
  */
 import { once } from "node:events";
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -19,11 +27,20 @@ const BIN = {
 /** Where scripts/bootstrap.mjs installs the pinned yt-dlp release. */
 const TOOLS_BIN = join(ROOT, ".tools/bin");
 
+/** The host as containers on Docker's default bridge see it (dockerd runs with --bip=172.17.0.1/16). */
+export const DOCKER_HOST_ADDRESS = "172.17.0.1";
+const DOCKER_SCRIPTS = join(ROOT, "scripts/docker");
+
 /** s3rver accepts only its own fixed credentials. */
 export const LOCAL_S3_CREDENTIALS = { R2_ACCESS_KEY_ID: "S3RVER", R2_SECRET_ACCESS_KEY: "S3RVER" } as const;
 
 /** How long each process may take to answer its first request: wrangler dev bundles first. */
 const READY_TIMEOUT_MS = 60_000;
+/**
+ * With the engine in Docker, wrangler dev first builds the image: minutes the first time on
+ * dockerd's vfs storage (every layer is a full copy), seconds once the layers are cached.
+ */
+const DOCKER_READY_TIMEOUT_MS = 15 * 60_000;
 /** Time a process gets to finish its jobs on SIGTERM before it is killed. */
 const STOP_GRACE_MS = 5_000;
 
@@ -34,8 +51,17 @@ export interface StackPorts {
   inspector: number;
 }
 
+export type EngineMode = "process" | "docker";
+
 export interface StackOptions {
   ports: StackPorts;
+  /** Where the media engine runs (see the top of this file); "process" when absent. */
+  engine?: EngineMode;
+  /**
+   * With the engine in Docker: build its image without Docker Hub or GitHub, from the local
+   * base image and with Debian's old yt-dlp (fine for local fixtures, not for today's Twitch).
+   */
+  offlineImage?: boolean;
   /** Variables for both processes (secret, contract variables, CLIP_SOURCE_URL_TEMPLATE…). */
   env: Record<string, string>;
   /** Where the bucket's objects and wrangler's local state live. */
@@ -50,7 +76,9 @@ export interface Stack {
   urls: { worker: string; container: string; bucket: string };
   /** The environment both processes were given. */
   env: Record<string, string>;
-  processes: Record<ServiceName, ResultPromise>;
+  engine: EngineMode;
+  /** The processes this stack started (no "container" process when the engine runs in Docker). */
+  processes: Partial<Record<ServiceName, ResultPromise>>;
   /** Stops (SIGTERM, then SIGKILL) one process; the others keep running. */
   stopService(name: ServiceName): Promise<void>;
   /** Starts a stopped process again with the same ports and environment. */
@@ -87,8 +115,8 @@ export async function freePort(): Promise<number> {
   return address.port;
 }
 
-async function waitUntilAnswering(url: string, name: string, child: ResultPromise): Promise<void> {
-  const deadline = Date.now() + READY_TIMEOUT_MS;
+async function waitUntilAnswering(url: string, name: string, child: ResultPromise, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
   let exited = false;
   child.finally(() => {
     exited = true;
@@ -102,7 +130,7 @@ async function waitUntilAnswering(url: string, name: string, child: ResultPromis
       await new Promise((r) => setTimeout(r, 250));
     }
   }
-  throw new Error(`${name} did not answer at ${url} within ${READY_TIMEOUT_MS / 1000} s`);
+  throw new Error(`${name} did not answer at ${url} within ${timeoutMs / 1000} s`);
 }
 
 function pipeLines(child: ResultPromise, name: ServiceName, log: StackOptions["log"]): void {
@@ -125,23 +153,53 @@ function writeWorkerEnvFile(dataDir: string, env: Record<string, string>): strin
   return path;
 }
 
+/**
+ * Runs scripts/docker/prepare.sh (dockerd, local base image, egress stand-in), logging its
+ * lines as the container's. Throws with its output when it fails.
+ */
+async function prepareDocker(log: StackOptions["log"]): Promise<void> {
+  const result = await execa(join(DOCKER_SCRIPTS, "prepare.sh"), { stdin: "ignore", all: true, reject: false });
+  for (const line of result.all.split("\n")) if (line.trim()) log?.("container", line);
+  if (result.exitCode !== 0) throw new Error(`scripts/docker/prepare.sh failed:\n${result.all}`);
+}
+
+/** Debian's yt-dlp and the image scripts/docker/base-image.sh builds: an image made offline. */
+const OFFLINE_IMAGE_ARGS = {
+  CLIP_AUDIO_BASE_IMAGE: process.env.CLIP_AUDIO_BASE_IMAGE ?? "clip-audio-base:bookworm-node22",
+  CLIP_AUDIO_YT_DLP_SOURCE: "debian",
+};
+
+/** What wrangler needs to build and run the engine's image with this machine's Docker. */
+function dockerWranglerEnv(offlineImage: boolean): Record<string, string> {
+  return {
+    WRANGLER_DOCKER_BIN: join(DOCKER_SCRIPTS, "docker-for-wrangler.sh"),
+    MINIFLARE_CONTAINER_EGRESS_IMAGE: process.env.MINIFLARE_CONTAINER_EGRESS_IMAGE ?? "clip-audio-egress-standin:local",
+    ...(offlineImage ? OFFLINE_IMAGE_ARGS : {}),
+  };
+}
+
 export async function startStack(options: StackOptions): Promise<Stack> {
   const { ports, dataDir, log } = options;
+  const engine = options.engine ?? "process";
+  const docker = engine === "docker";
   for (const [what, port] of Object.entries(ports)) await assertPortFree(port, what);
   mkdirSync(join(dataDir, "bucket"), { recursive: true });
+  if (docker) await prepareDocker(log);
 
   const bucket = options.env.R2_BUCKET ?? "clip-recap-pipeline";
+  // In Docker the engine reaches the bucket at the bridge gateway; the Worker can use it there too.
+  const bucketHost = docker ? DOCKER_HOST_ADDRESS : "127.0.0.1";
   const urls = {
     worker: `http://127.0.0.1:${ports.worker}`,
-    container: `http://127.0.0.1:${ports.container}`,
-    bucket: `http://127.0.0.1:${ports.bucket}`,
+    container: docker ? "(in Docker, behind the Worker)" : `http://127.0.0.1:${ports.container}`,
+    bucket: `http://${bucketHost}:${ports.bucket}`,
   };
   const env: Record<string, string> = {
     ENVIRONMENT: "development",
     R2_BUCKET: bucket,
     ...LOCAL_S3_CREDENTIALS,
     S3_ENDPOINT: urls.bucket,
-    CONTAINER_URL: urls.container,
+    ...(docker ? {} : { CONTAINER_URL: urls.container }),
     ...options.env,
   };
   const workerEnvFile = writeWorkerEnvFile(dataDir, env);
@@ -153,7 +211,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         "-d",
         join(dataDir, "bucket"),
         "-a",
-        "127.0.0.1",
+        bucketHost,
         "-p",
         String(ports.bucket),
         "--configure-bucket",
@@ -191,13 +249,18 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         "--show-interactive-dev-session=false",
         "--log-level",
         "log",
+        `--enable-containers=${docker}`,
       ],
-      env: { WRANGLER_SEND_METRICS: "false", CI: "true" },
+      env: {
+        WRANGLER_SEND_METRICS: "false",
+        CI: "true",
+        ...(docker ? dockerWranglerEnv(options.offlineImage ?? false) : {}),
+      },
       readyUrl: `${urls.worker}/health`,
     },
   };
 
-  const processes = {} as Record<ServiceName, ResultPromise>;
+  const processes: Stack["processes"] = {};
   const launch = async (name: ServiceName) => {
     const { args, env: childEnv, readyUrl } = commands[name];
     const child = execa(BIN.node, args, {
@@ -211,7 +274,12 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     });
     pipeLines(child, name, log);
     processes[name] = child;
-    await waitUntilAnswering(readyUrl, name, child);
+    await waitUntilAnswering(
+      readyUrl,
+      name,
+      child,
+      docker && name === "worker" ? DOCKER_READY_TIMEOUT_MS : READY_TIMEOUT_MS,
+    );
   };
   const stopService = async (name: ServiceName) => {
     const child = processes[name];
@@ -225,10 +293,10 @@ export async function startStack(options: StackOptions): Promise<Stack> {
 
   try {
     await launch("bucket");
-    await Promise.all([launch("container"), launch("worker")]);
+    await Promise.all(docker ? [launch("worker")] : [launch("container"), launch("worker")]);
   } catch (error) {
     await stop();
     throw error;
   }
-  return { urls, env, processes, stopService, restartService: launch, stop };
+  return { urls, env, engine, processes, stopService, restartService: launch, stop };
 }

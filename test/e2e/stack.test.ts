@@ -174,7 +174,7 @@ describe("the local stack", () => {
   it("never reports a job as complete when the container dies in the middle", async () => {
     const pending = api("/process-clips", { body: { clip_ids: ["slow-e2e-kill"] } });
     await new Promise((r) => setTimeout(r, 1500));
-    stack.processes.container.kill("SIGKILL");
+    stack.processes.container?.kill("SIGKILL");
     const body = (await (await pending).json()) as ProcessClipsResponse;
     expect(body.success).toBe(false);
     expect(body.results?.results[0]).toMatchObject({ success: false, error_code: "container_unavailable" });

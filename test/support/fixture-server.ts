@@ -40,6 +40,8 @@ export interface FixtureServer {
 export interface FixtureServerOptions {
   /** Serve /media/* at this rate (a stand-in for a real link; unlimited when absent). */
   mediaBytesPerSecond?: number;
+  /** Where to listen: 127.0.0.1 unless a container must reach it (Docker's bridge gateway). */
+  host?: string;
 }
 
 /** Passes bytes on no faster than `bytesPerSecond`. */
@@ -204,9 +206,10 @@ ${renditionFiles.map((r) => `<source src="${mediaPrefix}${basename(r.path)}" typ
     }
     record.bytes = sendFile(res, target.path, req.headers.range, method, target.type, options.mediaBytesPerSecond);
   });
-  server.listen(0, "127.0.0.1");
+  const host = options.host ?? "127.0.0.1";
+  server.listen(0, host);
   await new Promise((resolve) => server.once("listening", resolve));
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  url = `http://${host}:${(server.address() as AddressInfo).port}`;
   return {
     url,
     clipTemplate: `${url}/clips/{id}`,

@@ -1,0 +1,161 @@
+/**
+ * What deploys, run here: signed requests to the Worker under `wrangler dev`, which reaches the
+ * media engine only through the `AudioEngine` Container class (no CONTAINER_URL), running the
+ * image built from our Dockerfile under Docker. Clips come from the local fixture server (a
+ * stand-in for Twitch), objects land in s3rver (a test double of S3). See global-setup.ts.
+ */
+
+import { AwsClient } from "aws4fetch";
+import { execa } from "execa";
+import { describe, expect, inject, it } from "vitest";
+import { signRequest } from "../../shared/hmac.ts";
+import { keys } from "../../shared/keys.ts";
+import type { Manifest, ProcessClipsResponse, Task } from "../../shared/schemas.ts";
+import { decodeWav, dominantFrequency } from "../support/audio.ts";
+import { CLIP_SECONDS, TONE_HZ } from "../support/media.ts";
+import { WORKER_SETTINGS } from "./global-setup.ts";
+
+const workerUrl = inject("workerUrl");
+const secret = inject("secret");
+const credentials = inject("s3Credentials");
+const bucket = new AwsClient({ ...credentials, service: "s3", region: "auto" });
+let ipCounter = 0;
+
+async function api(path: string, body?: unknown): Promise<Response> {
+  const text = body === undefined ? "" : JSON.stringify(body);
+  const headers: Record<string, string> = {
+    "CF-Connecting-IP": `198.51.100.${++ipCounter}`,
+    ...(await signRequest(secret, text)),
+  };
+  if (text) headers["content-type"] = "application/json";
+  return fetch(`${workerUrl}${path}`, { method: text ? "POST" : "GET", headers, ...(text ? { body: text } : {}) });
+}
+
+async function object(key: string): Promise<Response> {
+  return bucket.fetch(`${inject("bucketUrl")}/${inject("bucketName")}/${key}`);
+}
+
+async function waitFor<T>(read: () => Promise<T>, done: (value: T) => boolean, seconds: number): Promise<T> {
+  const deadline = Date.now() + seconds * 1000;
+  for (;;) {
+    const value = await read();
+    if (done(value) || Date.now() > deadline) return value;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+/** The engine's containers that workerd started (image built by wrangler for AudioEngine). */
+async function engineContainers(): Promise<string[]> {
+  const { stdout } = await execa("docker", ["ps", "--format", "{{.ID}} {{.Image}}"]);
+  return stdout
+    .split("\n")
+    .filter((line) => /audioengine/i.test(line))
+    .map((line) => line.split(" ")[0] ?? "");
+}
+
+interface ContainerProcess {
+  pid: number;
+  cmd: string;
+  env: Record<string, string>;
+}
+
+/**
+ * Every other process in a container with its command line and environment, read from /proc.
+ * As the image's user: /proc/PID/environ needs the same user or CAP_SYS_PTRACE, which Docker
+ * does not give root in a container.
+ */
+async function processesIn(container: string): Promise<ContainerProcess[]> {
+  const script = `
+    const fs = require("node:fs");
+    const out = [];
+    for (const pid of fs.readdirSync("/proc").filter((p) => /^\\d+$/.test(p) && Number(p) !== process.pid)) {
+      try {
+        const cmd = fs.readFileSync("/proc/" + pid + "/cmdline", "utf8").split("\\0").join(" ").trim();
+        const env = Object.fromEntries(fs.readFileSync("/proc/" + pid + "/environ", "utf8").split("\\0")
+          .filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]));
+        out.push({ pid: Number(pid), cmd, env });
+      } catch {}
+    }
+    console.log(JSON.stringify(out));`;
+  const { stdout } = await execa("docker", ["exec", "-u", "node", container, "node", "-e", script]);
+  return JSON.parse(stdout) as ContainerProcess[];
+}
+
+describe("the Worker with the engine in a real container", () => {
+  it("processes a clip synchronously; the WAV in the bucket is RIFF 16 kHz mono, 6 s of 440 Hz", async () => {
+    const response = await api("/api/process-clips", { clip_ids: ["tone-ctr"] });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ success: true, message: "Processed 1/1 clips successfully" });
+
+    const wav = Buffer.from(await (await object(keys.wav("tone-ctr"))).arrayBuffer());
+    expect(wav.subarray(0, 4).toString("latin1")).toBe("RIFF");
+    const decoded = decodeWav(wav);
+    expect([decoded.sampleRate, decoded.channels]).toEqual([16_000, 1]);
+    expect(Math.abs(decoded.durationSeconds - CLIP_SECONDS)).toBeLessThan(0.05);
+    expect(dominantFrequency(decoded.samples, decoded.sampleRate)).toBe(TONE_HZ);
+
+    // The Worker has no CONTAINER_URL: the only engine is the one workerd started in Docker.
+    const containers = await engineContainers();
+    expect(containers.length).toBeGreaterThan(0);
+    const engines = await Promise.all(containers.map(processesIn));
+    expect(engines.flat().some((p) => p.cmd === "node container/src/server.ts")).toBe(true);
+  });
+
+  it("applies settings set on the Worker only (MAX_CLIP_DURATION, CHUNK_SECONDS) inside the container", async () => {
+    // Defaults (300 s, 30 s) would leave a 6 s clip unchunked; with 5 and 5 it is cut in two.
+    expect((await api("/api/process-clips", { clip_ids: ["tone-ctr-chunks"] })).status).toBe(200);
+    const manifest = (await (await object(keys.manifest("tone-ctr-chunks"))).json()) as Manifest;
+    expect(manifest.chunks).toHaveLength(2);
+    for (const chunk of manifest.chunks) {
+      expect(chunk.duration_s).toBeLessThanOrEqual(Number(WORKER_SETTINGS.CHUNK_SECONDS) + 0.01);
+    }
+    expect(manifest.chunks.reduce((sum, c) => sum + c.duration_s, 0)).toBeCloseTo(CLIP_SECONDS, 1);
+    expect((await object(keys.chunk("tone-ctr-chunks", 1))).status).toBe(200);
+  });
+
+  it("completes a background job", async () => {
+    const response = await api("/api/process-clips", { clip_ids: ["tone-ctr-bg"], background: true });
+    expect(response.status).toBe(202);
+    const { task_id } = (await response.json()) as ProcessClipsResponse;
+    const task = await waitFor(
+      async () => (await (await api(`/api/task/${task_id}`)).json()) as Task,
+      (t) => t.status === "completed" || t.status === "failed",
+      90,
+    );
+    expect(task.status).toBe("completed");
+    expect((await object(keys.wav("tone-ctr-bg"))).status).toBe(200);
+  });
+
+  it("gives yt-dlp and ffmpeg inside the container none of the secrets the engine holds", async () => {
+    // A clip whose media trickle in keeps the download subprocess alive long enough to look at.
+    const response = await api("/api/process-clips", { clip_ids: ["slow-ctr"], background: true });
+    expect(response.status).toBe(202);
+    const found = await waitFor(
+      async () => {
+        for (const id of await engineContainers()) {
+          const processes = await processesIn(id);
+          const tools = processes.filter((p) => /yt-dlp|ffmpeg/.test(p.cmd));
+          if (tools.length > 0) return { processes, tools };
+        }
+        return null;
+      },
+      (value) => value !== null,
+      // A cold engine instance is a new container: seconds to tens of seconds on vfs.
+      120,
+    );
+    expect(found, "no yt-dlp or ffmpeg process seen in an engine container").not.toBeNull();
+    if (!found) return;
+    // The engine itself holds the secrets (so the check below can see them if they leaked)…
+    const engine = found.processes.find((p) => p.cmd.includes("container/src/server.ts"));
+    expect(engine?.env.HMAC_SHARED_SECRET).toBe(secret);
+    expect(engine?.env.R2_SECRET_ACCESS_KEY).toBe(credentials.secretAccessKey);
+    // …its subprocesses hold none of them, under any name.
+    const secrets = [secret, credentials.secretAccessKey, credentials.accessKeyId];
+    for (const tool of found.tools) {
+      expect(Object.keys(tool.env)).not.toContain("HMAC_SHARED_SECRET");
+      expect(Object.keys(tool.env)).not.toContain("R2_SECRET_ACCESS_KEY");
+      expect(Object.keys(tool.env)).not.toContain("R2_ACCESS_KEY_ID");
+      for (const value of Object.values(tool.env)) expect(secrets).not.toContain(value);
+    }
+  });
+});
