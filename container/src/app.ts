@@ -17,9 +17,9 @@ import {
 } from "../../shared/hmac.ts";
 import { type JobEvent, JobRequest } from "../../shared/job.ts";
 import type { ContainerHealth } from "../../shared/schemas.ts";
+import { staleYtDlpWarning, ytDlpAgeDays } from "../../shared/ytdlp-age.ts";
 import type { JobManager } from "./jobs.ts";
 import { toolVersions } from "./tools.ts";
-import { staleYtDlpWarning, ytDlpAgeDays } from "../../shared/ytdlp-age.ts";
 
 /** Nonces are kept as long as their timestamp could still be accepted. */
 const NONCE_TTL_MS = 2 * MAX_CLOCK_SKEW_SECONDS * 1000;

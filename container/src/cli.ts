@@ -13,12 +13,12 @@ import { parseArgs } from "node:util";
 import { ConfigError, s3Settings } from "../../shared/config.ts";
 import { ClipAudioError } from "../../shared/errors.ts";
 import type { JobEvent, JobResult } from "../../shared/job.ts";
+import { describeYtDlp, staleYtDlpWarning } from "../../shared/ytdlp-age.ts";
 import { loadConfig } from "./config.ts";
 import { ENGINE_VERSION, processClip } from "./pipeline.ts";
 import { LocalSink } from "./sinks/local.ts";
 import { S3Sink } from "./sinks/s3.ts";
 import { toolVersions } from "./tools.ts";
-import { describeYtDlp, staleYtDlpWarning } from "../../shared/ytdlp-age.ts";
 
 const USAGE =
   "usage: npm run cli -- process <clip ids or URLs...> [--out DIR] [--force] [--no-video]\n" +

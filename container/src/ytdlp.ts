@@ -6,9 +6,9 @@ import { writeFile } from "node:fs/promises";
 import { execa } from "execa";
 import { ClipAudioError, type ErrorCode } from "../../shared/errors.ts";
 import type { ClipMetadata } from "../../shared/schemas.ts";
+import { describeYtDlp } from "../../shared/ytdlp-age.ts";
 import type { Source } from "./source.ts";
 import { type Classifier, processOptions, type RunLimits, runText, toolVersion } from "./subprocess.ts";
-import { describeYtDlp } from "../../shared/ytdlp-age.ts";
 
 export const YT_DLP = "yt-dlp";
 

@@ -4,9 +4,9 @@ import { delimiter, join, resolve } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { keys } from "../../shared/keys.ts";
+import { ytDlpAgeDays } from "../../shared/ytdlp-age.ts";
 import { decodeWav, dominantFrequency } from "../../test/support/audio.ts";
 import { type FixtureServer, startFixtureServer } from "../../test/support/fixture-server.ts";
-import { ytDlpAgeDays } from "../../shared/ytdlp-age.ts";
 
 const CLI = resolve(import.meta.dirname, "../src/cli.ts");
 let fixtures: FixtureServer;

@@ -2,10 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signRequest } from "../../shared/hmac.ts";
 import { JobEvent } from "../../shared/job.ts";
 import { ContainerHealth } from "../../shared/schemas.ts";
+import { STALE_AFTER_DAYS, ytDlpAgeDays } from "../../shared/ytdlp-age.ts";
 import { type EngineProcess, startEngineProcess } from "../../test/support/engine-process.ts";
 import { type FixtureServer, startFixtureServer } from "../../test/support/fixture-server.ts";
 import { type LocalS3, startS3 } from "../../test/support/s3.ts";
-import { STALE_AFTER_DAYS, ytDlpAgeDays } from "../../shared/ytdlp-age.ts";
 
 const SECRET = "engine-test-secret";
 let fixtures: FixtureServer;
