@@ -118,7 +118,7 @@ function skippedResult(manifest: Manifest, config: ContainerConfig): JobResult {
 
 async function run(context: Context): Promise<JobResult> {
   const { source, options, emit } = context;
-  const { config, sink, signal } = options;
+  const { config, signal } = options;
   // The manifest records the tool versions: ask for them now, while yt-dlp works, instead of
   // after the uploads (two process starts, ~0.2 s, off the critical path).
   void toolVersions();
@@ -126,9 +126,6 @@ async function run(context: Context): Promise<JobResult> {
   const info = await fetchSourceInfo(source, { timeoutMs: config.METADATA_TIMEOUT_SECONDS * 1000, signal });
   rejectTooLong(source, info, config);
   checkCancelled(signal);
-  // A forced re-run first withdraws the old manifest: until the new one is written, nothing
-  // claims the clip is complete.
-  if (options.force) await sink.delete(keys.manifest(source.id));
 
   const storeVideo = storesVideo(source, options.storeVideo ?? config.STORE_VIDEO);
   const release = await reserveDisk(config.WORK_DIR, diskNeed(source, info, storeVideo, config));
@@ -174,6 +171,10 @@ async function produce(context: Context, info: SourceInfo, storeVideo: boolean):
   const sha256 = await hashFile(media.wavPath);
   checkCancelled(signal);
 
+  // A forced re-run withdraws the old manifest only now, with the new artifacts ready: from here
+  // until the new manifest is written nothing claims the clip is complete, and a re-run that
+  // failed earlier (download, decoding: the long part) left the finished clip as it was.
+  if (options.force) await options.sink.delete(keys.manifest(source.id));
   emit({ type: "state", stage: "uploading" });
   const uploaded = await uploadArtifacts(context, { media, wav, duration, chunks, storeVideo });
   const wavBytes = (await stat(media.wavPath)).size;

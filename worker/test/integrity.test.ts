@@ -129,6 +129,18 @@ describe("6. empty query values mean the default", () => {
   });
 });
 
+describe("7. an interrupted forced re-run is carried to completion", () => {
+  it("a forced sync run that fails retryably is retried by the job until the clip is complete", async () => {
+    // The fixture answers this id's first download with 503 (retryable), then serves it.
+    const response = await json<ProcessClipsResponse>(await process({ clip_ids: ["flaky-forced"], force: true }));
+    expect(response.results?.results[0]).toMatchObject({ success: false, error_code: "download_failed" });
+    expect(await status("flaky-forced")).toMatchObject({ state: "queued", attempt: 2, audio_processed: false });
+    await runDurableObjectAlarm(job("flaky-forced"));
+    for (let i = 0; i < 40 && (await status("flaky-forced")).state !== "completed"; i++) await sleep(100);
+    expect(await status("flaky-forced")).toMatchObject({ state: "completed", audio_processed: true, progress: 100 });
+  });
+});
+
 describe("8. big bodies are refused before they are read", () => {
   const expected = { detail: `Request body too large (at most ${MAX_BODY_BYTES} bytes)` };
 

@@ -89,7 +89,15 @@ export class ClipJob extends DurableObject<Env> {
       const result = await this.#attempt(clipId, force);
       // null: an alarm that was following the job let go; follow it from here.
       if (!result) continue;
-      if (!(await this.ctx.storage.get<PendingWork>("pending"))) await this.#settle(clipId, result);
+      if (await this.ctx.storage.get<PendingWork>("pending")) return result;
+      if (force && !result.success && result.error_code && isRetryable(result.error_code)) {
+        // A forced re-run may have withdrawn a finished clip's manifest before it was
+        // interrupted: the job's own retries carry it to completion, as for background work.
+        await this.ctx.storage.put("pending", { force: true, taskIds: [], callbackUrls: [] } satisfies PendingWork);
+        await this.#retryLater(clipId, result, ((await this.getState())?.attempts ?? 0) + 1);
+        return result;
+      }
+      await this.#settle(clipId, result);
       return result;
     }
   }
@@ -148,20 +156,7 @@ export class ClipJob extends DurableObject<Env> {
     }
     const attempts = ((await this.getState())?.attempts ?? 0) + 1;
     if (!result.success && result.error_code && isRetryable(result.error_code) && attempts < MAX_ATTEMPTS) {
-      // Not final: the state says so (queued, with when and why), never `failed` in between.
-      const retryAt = Date.now() + RETRY_BASE_MS * 4 ** (attempts - 1);
-      await this.#save({
-        clip_id: clipId,
-        state: "queued",
-        progress: null,
-        error: null,
-        error_code: null,
-        result: null,
-        attempts,
-        retry_at: new Date(retryAt).toISOString(),
-        last_error: result.error,
-      });
-      await this.ctx.storage.setAlarm(retryAt);
+      await this.#retryLater(clipId, result, attempts);
       return;
     }
     await this.#settle(clipId, result);
@@ -227,6 +222,23 @@ export class ClipJob extends DurableObject<Env> {
       error_code: result.error_code,
     });
     return result;
+  }
+
+  /** Not final: the state says so (queued, with when and why), never `failed` in between. */
+  async #retryLater(clipId: string, result: ClipResult, attempts: number): Promise<void> {
+    const retryAt = Date.now() + RETRY_BASE_MS * 4 ** (attempts - 1);
+    await this.#save({
+      clip_id: clipId,
+      state: "queued",
+      progress: null,
+      error: null,
+      error_code: null,
+      result: null,
+      attempts,
+      retry_at: new Date(retryAt).toISOString(),
+      last_error: result.error,
+    });
+    await this.ctx.storage.setAlarm(retryAt);
   }
 
   /** Saves the final state; only whoever knows that no retry follows calls this. */
