@@ -36,6 +36,8 @@ export default defineProject({
             CALLBACK_HOSTS: "127.0.0.1",
             // Background jobs longer than a second are handed from one alarm to the next.
             JOB_FOLLOW_SECONDS: "1",
+            // How many requests the fuzz tier sends (test/fuzz.test.ts; empty: its default).
+            FUZZ_REQUESTS: process.env.FUZZ_REQUESTS ?? "",
           },
         },
       };

@@ -2,6 +2,7 @@
 declare namespace Cloudflare {
   interface Env {
     FIXTURE_URL: string;
+    FUZZ_REQUESTS: string;
     S3_ENDPOINT: string;
   }
 }

@@ -1,6 +1,6 @@
 /** The clip routes: process, status, listing and cleanup. */
 import { Hono } from "hono";
-import { invalidClipIdMessage, parseClipIdList } from "../../../shared/clip-id.ts";
+import { invalidClipIdMessage, parseClipId, parseClipIdList } from "../../../shared/clip-id.ts";
 import { IDEMPOTENCY_HEADER, IDEMPOTENCY_KEY_PATTERN } from "../../../shared/hmac.ts";
 import { clipIdFromWavKey, fixedClipKeys, keys } from "../../../shared/keys.ts";
 import {
@@ -22,10 +22,11 @@ function clipJob(env: Env, clipId: string) {
   return env.CLIP_JOBS.get(env.CLIP_JOBS.idFromName(clipId));
 }
 
+/** The id a path names (a clip URL reduced, surrounding blanks dropped), or the contract's 400. */
 function validClipId(clipId: string): string {
-  const problem = invalidClipIdMessage(clipId);
-  if (problem) throw new ApiError(400, problem);
-  return clipId;
+  const parsed = parseClipId(clipId);
+  if (!parsed.ok) throw new ApiError(400, invalidClipIdMessage(clipId) ?? "Invalid clip ID");
+  return parsed.id;
 }
 
 async function readBody(request: Request): Promise<ProcessClipsRequest> {
