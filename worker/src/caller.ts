@@ -18,7 +18,7 @@ export function markBindingCall(ctx: ExecutionContext, props: unknown): void {
   bindingCallers.set(ctx, typeof named === "string" && CALLER_NAME.test(named) ? named : "binding");
 }
 
-/** The rate-limit key of the request: `service:<caller>` for binding calls, else `ip:<address>`. */
+/** The rate-limit key: `service:<caller>` for calls through ClipAudioService, else `ip:<address>`. */
 export function clientKey(c: Context): string {
   let ctx: object | undefined;
   try {
@@ -28,5 +28,8 @@ export function clientKey(c: Context): string {
   }
   const caller = ctx ? bindingCallers.get(ctx) : undefined;
   if (caller) return `service:${caller}`;
-  return `ip:${c.req.header("cf-connecting-ip") ?? "unknown"}`;
+  const ip = c.req.header("cf-connecting-ip");
+  // Cloudflare's edge sets it on every request from the internet: without it, this is a call
+  // through a binding to the default entrypoint (or local development).
+  return ip ? `ip:${ip}` : "service:default";
 }

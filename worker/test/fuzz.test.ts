@@ -356,7 +356,10 @@ type FuzzCase = typeof fuzzCase extends fc.Arbitrary<infer T> ? T : never;
 
 let ipCounter = 0;
 /** A pool of client addresses: each rate-limit window stays short (its log is rewritten per hit). */
-const clientIp = () => `198.18.0.${(ipCounter = (ipCounter + 1) % 64)}`;
+function clientIp(): string {
+  ipCounter = (ipCounter + 1) % 64;
+  return `198.18.0.${ipCounter}`;
+}
 
 interface Sent {
   request: Request;
@@ -516,11 +519,11 @@ async function judge(sent: Sent, c: FuzzCase): Promise<void> {
   const json = JSON.parse(text) as { detail?: unknown };
   if (sent.expect.detail !== undefined) expect(json, context).toEqual({ detail: sent.expect.detail });
   if (sent.expect.detailPrefix !== undefined)
-    expect(String(json.detail), context).toMatch(new RegExp(`^${escape(sent.expect.detailPrefix)}`));
+    expect(String(json.detail), context).toMatch(new RegExp(`^${escapeRegExp(sent.expect.detailPrefix)}`));
   sent.expect.check?.(json);
 }
 
-function escape(text: string): string {
+function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 

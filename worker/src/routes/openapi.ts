@@ -56,7 +56,11 @@ export const document = {
         type: "apiKey",
         in: "header",
         name: "X-Request-Signature",
-        description: "hex(HMAC-SHA256(secret, body + X-Request-Timestamp + X-Request-Nonce))",
+        description:
+          "Version 1: hex(HMAC-SHA256(secret, body + X-Request-Timestamp + X-Request-Nonce)). " +
+          "Version 2 (header X-Request-Signature-Version: 2): hex(HMAC-SHA256(secret, " +
+          "METHOD \\n path \\n query \\n X-Request-Timestamp \\n X-Request-Nonce \\n body)); " +
+          "HMAC_REQUIRE_V2 refuses version 1.",
       },
     },
   },
@@ -76,6 +80,9 @@ export const document = {
           "200": respond("ProcessClipsResponse"),
           "202": respond("ProcessClipsResponse", "Accepted"),
           ...errors,
+          "409": respond("ErrorBody", "X-Idempotency-Key in use by a request still in progress"),
+          "413": respond("ErrorBody", "Request body too large (over 16 KB)"),
+          "422": respond("ErrorBody", "X-Idempotency-Key already used with a different body"),
         },
       },
     },
