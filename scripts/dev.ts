@@ -1,5 +1,5 @@
 /**
- * `npm start`: the whole service locally (bucket, container process, Worker) in one terminal,
+ * `npm start`: the whole service locally (bucket, engine, Worker) in one terminal,
  * with prefixed logs and a clean shutdown on Ctrl-C.
  *
  * Configuration: the process environment, then `.dev.vars`, then `.env` (both git-ignored),
@@ -9,12 +9,13 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseEnv as parseDotenv } from "node:util";
+import { execa } from "execa";
 import { pickEnv, unknownNames } from "../shared/config.ts";
 import { ContainerHealth } from "../shared/schemas.ts";
 import { describeYtDlp } from "../shared/ytdlp-age.ts";
 import { KNOWN_SETTINGS, SETTING_NAMES } from "../worker/src/config.ts";
 import { startDemo, tryItText } from "./demo.ts";
-import { PortInUseError, ROOT, type ServiceName, startStack } from "./stack.ts";
+import { type EngineMode, PortInUseError, ROOT, type ServiceName, startStack } from "./stack.ts";
 
 const DATA_DIR = join(ROOT, ".dev-data");
 const COLORS: Record<ServiceName, string> = { bucket: "\x1b[35m", container: "\x1b[36m", worker: "\x1b[33m" };
@@ -57,17 +58,40 @@ function port(name: string, fallback: number): number {
   return value;
 }
 
+/**
+ * Where the engine runs, from CLIP_AUDIO_ENGINE: `process` (the default) runs it as a Node
+ * process on the host; `docker` runs what deploys, the Dockerfile's image under `wrangler dev`
+ * through the real AudioEngine class (root and Docker needed; scripts/docker/ prepares the rest).
+ * `auto` picks docker when a Docker engine answers. The image is built offline (local base,
+ * Debian's old yt-dlp) unless CLIP_AUDIO_OFFLINE_IMAGE=0.
+ */
+async function engineMode(): Promise<EngineMode> {
+  const raw = process.env.CLIP_AUDIO_ENGINE?.trim() || "process";
+  if (raw === "process" || raw === "docker") return raw;
+  if (raw === "auto") {
+    const info = await execa("docker", ["info"], { reject: false, stdin: "ignore", timeout: 15_000 });
+    return info.exitCode === 0 ? "docker" : "process";
+  }
+  throw new Error(`CLIP_AUDIO_ENGINE=${JSON.stringify(raw)}: expected process, docker or auto`);
+}
+
 async function main(): Promise<void> {
   mkdirSync(DATA_DIR, { recursive: true });
   const settings = loadSettings();
   const generated = !settings.HMAC_SHARED_SECRET && settings.DISABLE_AUTH !== "true";
   if (generated) settings.HMAC_SHARED_SECRET = developmentSecret();
+  const engineIn = await engineMode();
   // The demo clips (made at first start, in a few seconds) are served while the stack starts.
-  const demo = await startDemo({ dir: join(DATA_DIR, "demo"), port: port("DEMO_PORT", 8791) });
-  settings.DEMO_SOURCE_URL ??= demo.url;
+  // Not to an engine in Docker: the image is production's (NODE_ENV) and refuses a demo source.
+  const demo =
+    engineIn === "process" ? await startDemo({ dir: join(DATA_DIR, "demo"), port: port("DEMO_PORT", 8791) }) : null;
+  if (demo) settings.DEMO_SOURCE_URL ??= demo.url;
+  else delete settings.DEMO_SOURCE_URL;
 
   const color = process.stdout.isTTY;
   const stack = await startStack({
+    engine: engineIn,
+    offlineImage: process.env.CLIP_AUDIO_OFFLINE_IMAGE !== "0",
     ports: {
       worker: port("WORKER_PORT", 8787),
       container: port("CONTAINER_PORT", 8790),
@@ -82,28 +106,34 @@ async function main(): Promise<void> {
     },
   });
 
-  const timelines = await demo.ready.catch(async (error: unknown) => {
+  const timelines = await demo?.ready.catch(async (error: unknown) => {
     await stack.stop();
     throw error;
   });
-  const engine = ContainerHealth.parse(await (await fetch(`${stack.urls.container}/health`)).json());
+  // In Docker the engine starts with the first job; its yt-dlp is the image's.
+  const engine =
+    engineIn === "process" ? ContainerHealth.parse(await (await fetch(`${stack.urls.container}/health`)).json()) : null;
   console.log(`
 clip-audio is running
   API        ${stack.urls.worker}   (also under /api)
   container  ${stack.urls.container}
-  ${describeYtDlp(engine.yt_dlp, new Date())}${engine.yt_dlp_warning ? ": too old for real Twitch clips, fine for local ones (README, 'Updating yt-dlp')" : ""}
+  ${engine ? `${describeYtDlp(engine.yt_dlp, new Date())}${engine.yt_dlp_warning ? ": too old for real Twitch clips, fine for local ones (README, 'Updating yt-dlp')" : ""}` : "the Dockerfile's image under Docker, started by the AudioEngine class on the first job"}
   bucket     ${stack.urls.bucket}   (s3rver, a local S3 test double; objects in .dev-data/bucket)
   clips from ${stack.env.CLIP_SOURCE_URL_TEMPLATE ?? "https://clips.twitch.tv/{id}"}
-  demo- ids  ${settings.DEMO_SOURCE_URL}/<id>   (demo clips made in .dev-data/demo; DEMO_SOURCE_URL)
-${generated ? `\nHMAC_SHARED_SECRET was not set: generated one in .dev-data/hmac-secret.\n` : ""}
-${tryItText({
-  workerUrl: stack.urls.worker,
-  bucketUrl: stack.urls.bucket,
-  bucket: stack.env.R2_BUCKET ?? "clip-recap-pipeline",
-  bucketDir: ".dev-data/bucket",
-  timelines,
-  generatedSecret: generated,
-})}
+${demo ? `  demo- ids  ${settings.DEMO_SOURCE_URL}/<id>   (demo clips made in .dev-data/demo; DEMO_SOURCE_URL)\n` : ""}${generated ? `\nHMAC_SHARED_SECRET was not set: generated one in .dev-data/hmac-secret.\n` : ""}
+${
+  timelines
+    ? tryItText({
+        workerUrl: stack.urls.worker,
+        bucketUrl: stack.urls.bucket,
+        bucket: stack.env.R2_BUCKET ?? "clip-recap-pipeline",
+        bucketDir: ".dev-data/bucket",
+        timelines,
+        generatedSecret: generated,
+      })
+    : `The engine runs in Docker as deployed: real clip ids only (no demo clips; CLIP_AUDIO_ENGINE=process has them).
+  curl ${stack.urls.worker}/health`
+}
 
 Ctrl-C stops everything.`);
 
