@@ -94,7 +94,7 @@ export class ClipJob extends DurableObject<Env> {
         // A forced re-run may have withdrawn a finished clip's manifest before it was
         // interrupted: the job's own retries carry it to completion, as for background work.
         await this.ctx.storage.put("pending", { force: true, taskIds: [], callbackUrls: [] } satisfies PendingWork);
-        await this.#retryLater(clipId, result, ((await this.getState())?.attempts ?? 0) + 1);
+        await this.#retryLater(clipId, result, 1);
         return result;
       }
       await this.#settle(clipId, result);

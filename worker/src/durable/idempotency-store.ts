@@ -39,7 +39,7 @@ export class IdempotencyStore extends DurableObject<Env> {
   async claim(bodyHash: string, waitMs: number): Promise<ClaimOutcome> {
     const deadline = Date.now() + waitMs;
     for (;;) {
-      const entry = await this.ctx.storage.get<Entry>("entry");
+      const entry = (await this.ctx.storage.get<Entry>("entry")) ?? (await this.#legacy());
       const now = Date.now();
       if (!entry || (entry.state === "in_progress" && entry.leaseUntil <= now)) {
         await this.#put({ state: "in_progress", bodyHash, leaseUntil: now + CLAIM_LEASE_MS });
@@ -71,10 +71,17 @@ export class IdempotencyStore extends DurableObject<Env> {
 
   override async alarm(): Promise<void> {
     const entry = await this.ctx.storage.get<Entry>("entry");
-    if (!entry) return;
+    // No entry: at most a legacy response whose 24 h are over.
+    if (!entry) return this.ctx.storage.deleteAll();
     const until = entry.state === "done" ? entry.expiresAt : entry.leaseUntil;
     if (until <= Date.now()) await this.ctx.storage.deleteAll();
     else await this.ctx.storage.setAlarm(until);
+  }
+
+  /** A response stored before keys were claimed (`response`, kept 24 h by its own alarm). */
+  async #legacy(): Promise<Entry | undefined> {
+    const stored = await this.ctx.storage.get<StoredResponse>("response");
+    return stored && { state: "done", ...stored, expiresAt: Number.MAX_SAFE_INTEGER };
   }
 
   async #put(entry: Entry): Promise<void> {
