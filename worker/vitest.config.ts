@@ -6,6 +6,7 @@
  * the test run.
  */
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
+import { build } from "esbuild";
 import { defineProject } from "vitest/config";
 import { startEngineProcess } from "../test/support/engine-process.ts";
 import { startFixtureServer } from "../test/support/fixture-server.ts";
@@ -13,10 +14,54 @@ import { startS3 } from "../test/support/s3.ts";
 
 export const TEST_SECRET = "worker-test-secret";
 
+/** The example caller Worker as one ES module (miniflare runs JavaScript, not TypeScript). */
+async function bundleCaller(): Promise<string> {
+  const result = await build({
+    entryPoints: [new URL("../examples/recap-caller/src/index.ts", import.meta.url).pathname],
+    bundle: true,
+    format: "esm",
+    platform: "neutral",
+    write: false,
+    external: ["cloudflare:*"],
+  });
+  return result.outputFiles[0]?.text ?? "";
+}
+
+/**
+ * The example caller, once per binding: its name (the env binding the tests reach it by, in
+ * test/env.d.ts) → the binding's props. `null`: a binding without props, which is refused.
+ */
+const CALLERS: Record<string, Record<string, string> | null> = {
+  RECAP_CALLER: { caller: "recap" },
+  DIGEST_CALLER: { caller: "digest" },
+  FLOOD_CALLER: { caller: "flood" },
+  ANONYMOUS_CALLER: null,
+};
+
+/**
+ * The Worker under test as the plugin names it (`vitest-plugin-runner-<project>`): it runs our
+ * main module, so its ClipAudioService is ours. The plugin points only the Worker under test's
+ * own bindings at it, not auxiliary Workers' bindings to its configured name ("clip-audio").
+ */
+const WORKER_UNDER_TEST = "vitest-plugin-runner-worker";
+
+function callerWorkers(script: string) {
+  return Object.entries(CALLERS).map(([binding, props]) => ({
+    name: binding.toLowerCase().replace(/_/g, "-"),
+    modules: true,
+    script,
+    compatibilityDate: "2026-11-01",
+    serviceBindings: {
+      CLIP_AUDIO: { name: WORKER_UNDER_TEST, entrypoint: "ClipAudioService", ...(props ? { props } : {}) },
+    },
+  }));
+}
+
 export default defineProject({
   plugins: [
     cloudflareTest(async () => {
       const [s3, fixtures] = await Promise.all([startS3(), startFixtureServer()]);
+      const callerScript = await bundleCaller();
       const engine = await startEngineProcess({
         ...s3.env,
         HMAC_SHARED_SECRET: TEST_SECRET,
@@ -39,6 +84,10 @@ export default defineProject({
             // How many requests the fuzz tier sends (test/fuzz.test.ts; empty: its default).
             FUZZ_REQUESTS: process.env.FUZZ_REQUESTS ?? "",
           },
+          serviceBindings: Object.fromEntries(
+            Object.keys(CALLERS).map((binding) => [binding, binding.toLowerCase().replace(/_/g, "-")]),
+          ),
+          workers: callerWorkers(callerScript),
         },
       };
     }),

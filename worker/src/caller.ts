@@ -12,10 +12,15 @@ const bindingCallers = new WeakMap<object, string>();
 
 const CALLER_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 
+/** The binding's `props.caller` when it is a valid name (letters, digits, `. _ -`, at most 64), else null. */
+export function bindingCallerName(props: unknown): string | null {
+  const named = (props as { caller?: unknown } | null | undefined)?.caller;
+  return typeof named === "string" && CALLER_NAME.test(named) ? named : null;
+}
+
 /** Records that `ctx` belongs to a call through a service binding, named by its props. */
 export function markBindingCall(ctx: ExecutionContext, props: unknown): void {
-  const named = (props as { caller?: unknown } | null | undefined)?.caller;
-  bindingCallers.set(ctx, typeof named === "string" && CALLER_NAME.test(named) ? named : "binding");
+  bindingCallers.set(ctx, bindingCallerName(props) ?? "binding");
 }
 
 /** The rate-limit key: `service:<caller>` for calls through ClipAudioService, else `ip:<address>`. */

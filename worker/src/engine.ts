@@ -125,7 +125,7 @@ export async function runEngineJob(
     if (error instanceof ClipAudioError) throw error;
     throw new ClipAudioError("container_unavailable", `The media engine stopped mid-job: ${(error as Error).message}`);
   } finally {
-    clearTimeout(timer);
+    if (timer !== undefined) clearTimeout(timer);
   }
   if (stop.signal.aborted) return null;
   throw new ClipAudioError("container_unavailable", "The media engine ended the job without a result");

@@ -3,7 +3,6 @@
  * guard → rate limit (cheap, before any crypto) → HMAC → the route. Every route also answers
  * under /api.
  */
-import { WorkerEntrypoint } from "cloudflare:workers";
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { markBindingCall } from "./caller.ts";
@@ -18,6 +17,7 @@ import { clips } from "./routes/clips.ts";
 import { health } from "./routes/health.ts";
 import { openapi } from "./routes/openapi.ts";
 import { tasks } from "./routes/tasks.ts";
+import { ClipAudioRpc } from "./rpc.ts";
 import { bucketStorage } from "./storage.ts";
 import type { AppEnv } from "./types.ts";
 
@@ -85,10 +85,12 @@ app.onError(onError);
 
 /**
  * The entrypoint for other Workers: bind it with `entrypoint = "ClipAudioService"` (and
- * `props = { caller = "<name>" }`). Such calls are rate-limited per binding, never by a
- * `CF-Connecting-IP` the calling Worker could write (./caller.ts).
+ * `props = { caller = "<name>" }`). Its RPC methods (./rpc.ts) are the API without HMAC; its
+ * `fetch` is the signed HTTP API, for callers that already build requests. Either way calls are
+ * rate-limited per binding, never by a `CF-Connecting-IP` the calling Worker could write
+ * (./caller.ts).
  */
-export class ClipAudioService extends WorkerEntrypoint<Env> {
+export class ClipAudioService extends ClipAudioRpc {
   override fetch(request: Request): Response | Promise<Response> {
     markBindingCall(this.ctx, this.ctx.props);
     return app.fetch(request, this.env, this.ctx);
@@ -103,4 +105,5 @@ export default {
     if (!outcome.ran) log("info", { msg: "canary skipped", reason: outcome.reason });
   },
 } satisfies ExportedHandler<Env>;
+export type { ProcessClipsInput } from "./rpc.ts";
 export type { AppEnv };

@@ -4,5 +4,10 @@ declare namespace Cloudflare {
     FIXTURE_URL: string;
     FUZZ_REQUESTS: string;
     S3_ENDPOINT: string;
+    /** The example caller Worker (examples/recap-caller), bound to ClipAudioService with these props. */
+    RECAP_CALLER: Fetcher; // { caller: "recap" }
+    DIGEST_CALLER: Fetcher; // { caller: "digest" }
+    FLOOD_CALLER: Fetcher; // { caller: "flood" }
+    ANONYMOUS_CALLER: Fetcher; // no props
   }
 }

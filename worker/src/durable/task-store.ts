@@ -1,6 +1,8 @@
 /**
  * Background tasks as durable records (SQLite), kept for TASK_RETENTION_HOURS after they end.
- * Touched only by the task routes and background requests, never by every request.
+ * Touched only by the task routes and background requests, never by every request. A task
+ * made through the RPC entrypoint records its caller (the binding's `props.caller`); that
+ * caller's RPC calls see only its own tasks (`caller` given), the HMAC-signed HTTP API sees all.
  */
 import { DurableObject } from "cloudflare:workers";
 import type { ClipResult, ProcessResults, Task, TaskStats, TaskStatus } from "../../../shared/schemas.ts";
@@ -15,9 +17,13 @@ type Row = {
   completed_at: string | null;
   results: string;
   error: string | null;
+  caller: string | null;
 };
 
-function toTask(row: Row): Task {
+/** Every task, or only `caller`'s: `WHERE ${OF_CALLER}` with the caller (or null) as ?1. */
+const OF_CALLER = "(?1 IS NULL OR caller = ?1)";
+
+function toTask({ caller: _caller, ...row }: Row): Task {
   const results = JSON.parse(row.results) as ClipResult[];
   const clipIds = JSON.parse(row.clip_ids) as string[];
   const done = row.status === "completed" || row.status === "failed";
@@ -39,49 +45,58 @@ export class TaskStore extends DurableObject<Env> {
     ctx.storage.sql.exec(`CREATE TABLE IF NOT EXISTS tasks (
       task_id TEXT PRIMARY KEY, status TEXT NOT NULL, clip_ids TEXT NOT NULL, created_at TEXT NOT NULL,
       started_at TEXT, completed_at TEXT, results TEXT NOT NULL DEFAULT '[]', error TEXT)`);
+    // Added with the RPC entrypoint; tables made before it get the column here.
+    const columns = ctx.storage.sql.exec<{ name: string }>("PRAGMA table_info(tasks)").toArray();
+    if (!columns.some((c) => c.name === "caller")) ctx.storage.sql.exec("ALTER TABLE tasks ADD COLUMN caller TEXT");
   }
 
-  #row(taskId: string): Row | undefined {
-    return this.ctx.storage.sql.exec<Row>("SELECT * FROM tasks WHERE task_id = ?", taskId).toArray()[0];
+  #row(taskId: string, caller: string | null = null): Row | undefined {
+    return this.ctx.storage.sql
+      .exec<Row>(`SELECT * FROM tasks WHERE ${OF_CALLER} AND task_id = ?2`, caller, taskId)
+      .toArray()[0];
   }
 
-  async create(clipIds: string[]): Promise<Task> {
+  async create(clipIds: string[], caller: string | null = null): Promise<Task> {
     const taskId = crypto.randomUUID();
     const now = new Date().toISOString();
     this.ctx.storage.sql.exec(
-      "INSERT INTO tasks (task_id, status, clip_ids, created_at, started_at) VALUES (?, 'running', ?, ?, ?)",
+      "INSERT INTO tasks (task_id, status, clip_ids, created_at, started_at, caller) VALUES (?, 'running', ?, ?, ?, ?)",
       taskId,
       JSON.stringify(clipIds),
       now,
       now,
+      caller,
     );
     return toTask(this.#row(taskId) as Row);
   }
 
-  async get(taskId: string): Promise<Task | null> {
-    const row = this.#row(taskId);
+  async get(taskId: string, caller: string | null = null): Promise<Task | null> {
+    const row = this.#row(taskId, caller);
     return row ? toTask(row) : null;
   }
 
-  async list(limit: number): Promise<{ tasks: Task[]; total: number }> {
+  async list(limit: number, caller: string | null = null): Promise<{ tasks: Task[]; total: number }> {
     const sql = this.ctx.storage.sql;
-    const rows = sql.exec<Row>("SELECT * FROM tasks ORDER BY created_at DESC, rowid DESC LIMIT ?", limit).toArray();
-    const total = sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM tasks").one().n;
+    const rows = sql
+      .exec<Row>(`SELECT * FROM tasks WHERE ${OF_CALLER} ORDER BY created_at DESC, rowid DESC LIMIT ?2`, caller, limit)
+      .toArray();
+    const total = sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM tasks WHERE ${OF_CALLER}`, caller).one().n;
     return { tasks: rows.map(toTask), total };
   }
 
-  async stats(): Promise<TaskStats> {
+  async stats(caller: string | null = null): Promise<TaskStats> {
     const counts = { queued: 0, running: 0, completed: 0, failed: 0 };
     for (const row of this.ctx.storage.sql.exec<{ status: TaskStatus; n: number }>(
-      "SELECT status, COUNT(*) AS n FROM tasks GROUP BY status",
+      `SELECT status, COUNT(*) AS n FROM tasks WHERE ${OF_CALLER} GROUP BY status`,
+      caller,
     )) {
       counts[row.status] = row.n;
     }
     return { total_tasks: counts.queued + counts.running + counts.completed + counts.failed, by_status: counts };
   }
 
-  async delete(taskId: string): Promise<"deleted" | "running" | "missing"> {
-    const row = this.#row(taskId);
+  async delete(taskId: string, caller: string | null = null): Promise<"deleted" | "running" | "missing"> {
+    const row = this.#row(taskId, caller);
     if (!row) return "missing";
     if (row.status === "running" || row.status === "queued") return "running";
     this.ctx.storage.sql.exec("DELETE FROM tasks WHERE task_id = ?", taskId);

@@ -6,14 +6,20 @@
  */
 import type { MiddlewareHandler } from "hono";
 import { clientKey } from "../caller.ts";
+import type { WorkerConfig } from "../config.ts";
+import type { RateDecision } from "../durable/rate-limiter.ts";
 import { ApiError } from "../errors.ts";
 import type { AppEnv } from "../types.ts";
 
+/** Counts one request of client `key` in its window (the RPC entrypoint calls this too). */
+export function hitRateLimit(env: Env, config: WorkerConfig, key: string): Promise<RateDecision> {
+  const { RATE_LIMIT_REQUESTS: limit, RATE_LIMIT_WINDOW_SECONDS: windowSeconds } = config;
+  return env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(key)).hit(limit, windowSeconds * 1000);
+}
+
 export function rateLimit(): MiddlewareHandler<AppEnv> {
   return async function rateLimit(c, next) {
-    const { RATE_LIMIT_REQUESTS: limit, RATE_LIMIT_WINDOW_SECONDS: windowSeconds } = c.var.config;
-    const limiter = c.env.RATE_LIMITER.get(c.env.RATE_LIMITER.idFromName(clientKey(c)));
-    const decision = await limiter.hit(limit, windowSeconds * 1000);
+    const decision = await hitRateLimit(c.env, c.var.config, clientKey(c));
     const headers = {
       "RateLimit-Limit": String(decision.limit),
       "RateLimit-Remaining": String(decision.remaining),

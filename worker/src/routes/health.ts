@@ -1,72 +1,12 @@
-/**
- * Health: the bucket and Durable Objects are checked on every call. The engine is never woken
- * for it: what is reported is what the last job or canary told the EngineMonitor (versions,
- * whether yt-dlp still reads Twitch). Only a local engine process (CONTAINER_URL), which has no
- * sleep to be kept from, is asked directly.
- */
+/** GET /health: 200 when healthy, 503 when not (./operations/health.ts does the checks). */
 import { Hono } from "hono";
-import type { ContainerHealth, Health } from "../../../shared/schemas.ts";
-import { ENGINE_MONITOR_NAME } from "../durable/engine-monitor.ts";
-import { engineHealth } from "../engine.ts";
+import { requestContext } from "../operations/context.ts";
+import { health as checkHealth } from "../operations/health.ts";
 import type { AppEnv } from "../types.ts";
 
 export const health = new Hono<AppEnv>();
 
 health.get("/health", async (c) => {
-  const { config, storage } = c.var;
-  const monitor = c.env.ENGINE_MONITOR.get(c.env.ENGINE_MONITOR.idFromName(ENGINE_MONITOR_NAME));
-  const [bucketOk, cacheOk, known, probed] = await Promise.all([
-    storage.exists("health-check").then(
-      () => true,
-      () => false,
-    ),
-    c.env.RATE_LIMITER.get(c.env.RATE_LIMITER.idFromName("health-check"))
-      .hit(1_000_000, 1_000)
-      .then(
-        () => true,
-        () => false,
-      ),
-    monitor.status().catch(() => null),
-    config.CONTAINER_URL ? engineHealth(c.env, config) : Promise.resolve(undefined),
-  ]);
-  const body: Health = {
-    status: bucketOk && cacheOk ? "healthy" : "unhealthy",
-    ffmpeg_available: (probed?.ffmpeg ?? known?.tools?.ffmpeg) != null,
-    r2_configured: bucketOk,
-    cache_healthy: cacheOk,
-    cache_type: "DurableObject",
-    container: containerView(probed, known?.tools ?? null),
-    extractor: known?.extractor ?? {
-      state: "unknown",
-      summary: "unknown (engine monitor unavailable)",
-      since: null,
-      yt_dlp: null,
-      yt_dlp_age_days: null,
-      yt_dlp_warning: null,
-      checked_at: null,
-      last_error: null,
-    },
-  };
+  const body = await checkHealth(requestContext(c));
   return c.json(body, body.status === "healthy" ? 200 : 503);
 });
-
-/** A live probe when there was one (null: it did not answer), else the last versions a job reported. */
-function containerView(
-  probed: ContainerHealth | null | undefined,
-  known: { ffmpeg: string | null; yt_dlp: string | null; seen_at: number } | null,
-): Health["container"] {
-  if (probed !== undefined) {
-    return {
-      state: probed ? probed.status : "unreachable",
-      ffmpeg: probed?.ffmpeg ?? null,
-      yt_dlp: probed?.yt_dlp ?? null,
-      checked_at: new Date().toISOString(),
-    };
-  }
-  return {
-    state: known ? "last seen by a job" : "unknown (no job since deploy)",
-    ffmpeg: known?.ffmpeg ?? null,
-    yt_dlp: known?.yt_dlp ?? null,
-    checked_at: known ? new Date(known.seen_at).toISOString() : null,
-  };
-}

@@ -1,0 +1,68 @@
+/**
+ * An example caller of clip-audio: a Worker on the same account with a service binding to the
+ * `ClipAudioService` entrypoint (./wrangler.toml). `env.CLIP_AUDIO`'s methods are typed by
+ * `wrangler types` from the service's entrypoint (../worker-configuration.d.ts): arguments and
+ * results are the contract's types, failures are `ClipAudioRpcError`s once `from` has read them.
+ *
+ * Its own HTTP face is for trying the binding locally (and for the tests): `POST /recap` runs a
+ * recap's clips through clip-audio, `POST /rpc/<method>` with a JSON array of arguments calls
+ * one method and answers `{ value }` or `{ error: { status, detail } }` with that status.
+ */
+import { ClipAudioRpcError } from "../../../worker/src/rpc-error.ts";
+
+/** The methods this Worker's `/rpc/<method>` may call (the entrypoint's public API). */
+const METHODS = new Set([
+  "processClips",
+  "clipStatus",
+  "listProcessedClips",
+  "cleanup",
+  "task",
+  "tasks",
+  "deleteTask",
+  "taskStats",
+  "health",
+]);
+
+/** What a recap does: process the clips now, then report which are ready for transcription. */
+export async function recapClips(env: RecapCallerEnv, clipIds: string[]) {
+  const processed = await env.CLIP_AUDIO.processClips({ clip_ids: clipIds });
+  const statuses = await Promise.all(clipIds.map((id) => env.CLIP_AUDIO.clipStatus(id)));
+  return {
+    message: processed.message,
+    ready: statuses.filter((s) => s.ready_for_transcription).map((s) => s.clip_id),
+    chunks: Object.fromEntries(statuses.map((s) => [s.clip_id, s.chunks.length])),
+  };
+}
+
+function failure(error: unknown): Response {
+  const known = ClipAudioRpcError.from(error);
+  if (!known) throw error;
+  const headers = known.retryAfterSeconds === null ? undefined : { "Retry-After": String(known.retryAfterSeconds) };
+  return Response.json({ error: { status: known.status, detail: known.detail } }, { status: known.status, headers });
+}
+
+async function callMethod(env: RecapCallerEnv, method: string, args: unknown[]): Promise<unknown> {
+  // Called by name for the local trial API only; in real code call `env.CLIP_AUDIO.<method>(…)`.
+  const service = env.CLIP_AUDIO as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
+  return service[method]?.(...args);
+}
+
+export default {
+  async fetch(request, env): Promise<Response> {
+    const url = new URL(request.url);
+    try {
+      if (request.method === "POST" && url.pathname === "/recap") {
+        const { clip_ids } = (await request.json()) as { clip_ids: string[] };
+        return Response.json(await recapClips(env, clip_ids));
+      }
+      const method = url.pathname.match(/^\/rpc\/(\w+)$/)?.[1];
+      if (request.method === "POST" && method && METHODS.has(method)) {
+        const args = (await request.json()) as unknown[];
+        return Response.json({ value: await callMethod(env, method, Array.isArray(args) ? args : []) });
+      }
+      return Response.json({ error: { status: 404, detail: "Not Found" } }, { status: 404 });
+    } catch (error) {
+      return failure(error);
+    }
+  },
+} satisfies ExportedHandler<RecapCallerEnv>;

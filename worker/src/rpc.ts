@@ -1,0 +1,140 @@
+/**
+ * The RPC door for Workers on the same account: bind the `ClipAudioService` entrypoint
+ * (`[[services]] … entrypoint = "ClipAudioService"`, `props = { caller = "<name>" }`) and call
+ * its methods. They run the same operations as the HTTP routes (./operations/), validated by
+ * the same zod schemas; results are the contract's types.
+ *
+ * No HMAC here: a service binding is account-private and the caller's name comes from the
+ * binding's `props`, set in the caller's configuration, not per call. A binding without a caller
+ * name is refused. Calls are rate-limited under `service:<caller>` like HTTP calls through the
+ * same binding, tasks record their caller, and every call is logged with it. Failures are
+ * `ClipAudioRpcError`s with the status and message the HTTP API would answer (./rpc-error.ts).
+ */
+import { WorkerEntrypoint } from "cloudflare:workers";
+import type {
+  CleanupResponse,
+  ClipStatus,
+  Health,
+  ListProcessedResponse,
+  ProcessClipsResponse,
+  Task,
+  TaskList,
+  TaskStats,
+} from "../../shared/schemas.ts";
+import { bindingCallerName } from "./caller.ts";
+import { ApiError, STORAGE_UNAVAILABLE, StorageError } from "./errors.ts";
+import { log } from "./log.ts";
+import { hitRateLimit } from "./middleware/rate-limit.ts";
+import { cleanup, clipStatus, listProcessedClips, processClips } from "./operations/clips.ts";
+import { type OperationContext, operationContext } from "./operations/context.ts";
+import { health } from "./operations/health.ts";
+import { deleteTask, getTask, listTasks, type TaskDeleted, taskStats } from "./operations/tasks.ts";
+import { ClipAudioRpcError } from "./rpc-error.ts";
+
+export { ClipAudioRpcError } from "./rpc-error.ts";
+
+/** The body of POST /process-clips, as an argument (`background` and `force` default to false). */
+export interface ProcessClipsInput {
+  clip_ids: string[];
+  background?: boolean;
+  force?: boolean;
+  /** POSTed (HMAC-signed) when each clip of a background call ends; host must be in CALLBACK_HOSTS. */
+  callback_url?: string;
+}
+
+export const MISSING_CALLER =
+  'Service binding has no caller name: set props = { caller = "<name>" } on the [[services]] binding (letters, digits, . _ -, at most 64 characters)';
+
+/** Our typed errors as the contract words them; anything else is logged and stays generic. */
+function toRpcError(error: unknown, caller: string | null, method: string): ClipAudioRpcError {
+  if (error instanceof ClipAudioRpcError) return error;
+  if (error instanceof ApiError) {
+    const retryAfter = error.headers["Retry-After"];
+    return new ClipAudioRpcError(error.status, error.message, retryAfter ? Number(retryAfter) : null);
+  }
+  if (error instanceof StorageError) {
+    log("warn", { msg: "storage error", caller, method, error: error.message });
+    return new ClipAudioRpcError(503, STORAGE_UNAVAILABLE);
+  }
+  log("error", { msg: "unhandled error", caller, method, error: String(error), stack: (error as Error)?.stack });
+  return new ClipAudioRpcError(500, "Internal server error");
+}
+
+export class ClipAudioRpc extends WorkerEntrypoint<Env> {
+  /** Identifies the caller, counts the call in its window (unless `open`), runs it, logs it. */
+  async #call<T>(
+    method: string,
+    work: (context: OperationContext, caller: string) => Promise<T>,
+    { open = false } = {},
+  ): Promise<T> {
+    const started = Date.now();
+    const caller = bindingCallerName(this.ctx.props);
+    let outcome = "ok";
+    try {
+      if (!caller) throw new ClipAudioRpcError(401, MISSING_CALLER);
+      const context = operationContext(this.env);
+      if (!open) {
+        const decision = await hitRateLimit(this.env, context.config, `service:${caller}`);
+        if (!decision.allowed) throw new ClipAudioRpcError(429, "Rate limit exceeded", decision.resetSeconds);
+      }
+      return await work(context, caller);
+    } catch (error) {
+      const failure = toRpcError(error, caller, method);
+      outcome = String(failure.status);
+      throw failure;
+    } finally {
+      log("info", { msg: "rpc", caller, method, outcome, duration_ms: Date.now() - started });
+    }
+  }
+
+  /** POST /process-clips: results at once, or (background) the task id at once. */
+  processClips(input: ProcessClipsInput): Promise<ProcessClipsResponse> {
+    return this.#call("processClips", async (context, caller) => {
+      const answer = await processClips(context, input, { caller });
+      return answer.response;
+    });
+  }
+
+  /** GET /clip-status/{clip_id} */
+  clipStatus(clipId: string): Promise<ClipStatus> {
+    return this.#call("clipStatus", (context) => clipStatus(context, clipId));
+  }
+
+  /** GET /list-processed-clips (limit clamped to 1..1000, default 50) */
+  listProcessedClips(options: { limit?: number; cursor?: string } = {}): Promise<ListProcessedResponse> {
+    return this.#call("listProcessedClips", (context) => listProcessedClips(context, options));
+  }
+
+  /**
+   * DELETE /cleanup/{clip_id}: a dry run unless `{ dryRun: false, confirm: true }`. A partial
+   * failure (HTTP 207) is a result with `failed_deletions`, not an error.
+   */
+  cleanup(clipId: string, options: { dryRun?: boolean; confirm?: boolean } = {}): Promise<CleanupResponse> {
+    return this.#call("cleanup", async (context) => (await cleanup(context, clipId, options)).response);
+  }
+
+  /** GET /task/{task_id}: this caller's tasks only (another caller's is "Task not found"). */
+  task(taskId: string): Promise<Task> {
+    return this.#call("task", (context, caller) => getTask(context, taskId, caller));
+  }
+
+  /** GET /tasks: this caller's, newest first (limit clamped to 1..1000, default 50). */
+  tasks(limit?: number): Promise<TaskList> {
+    return this.#call("tasks", (context, caller) => listTasks(context, limit, caller));
+  }
+
+  /** DELETE /task/{task_id} (this caller's) */
+  deleteTask(taskId: string): Promise<TaskDeleted> {
+    return this.#call("deleteTask", (context, caller) => deleteTask(context, taskId, caller));
+  }
+
+  /** GET /tasks/stats, over this caller's tasks */
+  taskStats(): Promise<TaskStats> {
+    return this.#call("taskStats", (context, caller) => taskStats(context, caller));
+  }
+
+  /** GET /health; not rate-limited (as over HTTP). "unhealthy" is a result, not an error. */
+  health(): Promise<Health> {
+    return this.#call("health", (context) => health(context), { open: true });
+  }
+}
