@@ -22,11 +22,13 @@ import { type ChunkEntry, type ClipMetadata, Manifest } from "../../shared/schem
 import { planChunks } from "./chunking.ts";
 import type { ContainerConfig } from "./config.ts";
 import { type DiskNeed, estimateDownloadBytes, reserveDisk } from "./disk.ts";
+import { extractors } from "./extractor.ts";
 import { classifyFfmpeg, detectSilences, followProgress, startExtract } from "./ffmpeg.ts";
 import type { Sink } from "./sinks/sink.ts";
 import { resolveSource, type Source } from "./source.ts";
 import { subprocessError } from "./subprocess.ts";
 import { toolVersions } from "./tools.ts";
+import { directFormat, fetchMedia, transferError } from "./transfer.ts";
 import { readWavInfo, type WavInfo, wavHeader } from "./wav.ts";
 import { classifyYtDlp, fetchSourceInfo, type SourceInfo, saveInfo, startDownload } from "./ytdlp.ts";
 
@@ -123,11 +125,13 @@ async function run(context: Context): Promise<JobResult> {
   // after the uploads (two process starts, ~0.2 s, off the critical path).
   void toolVersions();
   emit({ type: "state", stage: "downloading" });
-  const info = await fetchSourceInfo(source, { timeoutMs: config.METADATA_TIMEOUT_SECONDS * 1000, signal });
+  const storeVideo = storesVideo(source, options.storeVideo ?? config.STORE_VIDEO);
+  // The extraction selects the format too: the rendition with video when it is kept, else the smallest.
+  const limits = { timeoutMs: config.METADATA_TIMEOUT_SECONDS * 1000, signal };
+  const info = await fetchSourceInfo(source, limits, !storeVideo, extractors(config.JOB_CONCURRENCY));
   rejectTooLong(source, info, config);
   checkCancelled(signal);
 
-  const storeVideo = storesVideo(source, options.storeVideo ?? config.STORE_VIDEO);
   const release = await reserveDisk(config.WORK_DIR, diskNeed(source, info, storeVideo, config));
   try {
     return await produce(context, info, storeVideo);
@@ -227,9 +231,10 @@ function byteCounter(onBytes: (total: number) => void): Transform {
 }
 
 /**
- * yt-dlp's stdout goes to ffmpeg and to a file at once: the audio is decoded while the bytes
- * arrive, and the file is the stored video, or the fallback input when the format cannot be
- * decoded from a pipe (an MP4 whose index comes last). Either way, one download.
+ * The media go to ffmpeg and to a file at once: the audio is decoded while the bytes arrive, and
+ * the file is the stored video, or the fallback input when the format cannot be decoded from a
+ * pipe (an MP4 whose index comes last). Either way, one download: by Node itself for a
+ * progressive HTTP(S) format (transfer.ts), else by yt-dlp to its stdout (HLS, time ranges).
  */
 async function downloadAndExtract(context: Context, info: SourceInfo, audioOnly: boolean): Promise<Media> {
   const { workDir, options, progress } = context;
@@ -244,9 +249,6 @@ async function downloadAndExtract(context: Context, info: SourceInfo, audioOnly:
   const extractLimits = { timeoutMs: config.EXTRACT_TIMEOUT_SECONDS * 1000, signal };
   const duration = info.duration;
 
-  const infoPath = join(workDir, "info.json");
-  await saveInfo(infoPath, info);
-  const download = startDownload(infoPath, context.source, audioOnly, downloadLimits);
   const ffmpeg = startExtract("pipe:0", media.wavPath, format, extractLimits);
   followProgress(ffmpeg.stdout, (seconds) => {
     if (duration) progress("downloading", (100 * seconds) / duration, media.downloadedBytes);
@@ -262,20 +264,21 @@ async function downloadAndExtract(context: Context, info: SourceInfo, audioOnly:
   ffmpegInput.on("error", stopFeeding);
   ffmpegInput.on("close", stopFeeding);
   counter.pipe(ffmpegInput);
-  const saved = pipeline(download.stdout as unknown as Readable, counter, createWriteStream(media.videoPath));
 
-  const [downloaded, fromPipe] = await Promise.allSettled([Promise.all([download, saved]), ffmpeg]);
+  const transfer = await startTransfer(context, info, audioOnly, downloadLimits).catch((error: unknown) => {
+    ffmpeg.kill();
+    throw error;
+  });
+  const saved = pipeline(transfer.body, counter, createWriteStream(media.videoPath));
+  // A transfer that breaks off destroys the stream instead of ending it: ffmpeg would wait for
+  // the rest of its input until its own timeout.
+  saved.catch(() => ffmpeg.kill());
+  const [downloaded, fromPipe] = await Promise.allSettled([Promise.all([transfer.done, saved]), ffmpeg]);
   if (downloaded.status === "rejected") {
     ffmpeg.kill();
-    throw subprocessError(
-      downloaded.reason,
-      "Downloading with yt-dlp",
-      "download_failed",
-      classifyYtDlp,
-      downloadLimits.timeoutMs,
-    );
+    throw transfer.error(downloaded.reason);
   }
-  if (media.downloadedBytes === 0) throw new ClipAudioError("download_failed", "yt-dlp downloaded nothing");
+  if (media.downloadedBytes === 0) throw new ClipAudioError("download_failed", "The source sent no media bytes");
   if (fromPipe.status === "rejected") {
     const error = subprocessError(fromPipe.reason, "Extracting audio with ffmpeg", "extract_failed", classifyFfmpeg);
     if (error.code === "cancelled" || error.code === "timeout") throw error;
@@ -286,6 +289,33 @@ async function downloadAndExtract(context: Context, info: SourceInfo, audioOnly:
     await extractFromFile(media, format, extractLimits);
   }
   return media;
+}
+
+interface Transfer {
+  body: Readable;
+  /** Settles when the sender is done (the yt-dlp process exited; at once for Node's own fetch). */
+  done: Promise<unknown>;
+  error: (reason: unknown) => ClipAudioError;
+}
+
+async function startTransfer(
+  context: Context,
+  info: SourceInfo,
+  audioOnly: boolean,
+  limits: { timeoutMs: number; signal?: AbortSignal | undefined },
+): Promise<Transfer> {
+  const direct = directFormat(info, context.source);
+  if (direct) {
+    return { body: await fetchMedia(direct, limits), done: Promise.resolve(), error: (e) => transferError(e, limits) };
+  }
+  const infoPath = join(context.workDir, "info.json");
+  await saveInfo(infoPath, info);
+  const download = startDownload(infoPath, context.source, audioOnly, limits);
+  return {
+    body: download.stdout as unknown as Readable,
+    done: download,
+    error: (e) => subprocessError(e, "Downloading with yt-dlp", "download_failed", classifyYtDlp, limits.timeoutMs),
+  };
 }
 
 async function hasSamples(wavPath: string): Promise<boolean> {

@@ -7,6 +7,7 @@ import { serve } from "@hono/node-server";
 import { ConfigError, s3Settings } from "../../shared/config.ts";
 import { createApp } from "./app.ts";
 import { type ContainerConfig, loadConfig } from "./config.ts";
+import { extractors } from "./extractor.ts";
 import { JobManager } from "./jobs.ts";
 import { LocalSink } from "./sinks/local.ts";
 import { S3Sink } from "./sinks/s3.ts";
@@ -37,6 +38,8 @@ async function main(): Promise<void> {
   }
   await mkdir(config.WORK_DIR, { recursive: true });
   const sink = createSink(config);
+  // yt-dlp's resident extractors start now: the first job must not wait for Python's import.
+  extractors(config.JOB_CONCURRENCY).warm();
   const jobs = new JobManager(config, sink);
   let draining = false;
   const app = createApp({
@@ -64,6 +67,7 @@ async function main(): Promise<void> {
     await jobs.cancelAll();
     server.close();
     sink.close();
+    extractors().close();
     process.exit(0);
   };
   process.on("SIGTERM", () => void shutdown("SIGTERM"));

@@ -1,14 +1,17 @@
 /**
- * yt-dlp: one metadata call, then the download of the chosen format to stdout, replaying the
- * saved info JSON so the source page is not fetched a second time.
+ * yt-dlp: one extraction in a resident worker (extractor.ts: yt_dlp already imported), which
+ * also selects the format; Node then fetches a progressive HTTP(S) format itself (transfer.ts).
+ * Anything else (HLS, a VOD's time range) is downloaded by the yt-dlp command to stdout,
+ * replaying the saved info JSON so the source page is not fetched a second time.
  */
 import { writeFile } from "node:fs/promises";
 import { execa } from "execa";
 import { ClipAudioError, type ErrorCode } from "../../shared/errors.ts";
 import type { ClipMetadata } from "../../shared/schemas.ts";
 import { describeYtDlp } from "../../shared/ytdlp-age.ts";
+import { type ExtractorPool, extractors } from "./extractor.ts";
 import type { Source } from "./source.ts";
-import { type Classifier, processOptions, type RunLimits, runText, toolVersion } from "./subprocess.ts";
+import { type Classifier, processOptions, type RunLimits, stderrTail, toolVersion } from "./subprocess.ts";
 
 export const YT_DLP = "yt-dlp";
 
@@ -34,11 +37,20 @@ function extractorArgs(source: Source): string[] {
   return source.kind === "url" ? [] : ["--use-extractors", "twitch.*,generic,html5"];
 }
 
+/** A format yt-dlp selected: where its bytes are and the headers to ask with. */
+export interface ChosenFormat {
+  url: string;
+  protocol: string;
+  headers: Record<string, string>;
+}
+
 export interface SourceInfo {
-  /** yt-dlp's info JSON, as it printed it. */
+  /** yt-dlp's info JSON, as --dump-single-json prints it. */
   json: string;
   duration: number | null;
   metadata: ClipMetadata;
+  /** What the selection chose (two entries when video and audio come apart). */
+  formats: ChosenFormat[];
 }
 
 /** Retrying cannot help until yt-dlp is updated; the installed version is appended. */
@@ -184,43 +196,62 @@ function toMetadata(clipId: string, url: string, info: Record<string, unknown>):
   };
 }
 
-export async function fetchSourceInfo(source: Source, limits: RunLimits): Promise<SourceInfo> {
+/**
+ * Extracts the source in a resident worker, with the selection the download will use
+ * (`audioOnly`). Its failures are classified from what the yt-dlp command would print.
+ */
+export async function fetchSourceInfo(
+  source: Source,
+  limits: RunLimits,
+  audioOnly = true,
+  pool: ExtractorPool = extractors(),
+): Promise<SourceInfo> {
   const args = [
-    "--dump-single-json",
     "--no-playlist",
     "--no-warnings",
-    "--no-progress",
     ...extractorArgs(source),
-    source.url,
+    ...(audioOnly ? AUDIO_SELECTION : VIDEO_SELECTION),
   ];
   try {
-    const json = await runText(
-      YT_DLP,
-      args,
-      limits,
-      "Reading the source with yt-dlp",
-      "download_failed",
-      classifyYtDlp,
-    );
-    return parseInfo(source, json);
+    const reply = await pool.extract(source.url, args, limits);
+    if (!reply.ok) throw extractionError(reply.stderr);
+    return parseInfo(source, reply.info);
   } catch (error) {
     throw await withInstalledVersion(error);
   }
 }
 
+/** The worker's report of a failure, read as the command's stderr would be. */
+function extractionError(stderr: string): ClipAudioError {
+  const tail = stderrTail(stderr);
+  const known = classifyYtDlp(tail);
+  if (known) return new ClipAudioError(known.code, known.message);
+  return new ClipAudioError("download_failed", `Reading the source with yt-dlp failed${tail ? `: ${tail}` : ""}`);
+}
+
 const NO_METADATA = "yt-dlp printed no usable metadata; update yt-dlp (README, 'Updating yt-dlp')";
 
-function parseInfo(source: Source, json: string): SourceInfo {
-  let info: unknown;
-  try {
-    info = JSON.parse(json);
-  } catch (error) {
-    throw new ClipAudioError("extractor_outdated", NO_METADATA, { cause: error });
-  }
+function chosenFormats(info: Record<string, unknown>): ChosenFormat[] {
+  const requested = Array.isArray(info.requested_formats) ? (info.requested_formats as unknown[]) : [info];
+  return requested.flatMap((entry) => {
+    const format = (entry ?? {}) as Record<string, unknown>;
+    const url = asString(format.url);
+    if (!url) return [];
+    const headers = (typeof format.http_headers === "object" && format.http_headers) || {};
+    return [{ url, protocol: asString(format.protocol) ?? "", headers: headers as Record<string, string> }];
+  });
+}
+
+function parseInfo(source: Source, info: unknown): SourceInfo {
   if (typeof info !== "object" || info === null) throw new ClipAudioError("extractor_outdated", NO_METADATA);
   const fields = info as Record<string, unknown>;
   const duration = typeof fields.duration === "number" ? fields.duration : null;
-  return { json, duration, metadata: toMetadata(source.id, source.url, fields) };
+  return {
+    json: JSON.stringify(info),
+    duration,
+    metadata: toMetadata(source.id, source.url, fields),
+    formats: chosenFormats(fields),
+  };
 }
 
 /**

@@ -1,9 +1,12 @@
 /**
  * How old the installed yt-dlp is, and what a failing clip says about it. Twitch's changed API
- * cannot be reached here, so a stand-in `yt-dlp` first on PATH prints what yt-dlp 2026.08.19
- * prints for a retired persisted query (see ytdlp-classify.test.ts) and reports an old version.
+ * cannot be reached here, so a stand-in `yt-dlp` first on PATH (a zipapp, like the release:
+ * the resident extractor imports its `yt_dlp` module) fails every extraction with what yt-dlp
+ * 2026.08.19 prints for a retired persisted query (see ytdlp-classify.test.ts) and reports an
+ * old version.
  */
-import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { execFileSync } from "node:child_process";
+import { chmod, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -46,15 +49,47 @@ describe("an outdated extractor's error names the installed yt-dlp", () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), "ytdlp-age-"));
-    const stub = join(dir, "yt-dlp");
+    const app = join(dir, "app");
+    await mkdir(join(app, "yt_dlp"), { recursive: true });
     await writeFile(
-      stub,
-      `#!/bin/sh
-if [ "$1" = "--version" ]; then echo 2023.03.04; exit 0; fi
-echo "ERROR: SomeClipSlug: An extractor error has occurred. (caused by KeyError('data')); please report this issue on  https://github.com/yt-dlp/yt-dlp/issues?q= , filling out the appropriate issue template. Confirm you are on the latest version using  yt-dlp -U" >&2
-exit 1
+      join(app, "yt_dlp", "__init__.py"),
+      `ERROR = "ERROR: SomeClipSlug: An extractor error has occurred. (caused by KeyError('data')); please report this issue on  https://github.com/yt-dlp/yt-dlp/issues?q= , filling out the appropriate issue template. Confirm you are on the latest version using  yt-dlp -U"
+
+class version:
+    __version__ = "2023.03.04"
+
+class DownloadError(Exception):
+    pass
+
+class _Parsed:
+    ydl_opts = {}
+
+def parse_options(argv):
+    return _Parsed()
+
+class YoutubeDL:
+    def __init__(self, params):
+        self.logger = params["logger"]
+    def __enter__(self):
+        return self
+    def __exit__(self, *exc):
+        return False
+    def extract_info(self, url, download=True):
+        self.logger.error(ERROR)
+        raise DownloadError(ERROR)
 `,
     );
+    await writeFile(
+      join(app, "__main__.py"),
+      `import sys, yt_dlp
+if sys.argv[1:] == ["--version"]:
+    print(yt_dlp.version.__version__)
+else:
+    sys.exit(yt_dlp.ERROR)
+`,
+    );
+    const stub = join(dir, "yt-dlp");
+    execFileSync("python3", ["-m", "zipapp", app, "-p", "/usr/bin/env python3", "-o", stub]);
     await chmod(stub, 0o755);
     process.env.PATH = `${dir}${delimiter}${savedPath}`;
   });
