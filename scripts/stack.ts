@@ -66,6 +66,12 @@ export interface StackOptions {
   env: Record<string, string>;
   /** Where the bucket's objects and wrangler's local state live. */
   dataDir: string;
+  /**
+   * A Worker configuration run in front of the service in the same `wrangler dev`, bound to it
+   * (e.g. examples/recap-caller/wrangler.toml). wrangler serves only the first configuration on
+   * the port, so that Worker answers there and must pass the service's paths on (/health too).
+   */
+  frontConfig?: string;
   /** Receives every output line of every process, with its name. */
   log?: (name: ServiceName, line: string) => void;
 }
@@ -236,6 +242,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       args: [
         BIN.wrangler,
         "dev",
+        ...(options.frontConfig ? ["-c", options.frontConfig, "-c", "wrangler.toml"] : []),
         "--ip",
         "127.0.0.1",
         "--port",

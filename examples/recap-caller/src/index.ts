@@ -7,6 +7,9 @@
  * Its own HTTP face is for trying the binding locally (and for the tests): `POST /recap` runs a
  * recap's clips through clip-audio, `POST /rpc/<method>` with a JSON array of arguments calls
  * one method and answers `{ value }` or `{ error: { status, detail } }` with that status.
+ * Anything else goes to clip-audio's signed HTTP API through the same binding (`fetch`), so
+ * under `wrangler dev`, where only the first configuration gets the port, this Worker in front
+ * still leaves the whole service reachable.
  */
 import { ClipAudioRpcError } from "../../../worker/src/rpc-error.ts";
 
@@ -60,7 +63,7 @@ export default {
         const args = (await request.json()) as unknown[];
         return Response.json({ value: await callMethod(env, method, Array.isArray(args) ? args : []) });
       }
-      return Response.json({ error: { status: 404, detail: "Not Found" } }, { status: 404 });
+      return env.CLIP_AUDIO.fetch(request);
     } catch (error) {
       return failure(error);
     }
