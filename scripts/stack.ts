@@ -184,6 +184,18 @@ function dockerWranglerEnv(offlineImage: boolean): Record<string, string> {
   };
 }
 
+/**
+ * With a front config the service is wrangler's second configuration, and wrangler does not
+ * give a second one `--env-file` (wrangler 4.164 passes it only `--env`): it reads its
+ * variables from the process environment when CLOUDFLARE_INCLUDE_PROCESS_ENV is set. The whole process environment then
+ * becomes its variables, so wrangler gets only what it needs besides the stack's own.
+ */
+function secondaryWorkerEnv(env: Record<string, string>): Record<string, string> {
+  const keep = ["PATH", "HOME", "TMPDIR", "LANG"].filter((name) => process.env[name] !== undefined);
+  const inherited = Object.fromEntries(keep.map((name) => [name, process.env[name] as string]));
+  return { ...inherited, ...env, CLOUDFLARE_INCLUDE_PROCESS_ENV: "true" };
+}
+
 export async function startStack(options: StackOptions): Promise<Stack> {
   const { ports, dataDir, log } = options;
   const engine = options.engine ?? "process";
@@ -262,6 +274,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         WRANGLER_SEND_METRICS: "false",
         CI: "true",
         ...(docker ? dockerWranglerEnv(options.offlineImage ?? false) : {}),
+        ...(options.frontConfig ? secondaryWorkerEnv(env) : {}),
       },
       readyUrl: `${urls.worker}/health`,
     },
@@ -273,6 +286,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const child = execa(BIN.node, args, {
       cwd: ROOT,
       env: childEnv,
+      // A service behind a front config takes the process environment as its variables.
+      extendEnv: !(name === "worker" && options.frontConfig),
       stdin: "ignore",
       buffer: false,
       reject: false,

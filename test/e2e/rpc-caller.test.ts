@@ -1,0 +1,91 @@
+/**
+ * The example caller Worker (examples/recap-caller) beside the service in one `wrangler dev`
+ * (`-c examples/recap-caller/wrangler.toml -c wrangler.toml`, scripts/stack.ts `frontConfig`),
+ * with s3rver (a test double of S3), the engine process and the local fixture server. The
+ * caller reaches clip-audio only through its service binding to ClipAudioService (props
+ * `{ caller = "recap" }`): RPC methods without HMAC, and the signed HTTP API passed on.
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort, type Stack, startStack } from "../../scripts/stack.ts";
+import { signRequest } from "../../shared/hmac.ts";
+import type { ProcessClipsResponse, Task, TaskStats } from "../../shared/schemas.ts";
+import { type FixtureServer, startFixtureServer } from "../support/fixture-server.ts";
+
+const SECRET = "e2e-rpc-secret-0123456789";
+let stack: Stack;
+let fixtures: FixtureServer;
+let dataDir: string;
+
+beforeAll(async () => {
+  fixtures = await startFixtureServer();
+  dataDir = await mkdtemp(join(tmpdir(), "clip-audio-e2e-rpc-"));
+  const [worker, container, bucket, inspector] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+  stack = await startStack({
+    ports: { worker, container, bucket, inspector },
+    dataDir,
+    frontConfig: "examples/recap-caller/wrangler.toml",
+    env: {
+      HMAC_SHARED_SECRET: SECRET,
+      CLIP_SOURCE_URL_TEMPLATE: fixtures.clipTemplate,
+      STORE_VIDEO: "false",
+      DOWNLOAD_TIMEOUT_SECONDS: "20",
+    },
+  });
+}, 120_000);
+
+afterAll(async () => {
+  await stack?.stop();
+  await fixtures?.close();
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+async function rpc<T>(method: string, ...args: unknown[]) {
+  const response = await fetch(`${stack.urls.worker}/rpc/${method}`, { method: "POST", body: JSON.stringify(args) });
+  const body = (await response.json()) as { value?: T; error?: { status: number; detail: string } };
+  return { status: response.status, ...body };
+}
+
+describe("a caller Worker beside the service under wrangler dev", () => {
+  it("runs a recap's clip through the binding: processed and ready for transcription", async () => {
+    const response = await fetch(`${stack.urls.worker}/recap`, {
+      method: "POST",
+      body: JSON.stringify({ clip_ids: ["tone-e2e-rpc"] }),
+    });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({
+      message: "Processed 1/1 clips successfully",
+      ready: ["tone-e2e-rpc"],
+      chunks: { "tone-e2e-rpc": 0 },
+    });
+  });
+
+  it("a background call returns the task id at once; the task completes", async () => {
+    const started = await rpc<ProcessClipsResponse>("processClips", { clip_ids: ["tone-e2e-rpcbg"], background: true });
+    expect(started.value).toMatchObject({ success: true, results: null });
+    const taskId = started.value?.task_id as string;
+    let task: Task | undefined;
+    for (let i = 0; i < 60 && !(task?.status === "completed" || task?.status === "failed"); i++) {
+      await new Promise((r) => setTimeout(r, 1_000));
+      task = (await rpc<Task>("task", taskId)).value;
+    }
+    expect(task).toMatchObject({ status: "completed", results: { successful: 1 } });
+  });
+
+  it("errors cross the binding with the contract's status and message", async () => {
+    expect(await rpc("processClips", { clip_ids: [] })).toEqual({
+      status: 400,
+      error: { status: 400, detail: "No clip IDs provided" },
+    });
+  });
+
+  it("passes the signed HTTP API on through the same binding", async () => {
+    const response = await fetch(`${stack.urls.worker}/api/tasks/stats`, { headers: await signRequest(SECRET, "") });
+    expect(response.status).toBe(200);
+    // The HTTP door sees every task, the recap caller's background task among them.
+    expect(((await response.json()) as TaskStats).total_tasks).toBeGreaterThanOrEqual(1);
+    expect((await fetch(`${stack.urls.worker}/api/tasks/stats`)).status).toBe(401);
+  });
+});
