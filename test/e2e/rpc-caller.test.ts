@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort, type Stack, startStack } from "../../scripts/stack.ts";
 import { signRequest } from "../../shared/hmac.ts";
-import type { ProcessClipsResponse, Task, TaskStats } from "../../shared/schemas.ts";
+import type { Task, TaskStats } from "../../shared/schemas.ts";
 import { type FixtureServer, startFixtureServer } from "../support/fixture-server.ts";
 
 const SECRET = "e2e-rpc-secret-0123456789";
@@ -62,16 +62,15 @@ describe("a caller Worker beside the service under wrangler dev", () => {
     });
   });
 
-  it("a background call returns the task id at once; the task completes", async () => {
-    const started = await rpc<ProcessClipsResponse>("processClips", { clip_ids: ["tone-e2e-rpcbg"], background: true });
-    expect(started.value).toMatchObject({ success: true, results: null });
-    const taskId = started.value?.task_id as string;
-    let task: Task | undefined;
-    for (let i = 0; i < 60 && !(task?.status === "completed" || task?.status === "failed"); i++) {
-      await new Promise((r) => setTimeout(r, 1_000));
-      task = (await rpc<Task>("task", taskId)).value;
-    }
-    expect(task).toMatchObject({ status: "completed", results: { successful: 1 } });
+  it("in the background: the caller's listener hears the task end; waitForTask returns it", async () => {
+    const response = await fetch(`${stack.urls.worker}/recap/background`, {
+      method: "POST",
+      body: JSON.stringify({ clip_ids: ["tone-e2e-rpcbg"] }),
+    });
+    const heard = (await response.json()) as { task_id: string; status: string; successful: number };
+    expect(heard).toMatchObject({ status: "completed", successful: 1 });
+    const waited = await rpc<Task>("waitForTask", heard.task_id, { timeoutSeconds: 5 });
+    expect(waited.value).toMatchObject({ task_id: heard.task_id, status: "completed", clip_ids: ["tone-e2e-rpcbg"] });
   });
 
   it("errors cross the binding with the contract's status and message", async () => {

@@ -28,7 +28,15 @@ import { hitRateLimit } from "./middleware/rate-limit.ts";
 import { cleanup, clipStatus, listProcessedClips, processClips } from "./operations/clips.ts";
 import { type OperationContext, operationContext } from "./operations/context.ts";
 import { health } from "./operations/health.ts";
-import { deleteTask, getTask, listTasks, type TaskDeleted, taskStats } from "./operations/tasks.ts";
+import {
+  deleteTask,
+  getTask,
+  listTasks,
+  MAX_WAIT_SECONDS,
+  type TaskDeleted,
+  taskStats,
+  waitForTask,
+} from "./operations/tasks.ts";
 import { ClipAudioRpcError } from "./rpc-error.ts";
 
 export { ClipAudioRpcError } from "./rpc-error.ts";
@@ -41,6 +49,20 @@ export interface ProcessClipsInput {
   /** POSTed (HMAC-signed) when each clip of a background call ends; host must be in CALLBACK_HOSTS. */
   callback_url?: string;
 }
+
+/**
+ * What a caller may pass to a background `processClips` to hear when its task ends: an
+ * `RpcTarget` (or a stub of one of its own entrypoints) with this method. It is called once,
+ * with the ended task, while both Workers are still connected. It is not durable: a stub cannot
+ * be stored, and a background job outlives any one call. For that, give `callback_url` (POSTed,
+ * signed and retried by the job itself) or await `waitForTask`.
+ */
+export interface TaskListener {
+  taskEnded(task: Task): unknown;
+}
+
+/** How long clip-audio keeps a listener waiting for its task before it gives up on it. */
+const LISTENER_MAX_MS = 30 * 60_000;
 
 export const MISSING_CALLER =
   'Service binding has no caller name: set props = { caller = "<name>" } on the [[services]] binding (letters, digits, . _ -, at most 64 characters)';
@@ -87,12 +109,47 @@ export class ClipAudioRpc extends WorkerEntrypoint<Env> {
     }
   }
 
-  /** POST /process-clips: results at once, or (background) the task id at once. */
-  processClips(input: ProcessClipsInput): Promise<ProcessClipsResponse> {
+  /**
+   * POST /process-clips: results at once, or (background) the task id at once; with a
+   * `listener`, its `taskEnded(task)` is called when the background task ends.
+   */
+  processClips(input: ProcessClipsInput, listener?: TaskListener): Promise<ProcessClipsResponse> {
     return this.#call("processClips", async (context, caller) => {
       const answer = await processClips(context, input, { caller });
+      const taskId = answer.response.task_id;
+      if (taskId && listener) this.ctx.waitUntil(this.#tell(context, caller, taskId, listener));
       return answer.response;
     });
+  }
+
+  /** Waits for the task to end, then calls the listener; a failure to reach it is only logged. */
+  async #tell(context: OperationContext, caller: string, taskId: string, listener: TaskListener): Promise<void> {
+    // A stub passed as an argument is released when the call returns unless duplicated.
+    const held = (listener as Partial<{ dup(): TaskListener }>).dup?.() ?? listener;
+    try {
+      const giveUpAt = Date.now() + LISTENER_MAX_MS;
+      let task = await waitForTask(context, taskId, MAX_WAIT_SECONDS, caller);
+      while (task.completed_at === null && Date.now() < giveUpAt) {
+        task = await waitForTask(context, taskId, MAX_WAIT_SECONDS, caller);
+      }
+      if (task.completed_at === null) {
+        log("warn", { msg: "task listener given up", caller, task_id: taskId });
+        return;
+      }
+      await held.taskEnded(task);
+    } catch (error) {
+      log("warn", { msg: "task listener failed", caller, task_id: taskId, error: String(error) });
+    } finally {
+      (held as Partial<Disposable>)[Symbol.dispose]?.();
+    }
+  }
+
+  /**
+   * The task once it has ended, or as it is after `timeoutSeconds` (default 60, at most 300):
+   * a caller that can wait (a Workflow step, a Durable Object) awaits completion without polling.
+   */
+  waitForTask(taskId: string, options: { timeoutSeconds?: number } = {}): Promise<Task> {
+    return this.#call("waitForTask", (context, caller) => waitForTask(context, taskId, options.timeoutSeconds, caller));
   }
 
   /** GET /clip-status/{clip_id} */

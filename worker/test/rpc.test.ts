@@ -9,6 +9,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { CleanupResponse, ClipStatus, ProcessClipsResponse, Task, TaskStats } from "../../shared/schemas.ts";
 import { MISSING_CALLER } from "../src/rpc.ts";
+import { ClipAudioRpcError } from "../src/rpc-error.ts";
 import { call, json } from "./helpers.ts";
 
 const SUFFIX = "Clip IDs must contain only alphanumeric characters, hyphens, and underscores.";
@@ -38,6 +39,8 @@ async function waitForTask(taskId: string, clipId: string): Promise<Task> {
   throw new Error(`task ${taskId} did not finish`);
 }
 
+// Each caller has the default window (10 calls a minute): RECAP_CALLER makes 9 calls in this
+// file, DIGEST_CALLER 5, FLOOD_CALLER exhausts its own.
 describe("RPC through a service binding", () => {
   it("a caller Worker processes a fixture clip end to end and reads its status", async () => {
     const response = await env.RECAP_CALLER.fetch("http://caller/recap", {
@@ -80,8 +83,20 @@ describe("RPC through a service binding", () => {
     expect((await rpc<Task>(env.DIGEST_CALLER, "task", taskId)).value).toEqual(task);
     // Another caller's tasks are not this one's: not found, not counted.
     expect((await rpc(env.RECAP_CALLER, "task", taskId)).error).toEqual({ status: 404, detail: "Task not found" });
-    const stats = await rpc<TaskStats>(env.RECAP_CALLER, "taskStats");
-    expect(stats.value?.total_tasks).toBe(0);
+    const stats = await rpc<TaskStats>(env.DIGEST_CALLER, "taskStats");
+    expect(stats.value?.total_tasks).toBe(1);
+  });
+
+  it("a listener passed with a background call hears the ended task; waitForTask waits for it", async () => {
+    const response = await env.DIGEST_CALLER.fetch("http://caller/recap/background", {
+      method: "POST",
+      body: JSON.stringify({ clip_ids: ["tone-rpclive"] }),
+    });
+    const heard = await json<{ task_id: string; status: string; successful: number }>(response);
+    expect(heard).toMatchObject({ status: "completed", successful: 1 });
+    // Already ended: waitForTask answers at once with the same task.
+    const waited = await rpc<Task>(env.DIGEST_CALLER, "waitForTask", heard.task_id, { timeoutSeconds: 5 });
+    expect(waited.value).toMatchObject({ task_id: heard.task_id, status: "completed" });
   });
 
   it("cleanup's dry run lists the clip's objects", async () => {
@@ -118,5 +133,24 @@ describe("RPC through a service binding", () => {
     // Health is open on this door too, as over HTTP.
     expect((await rpc(env.FLOOD_CALLER, "health")).status).toBe(200);
     expect((await rpc(env.RECAP_CALLER, "taskStats")).status).toBe(200);
+  });
+});
+
+describe("ClipAudioRpcError", () => {
+  it("reads status, message and retry time back from what crossed the boundary", () => {
+    const crossed = new Error(new ClipAudioRpcError(429, "Rate limit exceeded", 42).message);
+    expect(ClipAudioRpcError.from(crossed)).toMatchObject({
+      status: 429,
+      detail: "Rate limit exceeded",
+      retryAfterSeconds: 42,
+    });
+    const plain = new Error(new ClipAudioRpcError(400, "No clip IDs provided").message);
+    expect(ClipAudioRpcError.from(plain)).toMatchObject({
+      status: 400,
+      detail: "No clip IDs provided",
+      retryAfterSeconds: null,
+    });
+    expect(ClipAudioRpcError.from(new Error("Network connection lost."))).toBeNull();
+    expect(ClipAudioRpcError.from("clip-audio 400: not an Error")).toBeNull();
   });
 });

@@ -5,12 +5,15 @@
  * results are the contract's types, failures are `ClipAudioRpcError`s once `from` has read them.
  *
  * Its own HTTP face is for trying the binding locally (and for the tests): `POST /recap` runs a
- * recap's clips through clip-audio, `POST /rpc/<method>` with a JSON array of arguments calls
+ * recap's clips through clip-audio, `POST /recap/background` the same in the background,
+ * hearing the end from clip-audio (a listener passed over RPC), `POST /rpc/<method>` with a JSON array of arguments calls
  * one method and answers `{ value }` or `{ error: { status, detail } }` with that status.
  * Anything else goes to clip-audio's signed HTTP API through the same binding (`fetch`), so
  * under `wrangler dev`, where only the first configuration gets the port, this Worker in front
  * still leaves the whole service reachable.
  */
+import { RpcTarget } from "cloudflare:workers";
+import type { Task } from "../../../shared/schemas.ts";
 import { ClipAudioRpcError } from "../../../worker/src/rpc-error.ts";
 
 /** The methods this Worker's `/rpc/<method>` may call (the entrypoint's public API). */
@@ -23,6 +26,7 @@ const METHODS = new Set([
   "tasks",
   "deleteTask",
   "taskStats",
+  "waitForTask",
   "health",
 ]);
 
@@ -35,6 +39,34 @@ export async function recapClips(env: RecapCallerEnv, clipIds: string[]) {
     ready: statuses.filter((s) => s.ready_for_transcription).map((s) => s.clip_id),
     chunks: Object.fromEntries(statuses.map((s) => [s.clip_id, s.chunks.length])),
   };
+}
+
+/** Told by clip-audio when a background task ends (passed over RPC, called back over it). */
+class TaskEnded extends RpcTarget {
+  readonly ended: Promise<Task>;
+  #resolve!: (task: Task) => void;
+
+  constructor() {
+    super();
+    this.ended = new Promise((resolve) => {
+      this.#resolve = resolve;
+    });
+  }
+
+  taskEnded(task: Task): void {
+    this.#resolve(task);
+  }
+}
+
+/**
+ * The same in the background: the task id comes back at once, the ended task when clip-audio
+ * calls back. Only while this invocation lasts: work that may outlive it gives `callback_url`.
+ */
+export async function recapInBackground(env: RecapCallerEnv, clipIds: string[]) {
+  const listener = new TaskEnded();
+  const started = await env.CLIP_AUDIO.processClips({ clip_ids: clipIds, background: true }, listener);
+  const task = await listener.ended;
+  return { task_id: started.task_id, status: task.status, successful: task.results?.successful ?? 0 };
 }
 
 function failure(error: unknown): Response {
@@ -57,6 +89,10 @@ export default {
       if (request.method === "POST" && url.pathname === "/recap") {
         const { clip_ids } = (await request.json()) as { clip_ids: string[] };
         return Response.json(await recapClips(env, clip_ids));
+      }
+      if (request.method === "POST" && url.pathname === "/recap/background") {
+        const { clip_ids } = (await request.json()) as { clip_ids: string[] };
+        return Response.json(await recapInBackground(env, clip_ids));
       }
       const method = url.pathname.match(/^\/rpc\/(\w+)$/)?.[1];
       if (request.method === "POST" && method && METHODS.has(method)) {

@@ -40,6 +40,9 @@ function toTask({ caller: _caller, ...row }: Row): Task {
 }
 
 export class TaskStore extends DurableObject<Env> {
+  /** Calls waiting in waitForEnd, by task: woken when the task ends (or their time is up). */
+  readonly #waiters = new Map<string, Set<() => void>>();
+
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     ctx.storage.sql.exec(`CREATE TABLE IF NOT EXISTS tasks (
@@ -122,7 +125,33 @@ export class TaskStore extends DurableObject<Env> {
       error,
       taskId,
     );
-    if (done) await this.#scheduleSweep();
+    if (done) {
+      for (const wake of this.#waiters.get(taskId) ?? []) wake();
+      await this.#scheduleSweep();
+    }
+  }
+
+  /**
+   * The task once it has ended, or as it is after `timeoutMs`; null when there is no such task
+   * (of `caller`). A waiting call keeps this object in memory, and every clip job reports its
+   * end here, so the wake-up cannot be missed.
+   */
+  async waitForEnd(taskId: string, timeoutMs: number, caller: string | null = null): Promise<Task | null> {
+    const row = this.#row(taskId, caller);
+    if (!row || row.completed_at !== null) return row ? toTask(row) : null;
+    await new Promise<void>((resolve) => {
+      const waiters = this.#waiters.get(taskId) ?? new Set();
+      this.#waiters.set(taskId, waiters);
+      const wake = () => {
+        clearTimeout(timer);
+        waiters.delete(wake);
+        if (waiters.size === 0) this.#waiters.delete(taskId);
+        resolve();
+      };
+      const timer = setTimeout(wake, timeoutMs);
+      waiters.add(wake);
+    });
+    return this.get(taskId, caller);
   }
 
   async #scheduleSweep(): Promise<void> {

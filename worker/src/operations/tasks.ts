@@ -41,3 +41,19 @@ export async function listTasks(
 export async function taskStats({ env }: OperationContext, caller?: string): Promise<TaskStats> {
   return taskStore(env).stats(caller);
 }
+
+/** How long one wait may last: long enough for a clip, short of holding a call open indefinitely. */
+export const MAX_WAIT_SECONDS = 300;
+
+/** The task once it has ended, or as it is after `timeoutSeconds` (1..MAX_WAIT_SECONDS, default 60). */
+export async function waitForTask(
+  { env }: OperationContext,
+  taskId: string,
+  timeoutSeconds = 60,
+  caller?: string,
+): Promise<Task> {
+  const seconds = Number.isFinite(timeoutSeconds) ? Math.min(MAX_WAIT_SECONDS, Math.max(1, timeoutSeconds)) : 60;
+  const task = await taskStore(env).waitForEnd(taskId, seconds * 1000, caller);
+  if (!task) throw new ApiError(404, "Task not found");
+  return task;
+}
