@@ -11,8 +11,7 @@ import { loadConfig } from "./config.ts";
 import { ApiError, onError } from "./errors.ts";
 import { MAX_BODY_BYTES } from "./limits.ts";
 import { log } from "./log.ts";
-import { hmacAuth } from "./middleware/hmac-auth.ts";
-import { rateLimit } from "./middleware/rate-limit.ts";
+import { admission } from "./middleware/admission.ts";
 import { clips } from "./routes/clips.ts";
 import { health } from "./routes/health.ts";
 import { openapi } from "./routes/openapi.ts";
@@ -72,9 +71,7 @@ app.use(
 );
 app.use("*", async (c, next) => {
   if (OPEN_PATHS.has(c.req.path)) return next();
-  await rateLimit()(c, async () => {
-    await hmacAuth()(c, next);
-  });
+  await admission()(c, next);
 });
 app.route("/", health);
 app.route("/", openapi);

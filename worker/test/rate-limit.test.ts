@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { call, newClientIp } from "./helpers.ts";
+import { signRequest } from "../../shared/hmac.ts";
+import { call, newClientIp, SECRET } from "./helpers.ts";
 
 describe("rate limiting", () => {
   it("answers the 11th request in the window with 429 and headers; another client is unaffected", async () => {
@@ -35,5 +36,31 @@ describe("rate limiting", () => {
     for (let i = 0; i < 11; i++) statuses.push((await call("/tasks/stats", { ip, sign: false })).status);
     expect(statuses.slice(0, 10).every((s) => s === 401)).toBe(true);
     expect(statuses[10]).toBe(429);
+  });
+
+  it("a refused request leaves no claimed nonce: the same signed request is accepted from a client with room", async () => {
+    // The rate limit and the nonce store are asked at once (middleware/admission.ts); a request
+    // the rate limit refuses gives its nonce back, as if it had never come.
+    const ip = newClientIp();
+    for (let i = 0; i < 10; i++) expect((await call("/tasks/stats", { ip })).status).toBe(200);
+    const signed = await signRequest(SECRET, "");
+    const limited = await call("/tasks/stats", { ip, sign: false, headers: signed });
+    expect(limited.status).toBe(429);
+    const again = await call("/tasks/stats", { ip: newClientIp(), sign: false, headers: signed });
+    expect(again.status).toBe(200);
+    // and it is claimed now: a replay is refused.
+    const replay = await call("/tasks/stats", { ip: newClientIp(), sign: false, headers: signed });
+    expect(replay.status).toBe(401);
+  });
+
+  it("a request refused by the rate limit gets 429 whatever its signature (429 before 401)", async () => {
+    const ip = newClientIp();
+    for (let i = 0; i < 10; i++) await call("/tasks/stats", { ip });
+    const statuses = await Promise.all([
+      call("/tasks/stats", { ip, sign: false }).then((r) => r.status),
+      call("/tasks/stats", { ip, secret: "wrong-secret-wrong-secret" }).then((r) => r.status),
+      call("/tasks/stats", { ip }).then((r) => r.status),
+    ]);
+    expect(statuses).toEqual([429, 429, 429]);
   });
 });

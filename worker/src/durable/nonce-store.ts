@@ -21,6 +21,14 @@ export class NonceStore extends DurableObject<Env> {
     return true;
   }
 
+  /**
+   * Forgets `nonce` if this claim (same expiry) is still the one stored: its request was refused
+   * before it did anything (rate limit), so the caller may send it again, as if it never came.
+   */
+  async release(nonce: string, expiresAt: number): Promise<void> {
+    this.ctx.storage.sql.exec("DELETE FROM nonces WHERE nonce = ? AND expires_at = ?", nonce, expiresAt);
+  }
+
   override async alarm(): Promise<void> {
     const sql = this.ctx.storage.sql;
     sql.exec("DELETE FROM nonces WHERE expires_at <= ?", Date.now());

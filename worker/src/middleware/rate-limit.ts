@@ -4,7 +4,7 @@
  * through a service binding (never a header such a caller could set: ../caller.ts). Each key
  * has its own Durable Object: one client's flood never slows another.
  */
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import { clientKey } from "../caller.ts";
 import type { WorkerConfig } from "../config.ts";
 import type { RateDecision } from "../durable/rate-limiter.ts";
@@ -17,17 +17,27 @@ export function hitRateLimit(env: Env, config: WorkerConfig, key: string): Promi
   return env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(key)).hit(limit, windowSeconds * 1000);
 }
 
+/** Starts counting this request (one Durable Object round trip) without waiting for it. */
+export function countRequest(c: Context<AppEnv>): Promise<RateDecision> {
+  return hitRateLimit(c.env, c.var.config, clientKey(c));
+}
+
+/** The rate-limit headers of an allowed request; throws the 429 of a refused one. */
+export function enforce(decision: RateDecision): Record<string, string> {
+  const headers = {
+    "RateLimit-Limit": String(decision.limit),
+    "RateLimit-Remaining": String(decision.remaining),
+    "RateLimit-Reset": String(decision.resetSeconds),
+  };
+  if (!decision.allowed) {
+    throw new ApiError(429, "Rate limit exceeded", { ...headers, "Retry-After": String(decision.resetSeconds) });
+  }
+  return headers;
+}
+
 export function rateLimit(): MiddlewareHandler<AppEnv> {
   return async function rateLimit(c, next) {
-    const decision = await hitRateLimit(c.env, c.var.config, clientKey(c));
-    const headers = {
-      "RateLimit-Limit": String(decision.limit),
-      "RateLimit-Remaining": String(decision.remaining),
-      "RateLimit-Reset": String(decision.resetSeconds),
-    };
-    if (!decision.allowed) {
-      throw new ApiError(429, "Rate limit exceeded", { ...headers, "Retry-After": String(decision.resetSeconds) });
-    }
+    const headers = enforce(await countRequest(c));
     await next();
     for (const [name, value] of Object.entries(headers)) c.res.headers.set(name, value);
   };
