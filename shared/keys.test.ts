@@ -12,6 +12,7 @@ describe("bucket layout", () => {
     expect(keys.chunk("AbC", 42)).toBe("audio/AbC/chunk_042.wav");
     expect(keys.chunk("AbC", 1234)).toBe("audio/AbC/chunk_1234.wav");
     expect(keys.transcript("AbC", "vtt")).toBe("transcripts/AbC.vtt");
+    expect(keys.peaks("AbC")).toBe("audio/AbC.peaks.json");
   });
 
   it("lists every fixed key of a clip for cleanup, never the caller's record", () => {
@@ -19,6 +20,7 @@ describe("bucket layout", () => {
       "clips/x.mp4",
       "audio/x.wav",
       "audio/x.json",
+      "audio/x.peaks.json",
       "transcripts/x.json",
       "transcripts/x.txt",
       "transcripts/x.vtt",

@@ -6,6 +6,7 @@
  *   audio/{id}.wav            whole audio, PCM s16le
  *   audio/{id}/chunk_000.wav  chunks, only when duration > MAX_CLIP_DURATION
  *   audio/{id}.json           manifest (with the source metadata from yt-dlp), written last
+ *   audio/{id}.peaks.json     waveform peaks for the console, written before the manifest
  *   transcripts/{id}.*        written by the transcription side, never by this service
  */
 
@@ -29,6 +30,8 @@ export const keys = {
   callerRecord: (id: string) => `clips/${id}.json`,
   wav: (id: string) => `${AUDIO_PREFIX}${id}.wav`,
   manifest: (id: string) => `${AUDIO_PREFIX}${id}.json`,
+  /** The waveform's peaks (min/max per bucket) for the console: small, so no browser downloads a WAV to draw it. */
+  peaks: (id: string) => `${AUDIO_PREFIX}${id}.peaks.json`,
   chunkPrefix: (id: string) => `${AUDIO_PREFIX}${id}/`,
   chunk: (id: string, index: number) => `${AUDIO_PREFIX}${id}/chunk_${String(index).padStart(3, "0")}.wav`,
   transcript: (id: string, ext: TranscriptExtension) => `transcripts/${id}.${ext}`,
@@ -43,6 +46,7 @@ export function fixedClipKeys(id: string): string[] {
     keys.video(id),
     keys.wav(id),
     keys.manifest(id),
+    keys.peaks(id),
     ...TRANSCRIPT_EXTENSIONS.map((ext) => keys.transcript(id, ext)),
   ];
 }

@@ -34,6 +34,19 @@ export const ChunkEntry = z.object({
 });
 export type ChunkEntry = z.infer<typeof ChunkEntry>;
 
+/**
+ * `audio/{id}.peaks.json`: the waveform at a glance, `[min, max]` pairs of s16 samples scaled to
+ * -127..127 per `samples_per_peak` samples (audiowaveform's JSON shape, 8 bits), for the console.
+ */
+export const Peaks = z.object({
+  version: z.literal(1),
+  sample_rate: z.number().int().positive(),
+  samples_per_peak: z.number().int().positive(),
+  length: z.number().int().nonnegative(),
+  data: z.array(z.number().int().min(-128).max(127)),
+});
+export type Peaks = z.infer<typeof Peaks>;
+
 /** `audio/{id}.json`: written last; its presence means every other artifact is complete. */
 export const Manifest = z.object({
   clip_id: z.string(),

@@ -24,6 +24,7 @@ import type { ContainerConfig } from "./config.ts";
 import { type DiskNeed, estimateDownloadBytes, reserveDisk } from "./disk.ts";
 import { extractors } from "./extractor.ts";
 import { classifyFfmpeg, detectSilences, followProgress, startExtract } from "./ffmpeg.ts";
+import { computePeaks } from "./peaks.ts";
 import type { Sink } from "./sinks/sink.ts";
 import { resolveSource, type Source } from "./source.ts";
 import { subprocessError } from "./subprocess.ts";
@@ -436,6 +437,14 @@ async function uploadArtifacts(
         metadata,
         contentLength: wavSize,
       }),
+  });
+  // The console's waveform; like every artifact it is uploaded before the manifest and listed in it.
+  uploads.push({
+    key: keys.peaks(source.id),
+    put: async () => {
+      const peaks = await computePeaks(media.wavPath, wav);
+      await sink.put(keys.peaks(source.id), JSON.stringify(peaks), { contentType: CONTENT_TYPES.json });
+    },
   });
   const chunks: ChunkEntry[] = artifacts.chunks.map((chunk) => ({
     key: keys.chunk(source.id, chunk.index),

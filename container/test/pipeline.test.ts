@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { s3Settings } from "../../shared/config.ts";
 import type { JobEvent } from "../../shared/job.ts";
 import { keys } from "../../shared/keys.ts";
+import { Peaks } from "../../shared/schemas.ts";
 import { decodeWav, dominantFrequency, rms } from "../../test/support/audio.ts";
 import { type FixtureServer, LONG_CLIP, startFixtureServer } from "../../test/support/fixture-server.ts";
 import { CLIP_SECONDS, INDEX_LAST_SECONDS, TONE_HZ } from "../../test/support/media.ts";
@@ -76,8 +77,12 @@ describe("processClip into a local folder", () => {
     });
     expect(fixtures.downloads().slice(before)).toEqual(["tone_360.mp4"]);
     expect(result.skipped).toBe(false);
-    expect(result.files_uploaded).toEqual([keys.wav("tone"), keys.manifest("tone")]);
+    expect(result.files_uploaded).toEqual([keys.wav("tone"), keys.peaks("tone"), keys.manifest("tone")]);
     const wav = wavOf("tone");
+    // The console's waveform: one [min, max] pair per run of samples, covering the whole clip.
+    const peaks = Peaks.parse(JSON.parse(readFileSync(join(outDir, keys.peaks("tone")), "utf8")));
+    expect(peaks.samples_per_peak * peaks.length).toBeGreaterThanOrEqual(wav.samples.length);
+    expect(Math.max(...peaks.data)).toBeGreaterThan(10);
     expect([wav.format, wav.sampleRate, wav.channels, wav.bitsPerSample]).toEqual([1, 16000, 1, 16]);
     expect(Math.abs(wav.durationSeconds - CLIP_SECONDS)).toBeLessThan(0.05);
     expect(dominantFrequency(wav.samples, wav.sampleRate)).toBe(TONE_HZ);
