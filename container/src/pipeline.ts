@@ -29,7 +29,7 @@ import type { Sink } from "./sinks/sink.ts";
 import { resolveSource, type Source } from "./source.ts";
 import { subprocessError } from "./subprocess.ts";
 import { toolVersions } from "./tools.ts";
-import { directFormat, fetchMedia, transferError } from "./transfer.ts";
+import { classifyHlsFfmpeg, directFormat, fetchMedia, hlsFormat, startHls, transferError } from "./transfer.ts";
 import { readWavInfo, type WavInfo, wavHeader } from "./wav.ts";
 import { classifyYtDlp, fetchSourceInfo, type SourceInfo, saveInfo, startDownload } from "./ytdlp.ts";
 
@@ -235,7 +235,8 @@ function byteCounter(onBytes: (total: number) => void): Transform {
  * The media go to ffmpeg and to a file at once: the audio is decoded while the bytes arrive, and
  * the file is the stored video, or the fallback input when the format cannot be decoded from a
  * pipe (an MP4 whose index comes last). Either way, one download: by Node itself for a
- * progressive HTTP(S) format (transfer.ts), else by yt-dlp to its stdout (HLS, time ranges).
+ * progressive HTTP(S) format, by ffmpeg for an HLS stream (transfer.ts), else by yt-dlp to its
+ * stdout (a VOD's time range, anything else).
  */
 async function downloadAndExtract(context: Context, info: SourceInfo, audioOnly: boolean): Promise<Media> {
   const { workDir, options, progress } = context;
@@ -308,6 +309,22 @@ async function startTransfer(
   const direct = directFormat(info, context.source);
   if (direct) {
     return { body: await fetchMedia(direct, limits), done: Promise.resolve(), error: (e) => transferError(e, limits) };
+  }
+  const hls = hlsFormat(info, context.source);
+  if (hls) {
+    const ffmpeg = startHls(hls, limits);
+    return {
+      body: ffmpeg.stdout as unknown as Readable,
+      done: ffmpeg,
+      error: (e) =>
+        subprocessError(
+          e,
+          "Downloading the HLS stream with ffmpeg",
+          "download_failed",
+          classifyHlsFfmpeg,
+          limits.timeoutMs,
+        ),
+    };
   }
   const infoPath = join(context.workDir, "info.json");
   await saveInfo(infoPath, info);
