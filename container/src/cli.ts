@@ -15,6 +15,7 @@ import { ClipAudioError } from "../../shared/errors.ts";
 import type { JobEvent, JobResult } from "../../shared/job.ts";
 import { describeYtDlp, staleYtDlpWarning } from "../../shared/ytdlp-age.ts";
 import { loadConfig } from "./config.ts";
+import { extractors } from "./extractor.ts";
 import { ENGINE_VERSION, processClip } from "./pipeline.ts";
 import { LocalSink } from "./sinks/local.ts";
 import { S3Sink } from "./sinks/s3.ts";
@@ -122,6 +123,9 @@ async function main(): Promise<void> {
     if (error instanceof ConfigError) usage(error.message);
     throw error;
   }
+  // The clips run one after another: one resident extractor, started now so Python's import
+  // overlaps the checks below (the version check alone starts a yt-dlp process).
+  extractors(1).warm();
   const settings = s3Settings(config);
   const sink = settings ? new S3Sink(settings) : new LocalSink(config.OUTPUT_DIR);
   await mkdir(config.WORK_DIR, { recursive: true });
