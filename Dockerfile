@@ -21,9 +21,13 @@ EXPOSE 8080
 CMD ["node", "container/src/server.ts"]
 WORKDIR /app
 
+# Where release assets are fetched from: `<base>/<version>/yt-dlp` (a test points it at a local
+# server to check that a file with another checksum fails the build).
+ARG YT_DLP_DOWNLOAD_BASE=https://github.com/yt-dlp/yt-dlp/releases/download
 COPY container/yt-dlp.release /tmp/yt-dlp.release
+# The release is fetched and verified first (with the base image's Node: no curl to install and
+# purge), so a bad pin fails the build in seconds, before any package is installed.
 RUN set -eu; \
-    apt-get update; \
     case "$YT_DLP_SOURCE" in \
     release) \
       version="$(sed -n 's/^version=//p' /tmp/yt-dlp.release)"; \
@@ -31,14 +35,17 @@ RUN set -eu; \
       if [ -z "$version" ] || [ -z "$sha256" ]; then \
         echo "container/yt-dlp.release must name a version and its sha256" >&2; exit 1; \
       fi; \
-      apt-get install -y --no-install-recommends ffmpeg ca-certificates curl python3; \
-      curl -fsSL -o /usr/local/bin/yt-dlp "https://github.com/yt-dlp/yt-dlp/releases/download/${version}/yt-dlp"; \
-      echo "${sha256}  /usr/local/bin/yt-dlp" | sha256sum -c -; \
+      node -e 'fetch(process.argv[1]).then(async (r) => { if (!r.ok) throw new Error(`HTTP ${r.status} for ${process.argv[1]}`); require("node:fs").writeFileSync(process.argv[2], Buffer.from(await r.arrayBuffer())); })' \
+        "${YT_DLP_DOWNLOAD_BASE}/${version}/yt-dlp" /usr/local/bin/yt-dlp; \
+      echo "${sha256}  /usr/local/bin/yt-dlp" | sha256sum -c - \
+        || { echo "yt-dlp ${version}: sha256 differs from container/yt-dlp.release" >&2; exit 1; }; \
       chmod 0755 /usr/local/bin/yt-dlp; \
-      apt-get purge -y curl; apt-get autoremove -y; \
+      apt-get update; \
+      apt-get install -y --no-install-recommends ffmpeg ca-certificates python3; \
       echo "yt-dlp ${version} (release, sha256 verified)" > /etc/clip-audio-yt-dlp; \
       ;; \
     debian) \
+      apt-get update; \
       apt-get install -y --no-install-recommends ffmpeg ca-certificates yt-dlp; \
       echo "yt-dlp $(yt-dlp --version) from Debian: OLD, for offline tests with local fixtures only; it cannot read today's Twitch. NOT FOR DEPLOYMENT." \
         | tee /etc/clip-audio-yt-dlp >&2; \
