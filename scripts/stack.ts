@@ -130,7 +130,9 @@ async function waitUntilAnswering(url: string, name: string, child: ResultPromis
   while (Date.now() < deadline) {
     if (exited) throw new Error(`${name} exited before it was ready; see its log lines above.`);
     try {
-      await fetch(url, { signal: AbortSignal.timeout(2_000) });
+      // wrangler dev holds requests while it builds the engine's image: wait for the answer
+      // rather than pile up one request every couple of seconds.
+      await fetch(url, { signal: AbortSignal.timeout(30_000) });
       return;
     } catch {
       await new Promise((r) => setTimeout(r, 250));
