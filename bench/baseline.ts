@@ -14,19 +14,25 @@
  *      into fixed 90 s chunks, upload each chunk
  *
  * Clips are processed one after the other, as `process_clips` did. There is no manifest: a clip
- * is done when its last object is uploaded. One difference is unavoidable: the original called
- * yt-dlp as a library inside a long-running server, this runs the yt-dlp command per clip, which
- * adds one Python start-up per clip (measured and reported separately by the benchmark).
+ * is done when its last object is uploaded.
  *
- *   node bench/baseline.ts <clip ids...>   (env: CLIP_SOURCE_URL_TEMPLATE, S3_ENDPOINT,
- *   R2_ACCESS_KEY_ID, R2_SECRET_ACCESS_KEY, R2_BUCKET, MAX_CLIP_DURATION, AUDIO_SAMPLE_RATE, AUDIO_CHANNELS)
+ *   node bench/baseline.ts <clip ids...>   one run, then exit
+ *   node bench/baseline.ts --serve PORT    a long-lived service, like the original: POST / with
+ *                                          {"clip_ids": [...]} processes them in order and answers
+ *                                          with the results; yt_dlp is warm before the first request
+ *   (env: CLIP_SOURCE_URL_TEMPLATE, S3_ENDPOINT, R2_ACCESS_KEY_ID, R2_SECRET_ACCESS_KEY, R2_BUCKET,
+ *   MAX_CLIP_DURATION, AUDIO_SAMPLE_RATE, AUDIO_CHANNELS)
  */
+import { spawn } from "node:child_process";
 import { createReadStream, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createInterface } from "node:readline";
 import { HeadObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
 import { execa } from "execa";
+import { extractorCommand } from "../container/src/extractor.ts";
 import { clipSourceUrl, parseEnv, s3Settings, sharedEnvSchema } from "../shared/config.ts";
 import { CONTENT_TYPES, keys } from "../shared/keys.ts";
 
@@ -88,24 +94,39 @@ async function toWav(input: string, output: string): Promise<void> {
   );
 }
 
+/** The warm yt_dlp: one Python process for the life of this one, one request at a time. */
+function startDownloader() {
+  const command = extractorCommand(process.env as Record<string, string>);
+  const launcher = command.args.at(-1) ?? "";
+  const child = spawn(command.file, [join(import.meta.dirname, "baseline_ytdlp.py"), launcher], {
+    stdio: ["pipe", "pipe", "inherit"],
+  });
+  const lines = createInterface({ input: child.stdout });
+  const replies: ((line: string) => void)[] = [];
+  lines.on("line", (line) => replies.shift()?.(line));
+  const next = () => new Promise<string>((resolve) => replies.push(resolve));
+  const ready = next();
+  return {
+    ready,
+    async download(url: string, outtmpl: string): Promise<void> {
+      await ready;
+      const reply = next();
+      child.stdin.write(`${JSON.stringify({ url, outtmpl })}\n`);
+      const parsed = JSON.parse(await reply) as { ok: boolean; error: string | null };
+      if (!parsed.ok) throw new Error(`yt-dlp: ${parsed.error}`);
+    },
+    close: () => child.stdin.end(),
+  };
+}
+
+const downloader = startDownloader();
+
 async function processClip(clipId: string): Promise<string[]> {
   await exists(keys.video(clipId));
   await exists(keys.wav(clipId));
   const dir = mkdtempSync(join(tmpdir(), "baseline-"));
   try {
-    await execa(
-      "yt-dlp",
-      [
-        "-f",
-        "mp4/best",
-        "-o",
-        join(dir, `${clipId}.%(ext)s`),
-        "--quiet",
-        "--no-warnings",
-        clipSourceUrl(env.CLIP_SOURCE_URL_TEMPLATE, clipId),
-      ],
-      { timeout: STEP_TIMEOUT_MS },
-    );
+    await downloader.download(clipSourceUrl(env.CLIP_SOURCE_URL_TEMPLATE, clipId), join(dir, `${clipId}.%(ext)s`));
     const mp4 = join(dir, `${clipId}.mp4`);
     if (!statSync(mp4).size) throw new Error("empty download");
     const probe = await execa(
@@ -172,16 +193,42 @@ async function processClip(clipId: string): Promise<string[]> {
   }
 }
 
-const ids = process.argv.slice(2);
-let failed = 0;
-for (const id of ids) {
-  try {
-    const files = await processClip(id);
-    console.log(JSON.stringify({ clip_id: id, success: true, files_uploaded: files }));
-  } catch (error) {
-    failed++;
-    console.log(JSON.stringify({ clip_id: id, success: false, error: String(error).slice(0, 500) }));
+async function processAll(ids: string[]): Promise<{ results: unknown[]; failed: number }> {
+  const results: unknown[] = [];
+  let failed = 0;
+  for (const id of ids) {
+    try {
+      results.push({ clip_id: id, success: true, files_uploaded: await processClip(id) });
+    } catch (error) {
+      failed++;
+      results.push({ clip_id: id, success: false, error: String(error).slice(0, 500) });
+    }
   }
+  return { results, failed };
 }
-client.destroy();
-process.exitCode = failed ? 1 : 0;
+
+const args = process.argv.slice(2);
+if (args[0] === "--serve") {
+  await downloader.ready;
+  const server = createServer(async (req, res) => {
+    if (req.method === "GET") return void res.end("ready\n");
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const { clip_ids: ids } = JSON.parse(Buffer.concat(chunks).toString() || "{}") as { clip_ids: string[] };
+    const { results, failed } = await processAll(ids ?? []);
+    res.writeHead(failed ? 500 : 200, { "content-type": "application/json" });
+    res.end(JSON.stringify({ results }));
+  });
+  server.listen(Number(args[1] ?? 0), "127.0.0.1", () => console.log(JSON.stringify({ msg: "listening" })));
+  process.on("SIGTERM", () => {
+    server.close();
+    downloader.close();
+    client.destroy();
+  });
+} else {
+  const { results, failed } = await processAll(args);
+  for (const result of results) console.log(JSON.stringify(result));
+  downloader.close();
+  client.destroy();
+  process.exitCode = failed ? 1 : 0;
+}

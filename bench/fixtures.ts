@@ -270,6 +270,13 @@ export function mediaFile(fixtures: Fixtures, length: LengthName, rendition: str
 }
 
 /** The smallest rendition: what an audio-only pipeline needs to fetch. */
+/** The rendition a pipeline transfers: the smallest with video off, else the best (1080p). */
+export function renditionOf(fixtures: Fixtures, length: LengthName, videoOff: boolean): MediaFile {
+  if (videoOff) return smallestRendition(fixtures, length);
+  const files = fixtures.media.filter((m) => m.length === length);
+  return files.reduce((a, b) => (b.bytes > a.bytes ? b : a));
+}
+
 export function smallestRendition(fixtures: Fixtures, length: LengthName): MediaFile {
   const files = fixtures.media.filter((m) => m.length === length);
   return files.reduce((a, b) => (b.bytes < a.bytes ? b : a));

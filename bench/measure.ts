@@ -55,7 +55,7 @@ function readProc(pid: number): ProcInfo | null {
   }
 }
 
-function memoryKb(pid: number): { rss: number; hwm: number } | null {
+export function memoryKb(pid: number): { rss: number; hwm: number } | null {
   try {
     const status = readFileSync(`/proc/${pid}/status`, "utf8");
     return {
@@ -68,7 +68,7 @@ function memoryKb(pid: number): { rss: number; hwm: number } | null {
 }
 
 /** The pids of `root` and all its descendants, with their command names. */
-function processTree(root: number): Map<number, string> {
+export function processTree(root: number): Map<number, string> {
   const children = new Map<number, number[]>();
   const names = new Map<number, string>();
   for (const entry of readdirSync("/proc")) {

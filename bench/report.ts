@@ -22,7 +22,8 @@ function singleRow(c: CaseStats): string[] {
     `${c.pipeline}${c.allComplete ? "" : " (FAILED)"}`,
     String(c.seconds.n),
     s(c.seconds),
-    c.vsBaseline ? `${f(1 / c.vsBaseline.seconds, 1)}x` : "-",
+    c.vsBaseline ? `${f(1 / c.vsBaseline.seconds, 2)}x${c.pipeline === "ours" ? " =" : ""}` : "-",
+    f(c.floor?.seconds),
     f(c.vsLimit),
     f(c.mbDownloaded.median, 1),
     c.vsBaseline ? f(c.vsBaseline.bytes, 3) : "-",
@@ -88,17 +89,33 @@ export function formatReport(
   meta: Record<string, unknown> & { startup: Record<string, number> },
 ): string {
   const out: string[] = [];
+  const service = meta.path === "service";
   out.push(
-    `clip-audio benchmark: plan ${String(meta.plan)}, ${String(meta.reps)} interleaved repetitions, links ${(meta.links as number[]).join(" and ")} Mbit/s (server-side token bucket), bucket = s3rver (a test double of S3)`,
+    `clip-audio benchmark: ${service ? "SERVICE path (the headline)" : "PROCESS path (one process per run)"}, plan ${String(meta.plan)}, ${String(meta.reps)} interleaved repetitions, links ${(meta.links as number[]).join(" and ")} Mbit/s (server-side token bucket), bucket = s3rver (a test double of S3)`,
   );
   out.push(
-    `ours = ${String(meta.engineCli ?? "(engine CLI not found)")}; clip offered as ${meta.offer === "hls" ? "an HLS master playlist" : "a page of <source> progressive MP4 renditions"}`,
+    service
+      ? "ours = node container/src/server.ts, one signed POST /jobs per clip; baseline = bench/baseline.ts --serve (yt_dlp warm in its Python, mp4/best to disk, ffprobe, ffmpeg, sequential uploads); both started once and warmed with one unmeasured job"
+      : `ours = ${String(meta.engineCli ?? "(engine CLI not found)")}; baseline = node bench/baseline.ts (yt_dlp imported once per process)`,
   );
   out.push(
-    "time = spawn to exit of the pipeline's process (request to manifest; the baseline has no manifest: to its last upload); median [min-max]",
+    `clip offered as ${meta.offer === "hls" ? "an HLS master playlist" : "a page of <source> progressive MP4 renditions"}`,
   );
   out.push(
-    "node RSS = VmHWM of the pipeline's Node process (max over runs); tree RSS = sampled peak of Node + yt-dlp + ffmpeg together; CPU = Node + all reaped children",
+    service
+      ? "time = request sent to the service -> its answer (ours: the `completed` event, after the manifest is written; baseline: after its last upload); median [min-max]"
+      : "time = spawn to exit of the pipeline's process (ours: manifest written; baseline: last upload); median [min-max]",
+  );
+  out.push(
+    service
+      ? "node RSS = peak RSS of the service's Node process sampled during the runs (max over runs); tree RSS = sampled peak of the service's whole process tree (Node + resident yt-dlp workers + ffmpeg)"
+      : "node RSS = VmHWM of the pipeline's Node process (max over runs); tree RSS = sampled peak of Node + yt-dlp + ffmpeg together; CPU = Node + all reaped children",
+  );
+  out.push(
+    "speedup = baseline time / this time in the same case; `=` marks the like-for-like row (ours with video kept: the same outputs as the baseline); video-off rows store no video, a different output",
+  );
+  out.push(
+    "floor = max(transfer of the rendition this pipeline fetches over the link, ffmpeg decoding its audio alone, timed right before each step); x floor = median time / floor",
   );
   out.push("");
   const singles = summary.cases.filter((c) => c.kind === "single");
@@ -111,7 +128,8 @@ export function formatReport(
         "n",
         "time s",
         "speedup",
-        "x limit",
+        "floor s",
+        "x floor",
         "MB down",
         "/base",
         "node RSS MB",
@@ -124,18 +142,18 @@ export function formatReport(
     ),
   );
   out.push("");
-  out.push("physical limit = bytes of the smallest rendition / link speed + ffmpeg decoding that audio alone:");
+  out.push("floors (transfer and decode overlap, so the floor is the larger of the two):");
   for (const [k, l] of Object.entries(summary.limits)) {
     const [length, link] = k.split("@");
     out.push(
-      `  ${LENGTH_LABEL[length as "clip" | "long"]} @ ${link} Mbit/s: ${l.rendition} ${(l.bytes / 1e6).toFixed(1)} MB -> ${f(l.transferSeconds)} s + decode ${f(l.decodeSeconds)} s = ${f(l.seconds)} s`,
+      `  ${LENGTH_LABEL[length as "clip" | "long"]} @ ${link} Mbit/s, ${l.rendition} ${(l.bytes / 1e6).toFixed(1)} MB: transfer ${f(l.transferSeconds)} s, decode ${f(l.decodeSeconds)} s (median of the interleaved timings) -> floor ${f(l.seconds)} s`,
     );
   }
   const batches = summary.cases.filter((c) => c.kind === "batch");
   if (batches.length) {
     out.push("");
     out.push(
-      `batch of ${batches[0]?.clips} clips (60 s each), one process: baseline sequential like the original; ours ${meta.batchRunner ? "processClip() JOB_CONCURRENCY=2 at a time, the service's default (bench/engine-runner.ts)" : "through the CLI"}:`,
+      `batch of ${batches[0]?.clips} clips (60 s each): baseline sequential like the original; ours ${service ? "all jobs sent at once, the engine runs JOB_CONCURRENCY (2) at a time" : meta.batchRunner ? "processClip() JOB_CONCURRENCY=2 at a time, the service's default (bench/engine-runner.ts)" : "through the CLI"}; link allows = clips/min the link carries for the rendition fetched:`,
     );
     out.push(
       table(
@@ -145,6 +163,8 @@ export function formatReport(
           "pipeline",
           "wall s",
           "clips/min",
+          "link allows",
+          "link %",
           "x base",
           "MB down",
           "node RSS MB",
@@ -157,6 +177,8 @@ export function formatReport(
           `${c.pipeline}${c.allComplete ? "" : " (FAILED)"}`,
           f(c.seconds.median),
           f(c.clipsPerMinute, 1),
+          f(c.linkClipsPerMinute, 1),
+          c.linkShare == null ? "-" : f(c.linkShare * 100, 0),
           c.vsBaseline ? f(c.vsBaseline.throughput, 1) : "-",
           f(c.mbDownloaded.median, 1),
           f(c.nodeRssMb.max, 0),

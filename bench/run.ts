@@ -1,27 +1,33 @@
 /**
- * `npm run bench`: time-to-audio, bytes, memory and CPU of the engine against the original
- * pipeline (bench/baseline.ts) and the physical limit, on a fixture "Twitch" served over shaped
- * links. See bench/README in the engineer's note for what each figure means.
+ * `npm run bench`: time-to-audio, bytes and memory of the engine against the original pipeline
+ * (bench/baseline.ts) and the floor, on a fixture "Twitch" served over shaped links. bench/README.md
+ * says which figure answers which question.
  *
- *   node bench/run.ts [--plan default|quick|full] [--reps N] [--links 50,200] [--batch N] [--offer html|hls]
- *                     [--pipelines baseline,ours,ours-novideo] [--only clip|long|batch]
+ *   node bench/run.ts [--path service|process] [--plan default|quick|full] [--reps N] [--links 50,200]
+ *                     [--batch N] [--offer html|hls] [--pipelines baseline,ours,ours-novideo] [--only clip|long|batch]
  *
- * Plans: `default` fits in 10 minutes on a 2-core machine, first-time fixture generation included:
- * the pipelines that fetch 1080p (baseline, ours with video storage) run the 30-minute video once
- * and on the fast link only (on 50 Mbit/s it is 1.4 GB of transfer, ~4 minutes per run), the
- * baseline's batch too, and ours with video storage is not batched; `full` runs every pipeline
- * on every link with every repetition (~25 minutes); `quick` is one repetition of the 60 s clip.
+ * `--path service` (default, the headline): each pipeline runs as a long-lived service, warmed with
+ * one unmeasured job, and gets its work over HTTP (bench/service.ts). `--path process`: a new
+ * process per run (the CLI, one-shot use), as the benchmark measured before.
+ *
+ * Every repetition runs every pipeline in an order that rotates, and times ffmpeg decoding the
+ * step's rendition right before the step (the floor's decode part, measured under the same load).
+ * Plans: `default` runs the 60 s clip `reps` times (5) on every link; the 30-minute video video-off
+ * `reps` times on the slow link and once on the fast one, the 1080p pipelines (baseline, ours with
+ * video) once on the fast link; the batch video-off on every link and the baseline's on the fast
+ * one. `full` runs everything on every link `reps` times; `quick` is the 60 s clip only.
  */
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { type LocalBucket, S3RVER_CREDENTIALS, startBucket } from "./bucket.ts";
-import { ensureFixtures, type Fixtures, LENGTHS, type LengthName, ROOT, smallestRendition } from "./fixtures.ts";
+import { ensureFixtures, type Fixtures, type LengthName, type MediaFile, ROOT, renditionOf } from "./fixtures.ts";
 import { type Measurement, measure } from "./measure.ts";
 import { formatReport } from "./report.ts";
 import { type FixtureServer, type RequestRecord, startFixtureServer } from "./server.ts";
-import { type Summary, summarize } from "./stats.ts";
+import { runOnService, type Service, startService } from "./service.ts";
+import { type Floors, floorKey, type Summary, summarize } from "./stats.ts";
 
 export type PipelineName = "baseline" | "ours" | "ours-novideo";
 const PIPELINES: readonly PipelineName[] = ["baseline", "ours", "ours-novideo"];
@@ -56,6 +62,8 @@ export interface Run {
   /** Objects the run left in the bucket, and whether the clip's completion marker is among them. */
   objects: Record<string, number>;
   complete: boolean;
+  /** ffmpeg decoding this step's rendition alone, timed right before the step (single runs). */
+  decodeSeconds: number | null;
 }
 
 interface Step {
@@ -75,11 +83,13 @@ const { values: options } = parseArgs({
     offer: { type: "string", default: "html" },
     pipelines: { type: "string" },
     only: { type: "string" },
+    path: { type: "string", default: "service" },
   },
 });
+const path = options.path === "process" ? "process" : "service";
 const plan = options.plan as "default" | "quick" | "full";
 if (!["default", "quick", "full"].includes(plan)) throw new Error(`unknown plan ${plan}`);
-const reps = Number(options.reps ?? (plan === "quick" ? 1 : 3));
+const reps = Number(options.reps ?? 5);
 const links = (options.links ?? "50,200").split(",").map(Number);
 const batchSize = Number(options.batch);
 /** How the clip page offers its renditions: `<source>` tags of progressive MP4s (like Twitch clips) or HLS. */
@@ -103,6 +113,7 @@ function buildPlan(): Step[] {
 function buildFullPlan(): Step[] {
   const steps: Step[] = [];
   const rotate = <T>(list: readonly T[], by: number) => list.map((_, i) => list[(i + by) % list.length] as T);
+  const slow = Math.min(...links);
   for (let rep = 0; rep < reps; rep++) {
     for (const linkMbps of links) {
       for (const pipeline of rotate(pipelines, rep))
@@ -110,13 +121,14 @@ function buildFullPlan(): Step[] {
     }
   }
   if (plan === "quick") return steps;
-  const longReps = plan === "full" ? reps : 2;
-  for (let rep = 0; rep < longReps; rep++) {
+  for (let rep = 0; rep < reps; rep++) {
     for (const linkMbps of links) {
       for (const pipeline of rotate(pipelines, rep)) {
-        // The heavy pipelines (1.4 GB of 1080p each) run once, on the fast link, unless --plan full.
+        // The 1080p pipelines (1.4 GB each: ~4 minutes at 50 Mbit/s) run once, on the fast link;
+        // video-off repeats on the slow link and runs once on the fast one, unless --plan full.
         const heavy = pipeline !== "ours-novideo";
         if (plan !== "full" && heavy && (linkMbps !== fast || rep > 0)) continue;
+        if (plan !== "full" && !heavy && linkMbps !== slow && rep > 0) continue;
         steps.push({ kind: "single", length: "long", linkMbps, pipeline, rep });
       }
     }
@@ -163,25 +175,30 @@ function timeoutFor(step: Step): number {
   return step.length === "long" ? 6 * 60_000 : 90_000;
 }
 
-async function runStep(step: Step, index: number, server: FixtureServer, bucket: LocalBucket): Promise<Run> {
+interface Services {
+  engine: Service | null;
+  baseline: Service | null;
+}
+
+async function runStep(
+  step: Step,
+  index: number,
+  server: FixtureServer,
+  bucket: LocalBucket,
+  fixtures: Fixtures,
+  services: Services,
+): Promise<Run> {
   const clips = step.kind === "batch" ? batchSize : 1;
-  const tag = `${step.pipeline.replace(/[^a-z]/g, "")}${step.length}${step.linkMbps}r${step.rep}i${index}`;
-  const ids = Array.from({ length: clips }, (_, i) => `bench_${tag}_${i}`);
-  const { script, args, env } = command(step.pipeline, ids, step.kind);
+  const tag = `${step.pipeline.replace(/[^a-z]/g, "")}${step.linkMbps}r${step.rep}i${index}`;
+  const ids = Array.from({ length: clips }, (_, i) => `${step.length}_${tag}_${i}`);
+  const decode =
+    step.kind === "single"
+      ? decodeOnce(renditionOf(fixtures, step.length, step.pipeline === "ours-novideo").path)
+      : null;
   server.setLink(step.linkMbps * 1e6);
   server.resetCounters();
-  const measurement = await measure(
-    script,
-    args,
-    {
-      CLIP_SOURCE_URL_TEMPLATE: server.template(step.length, offer),
-      S3_ENDPOINT: bucket.endpoint,
-      ...S3RVER_CREDENTIALS,
-      R2_BUCKET: BUCKET,
-      ...env,
-    },
-    timeoutFor(step),
-  );
+  const measurement =
+    path === "service" ? await serviceMeasurement(step, ids, services) : await processMeasurement(step, ids, server);
   const { bytes, requests } = server.counters();
   const objects = Object.fromEntries(await bucket.list());
   await bucket.empty();
@@ -194,33 +211,66 @@ async function runStep(step: Step, index: number, server: FixtureServer, bucket:
     requests,
     objects,
     complete: complete && measurement.ok,
+    decodeSeconds: decode,
   };
 }
 
-/** ffmpeg decoding the audio of a file alone (AAC → 16 kHz mono PCM, thrown away): median of 3. */
-function decodeSeconds(path: string): number {
-  const times: number[] = [];
-  for (let i = 0; i < 3; i++) {
-    const t0 = performance.now();
-    execFileSync("ffmpeg", [
-      "-nostdin",
-      "-v",
-      "error",
-      "-i",
-      path,
-      "-vn",
-      "-ac",
-      "1",
-      "-ar",
-      "16000",
-      "-f",
-      "s16le",
-      "-y",
-      "/dev/null",
-    ]);
-    times.push((performance.now() - t0) / 1000);
-  }
-  return times.sort((a, b) => a - b)[1] as number;
+async function serviceMeasurement(step: Step, ids: string[], services: Services): Promise<Run["measurement"]> {
+  const service = step.pipeline === "baseline" ? services.baseline : services.engine;
+  if (!service) throw new Error(`no service for ${step.pipeline}`);
+  const run = await runOnService(service, ids, step.pipeline === "ours");
+  return {
+    ok: run.ok,
+    exitCode: run.ok ? 0 : 1,
+    startMs: run.startMs,
+    wallSeconds: run.wallSeconds,
+    nodePeakRssMb: run.nodePeakRssMb,
+    treePeakRssMb: run.treePeakRssMb,
+    nodeRssTimeline: [],
+    childPeakRssMb: { "node VmHWM since start": run.nodeHwmMb },
+    cpu: { nodeSeconds: 0, childrenSeconds: 0, totalSeconds: Number.NaN },
+    probe: null,
+    stdoutTail: "",
+    stderrTail: run.errors.join("\n").slice(-4000),
+  };
+}
+
+async function processMeasurement(step: Step, ids: string[], server: FixtureServer): Promise<Run["measurement"]> {
+  const { script, args, env } = command(step.pipeline, ids, step.kind);
+  return await measure(
+    script,
+    args,
+    {
+      CLIP_SOURCE_URL_TEMPLATE: server.template("auto", offer),
+      S3_ENDPOINT: bucketEndpoint,
+      ...S3RVER_CREDENTIALS,
+      R2_BUCKET: BUCKET,
+      ...env,
+    },
+    timeoutFor(step),
+  );
+}
+
+/** ffmpeg decoding the audio of a file alone (AAC → 16 kHz mono PCM, thrown away), once. */
+function decodeOnce(path: string): number {
+  const t0 = performance.now();
+  execFileSync("ffmpeg", [
+    "-nostdin",
+    "-v",
+    "error",
+    "-i",
+    path,
+    "-vn",
+    "-ac",
+    "1",
+    "-ar",
+    "16000",
+    "-f",
+    "s16le",
+    "-y",
+    "/dev/null",
+  ]);
+  return (performance.now() - t0) / 1000;
 }
 
 function secondsOf(fn: () => void, times = 3): number {
@@ -233,28 +283,50 @@ function secondsOf(fn: () => void, times = 3): number {
   return results.sort((a, b) => a - b)[Math.floor(times / 2)] as number;
 }
 
-export interface Limits {
-  [key: string]: { bytes: number; rendition: string; transferSeconds: number; decodeSeconds: number; seconds: number };
+function floors(fixtures: Fixtures, runs: Run[]): Floors {
+  const out: Floors = {};
+  const groups = new Map<string, { file: MediaFile; linkMbps: number; decodes: number[] }>();
+  for (const run of runs) {
+    if (run.decodeSeconds === null) continue;
+    const file = renditionOf(fixtures, run.length, run.pipeline === "ours-novideo");
+    const key = floorKey(run.length, run.linkMbps, file.rendition);
+    const group = groups.get(key) ?? { file, linkMbps: run.linkMbps, decodes: [] };
+    group.decodes.push(run.decodeSeconds);
+    groups.set(key, group);
+  }
+  for (const [key, { file, linkMbps, decodes }] of groups) {
+    const sorted = decodes.sort((a, b) => a - b);
+    const decodeSeconds = sorted[Math.floor((sorted.length - 1) / 2)] as number;
+    const transferSeconds = (file.bytes * 8) / (linkMbps * 1e6);
+    out[key] = {
+      rendition: file.rendition,
+      bytes: file.bytes,
+      transferSeconds,
+      decodeSeconds,
+      seconds: Math.max(transferSeconds, decodeSeconds),
+    };
+  }
+  return out;
 }
 
-function physicalLimits(fixtures: Fixtures): Limits {
-  const limits: Limits = {};
-  for (const length of Object.keys(LENGTHS) as LengthName[]) {
-    const file = smallestRendition(fixtures, length);
-    const decode = decodeSeconds(file.path);
-    for (const linkMbps of links) {
-      const transferSeconds = (file.bytes * 8) / (linkMbps * 1e6);
-      limits[`${length}@${linkMbps}`] = {
-        bytes: file.bytes,
-        rendition: file.rendition,
-        transferSeconds,
-        decodeSeconds: decode,
-        seconds: transferSeconds + decode,
-      };
-    }
-  }
-  return limits;
+async function startServices(server: FixtureServer, bucket: LocalBucket): Promise<Services> {
+  const env = {
+    CLIP_SOURCE_URL_TEMPLATE: server.template("auto", offer),
+    S3_ENDPOINT: bucket.endpoint,
+    ...S3RVER_CREDENTIALS,
+    R2_BUCKET: BUCKET,
+  };
+  const engine = pipelines.some((p) => p !== "baseline") ? await startService("engine", env) : null;
+  const baseline = pipelines.includes("baseline") ? await startService("baseline", env) : null;
+  // A service is warm: one unmeasured job each, unshaped, before the measured ones.
+  server.setLink(null);
+  if (engine) await runOnService(engine, ["clip_warmup_engine"], false);
+  if (baseline) await runOnService(baseline, ["clip_warmup_baseline"], true);
+  await bucket.empty();
+  return { engine, baseline };
 }
+
+let bucketEndpoint = "";
 
 async function main(): Promise<void> {
   const started = performance.now();
@@ -262,7 +334,6 @@ async function main(): Promise<void> {
   const fixtures = await ensureFixtures(log);
   if (fixtures.generatedSeconds) log(`fixtures generated in ${fixtures.generatedSeconds.toFixed(1)} s`);
   if (!engineAvailable) log(`engine CLI ${ENGINE_CLI} not found: measuring the baseline only`);
-  const limits = physicalLimits(fixtures);
   const startup = {
     ytDlpVersionSeconds: secondsOf(() => execFileSync("yt-dlp", ["--version"])),
     ffmpegVersionSeconds: secondsOf(() => execFileSync("ffmpeg", ["-version"])),
@@ -270,11 +341,14 @@ async function main(): Promise<void> {
   };
   const server = await startFixtureServer(fixtures);
   const bucket = await startBucket(BUCKET);
+  bucketEndpoint = bucket.endpoint;
+  const services: Services =
+    path === "service" ? await startServices(server, bucket) : { engine: null, baseline: null };
   const steps = buildPlan();
   const runs: Run[] = [];
   try {
     for (const [index, step] of steps.entries()) {
-      const run = await runStep(step, index, server, bucket);
+      const run = await runStep(step, index, server, bucket, fixtures, services);
       runs.push(run);
       const m = run.measurement;
       log(
@@ -283,20 +357,25 @@ async function main(): Promise<void> {
       );
     }
   } finally {
+    await services.engine?.stop();
+    await services.baseline?.stop();
     await bucket.stop();
     await server.close();
   }
-  const summary: Summary = summarize(runs, limits);
+  const limits = floors(fixtures, runs);
+  const summary: Summary = summarize(runs, limits, fixtures);
   const totalSeconds = (performance.now() - started) / 1000;
   const meta = {
     date: new Date().toISOString(),
+    path,
     plan,
     offer,
     reps,
     links,
     batchSize,
-    engineCli: engineAvailable ? ENGINE_CLI : null,
-    batchRunner: engineAvailable && !process.env.BENCH_ENGINE_CLI ? RUNNER : null,
+    engineCli:
+      path === "service" ? "node container/src/server.ts (job API over HTTP)" : engineAvailable ? ENGINE_CLI : null,
+    batchRunner: path === "process" && engineAvailable && !process.env.BENCH_ENGINE_CLI ? RUNNER : null,
     fixturesGeneratedSeconds: fixtures.generatedSeconds,
     totalSeconds,
     startup,

@@ -36,7 +36,7 @@ export interface RequestRecord {
 export interface FixtureServer {
   url: string;
   /** The address yt-dlp is given for a clip id, for CLIP_SOURCE_URL_TEMPLATE. */
-  template(length: LengthName, offer?: "html" | "hls"): string;
+  template(length: LengthName | "auto", offer?: "html" | "hls"): string;
   /** Sets the link speed (null: unshaped). Applies to responses started afterwards. */
   setLink(bitsPerSecond: number | null): void;
   /** Body bytes sent since the last reset, and the requests that sent them. */
@@ -135,9 +135,11 @@ export async function startFixtureServer(fixtures: Fixtures): Promise<FixtureSer
       res.end();
     };
 
-    const page = /^\/(clip|long)\/clips\/([A-Za-z0-9_-]+)(\.m3u8)?$/.exec(path);
+    // `/auto/clips/<id>`: the length is the id's first word (`long_…` or `clip_…`), so one
+    // CLIP_SOURCE_URL_TEMPLATE serves both lengths to a long-lived service.
+    const page = /^\/(clip|long|auto)\/clips\/([A-Za-z0-9_-]+)(\.m3u8)?$/.exec(path);
     if (page) {
-      const length = page[1] as LengthName;
+      const length = (page[1] === "auto" ? (page[2]?.startsWith("long_") ? "long" : "clip") : page[1]) as LengthName;
       const id = page[2] as string;
       if (page[3]) return text(200, "application/vnd.apple.mpegurl", masterPlaylist(length, fixtures));
       return text(200, "text/html; charset=utf-8", clipPage(id, length, fixtures));
