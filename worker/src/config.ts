@@ -44,6 +44,17 @@ export const workerEnvSchema = engineEnvSchema.extend({
   JOB_FOLLOW_SECONDS: intVar(600, 1, 840),
   /** A public clip id the scheduled canary runs through the engine; unset turns it off. */
   CANARY_CLIP_ID: stringVar(),
+  /** The operator console's secret (sign-in token, session and CSRF keys); unset: no console. */
+  CONSOLE_TOKEN: stringVar(),
+  /** Cloudflare Access in front of /console: the team domain (`<team>.cloudflareaccess.com`)… */
+  CONSOLE_ACCESS_TEAM_DOMAIN: stringVar(),
+  /** …and the Access application's audience tag. Both set: the Access JWT is required. */
+  CONSOLE_ACCESS_AUD: stringVar(),
+  /**
+   * Console requests per client and window (RATE_LIMIT_WINDOW_SECONDS). A page with a player
+   * and live progress makes many small requests; sign-in attempts keep the API's limit.
+   */
+  CONSOLE_RATE_LIMIT_REQUESTS: intVar(600, 1, 100_000),
 });
 
 /** Every setting the Worker reads, the engine's included. */

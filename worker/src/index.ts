@@ -8,6 +8,7 @@ import { bodyLimit } from "hono/body-limit";
 import { markBindingCall } from "./caller.ts";
 import { runCanary } from "./canary.ts";
 import { loadConfig } from "./config.ts";
+import { consoleApp, isConsolePath } from "./console/index.tsx";
 import { ApiError, onError } from "./errors.ts";
 import { MAX_BODY_BYTES } from "./limits.ts";
 import { log } from "./log.ts";
@@ -70,9 +71,11 @@ app.use(
   }),
 );
 app.use("*", async (c, next) => {
-  if (OPEN_PATHS.has(c.req.path)) return next();
+  // The console signs people in and rate-limits them itself (./console): no HMAC there.
+  if (OPEN_PATHS.has(c.req.path) || isConsolePath(c.req.path)) return next();
   await admission()(c, next);
 });
+app.route("/console", consoleApp);
 app.route("/", health);
 app.route("/", openapi);
 app.route("/", clips);

@@ -8,4 +8,7 @@ interface Env {
   CLOUDFLARE_ACCOUNT_ID?: string;
   S3_ENDPOINT?: string;
   CONTAINER_URL?: string;
+  CONSOLE_TOKEN?: string;
+  CONSOLE_ACCESS_TEAM_DOMAIN?: string;
+  CONSOLE_ACCESS_AUD?: string;
 }

@@ -22,8 +22,23 @@ export interface ListOptions {
   limit: number;
 }
 
+/** What a HEAD tells: enough to answer a Range request. */
+export interface ObjectHead {
+  size: number;
+  contentType: string | null;
+}
+
+/** Bytes `offset` .. `offset + length - 1` of an object. */
+export interface ByteRange {
+  offset: number;
+  length: number;
+}
+
 export interface BucketStorage {
   exists(key: string): Promise<boolean>;
+  head(key: string): Promise<ObjectHead | null>;
+  /** A stretch of the object's bytes as a stream (the console's audio player seeks with it). */
+  getRange(key: string, range: ByteRange): Promise<ReadableStream<Uint8Array> | null>;
   getText(key: string): Promise<string | null>;
   list(options: ListOptions): Promise<ListPage>;
   delete(key: string): Promise<void>;
@@ -51,6 +66,17 @@ export class R2Storage implements BucketStorage {
 
   getText(key: string) {
     return guarded(`get ${key}`, async () => (await (await this.#bucket.get(key))?.text()) ?? null);
+  }
+
+  head(key: string) {
+    return guarded(`head ${key}`, async () => {
+      const object = await this.#bucket.head(key);
+      return object ? { size: object.size, contentType: object.httpMetadata?.contentType ?? null } : null;
+    });
+  }
+
+  getRange(key: string, range: ByteRange) {
+    return guarded(`get ${key}`, async () => (await this.#bucket.get(key, { range }))?.body ?? null);
   }
 
   list(options: ListOptions) {
@@ -104,8 +130,12 @@ export class S3Storage implements BucketStorage {
     return `${this.#base}/${key.split("/").map(encodeURIComponent).join("/")}`;
   }
 
-  async #send(url: string, method: string): Promise<Response> {
-    const response = await this.#client.fetch(url, { method, signal: AbortSignal.timeout(S3_TIMEOUT_MS) });
+  async #send(url: string, method: string, headers?: Record<string, string>): Promise<Response> {
+    const response = await this.#client.fetch(url, {
+      method,
+      ...(headers ? { headers } : {}),
+      signal: AbortSignal.timeout(S3_TIMEOUT_MS),
+    });
     if (response.status >= 500 || response.status === 403 || response.status === 401) {
       throw new StorageError(`${method} answered HTTP ${response.status}`);
     }
@@ -125,6 +155,27 @@ export class S3Storage implements BucketStorage {
       if (response.status === 404) return null;
       if (!response.ok) throw new StorageError(`GET answered HTTP ${response.status}`);
       return response.text();
+    });
+  }
+
+  head(key: string) {
+    return guarded(`head ${key}`, async () => {
+      const response = await this.#send(this.#url(key), "HEAD");
+      if (!response.ok) return null;
+      return {
+        size: Number(response.headers.get("content-length")),
+        contentType: response.headers.get("content-type"),
+      };
+    });
+  }
+
+  getRange(key: string, range: ByteRange) {
+    return guarded(`get ${key}`, async () => {
+      const last = range.offset + range.length - 1;
+      const response = await this.#send(this.#url(key), "GET", { range: `bytes=${range.offset}-${last}` });
+      if (response.status === 404) return null;
+      if (!response.ok) throw new StorageError(`GET answered HTTP ${response.status}`);
+      return response.body;
     });
   }
 

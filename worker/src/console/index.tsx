@@ -1,0 +1,370 @@
+/**
+ * The operator console (issue 11), mounted at /console: server-rendered pages over the same
+ * operations as the API (../operations), for people rather than machines. Not behind the HMAC
+ * middleware: its own sign-in (Cloudflare Access when configured, else the CONSOLE_TOKEN
+ * exchanged for a signed session cookie), CSRF tokens on every form, and the rate limiter.
+ */
+import { type Context, Hono } from "hono";
+import { deleteCookie, getCookie, setCookie } from "hono/cookie";
+import { csrf } from "hono/csrf";
+import { HTTPException } from "hono/http-exception";
+import { secureHeaders } from "hono/secure-headers";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { createRemoteJWKSet, type JWTVerifyGetKey } from "jose";
+import { keys } from "../../../shared/keys.ts";
+import { Manifest } from "../../../shared/schemas.ts";
+import { clientKey } from "../caller.ts";
+import type { WorkerConfig } from "../config.ts";
+import { ApiError, STORAGE_UNAVAILABLE, StorageError } from "../errors.ts";
+import { log } from "../log.ts";
+import { enforce } from "../middleware/rate-limit.ts";
+import { cleanup, clipJob, clipStatus, listProcessedClips, processClips, validClipId } from "../operations/clips.ts";
+import { requestContext } from "../operations/context.ts";
+import { health } from "../operations/health.ts";
+import { getTask, listTasks } from "../operations/tasks.ts";
+import type { AppEnv } from "../types.ts";
+import { CONSOLE_CSS, CONSOLE_JS } from "./assets.ts";
+import {
+  accessCertsUrl,
+  csrfMatches,
+  csrfToken,
+  newSession,
+  openSession,
+  SESSION_SECONDS,
+  type Session,
+  sealSession,
+  tokenMatches,
+  verifyAccessJwt,
+} from "./auth.ts";
+import { serveObject } from "./media.ts";
+import {
+  BASE,
+  CleanupPage,
+  ClipPage,
+  type ClipView,
+  clipView,
+  ErrorPage,
+  LoginPage,
+  OverviewPage,
+  TaskPage,
+} from "./pages.tsx";
+
+/** Paths the console answers (the API middleware lets them through to it). */
+export const isConsolePath = (path: string) => path === BASE || path.startsWith(`${BASE}/`);
+
+export const SESSION_COOKIE = "clip_console_session";
+/** Clips shown on the overview (one Durable Object call each). */
+const RECENT_TASKS = 10;
+const RECENT_CLIPS = 20;
+
+interface ConsoleEnv extends AppEnv {
+  Variables: AppEnv["Variables"] & { session: Session; csrf: string; secret: string };
+}
+
+const now = () => Math.floor(Date.now() / 1000);
+
+/** The team's signing keys, fetched and cached by jose (per isolate, per team). */
+const accessKeySets = new Map<string, JWTVerifyGetKey>();
+function accessKeys(teamDomain: string): JWTVerifyGetKey {
+  let set = accessKeySets.get(teamDomain);
+  if (!set) {
+    set = createRemoteJWKSet(new URL(accessCertsUrl(teamDomain)));
+    accessKeySets.set(teamDomain, set);
+  }
+  return set;
+}
+
+const accessSettings = (config: WorkerConfig) =>
+  config.CONSOLE_ACCESS_TEAM_DOMAIN && config.CONSOLE_ACCESS_AUD
+    ? { teamDomain: config.CONSOLE_ACCESS_TEAM_DOMAIN, audience: config.CONSOLE_ACCESS_AUD }
+    : null;
+
+/** Pages and media are for the signed-in operator only, and never cached by a shared cache. */
+const wantsJson = (path: string) => path.endsWith("/live") || /\/(audio|peaks\.json|chunks\/\d+)$/.test(path);
+
+export const consoleApp = new Hono<ConsoleEnv>();
+
+/** What a failure tells the person at the console: the API's message, never internals. */
+function failure(error: Error): { status: ContentfulStatusCode; message: string; headers: Record<string, string> } {
+  if (error instanceof ApiError) return { status: error.status, message: error.message, headers: error.headers };
+  if (error instanceof StorageError) return { status: 503, message: STORAGE_UNAVAILABLE, headers: {} };
+  if (error instanceof HTTPException && error.status === 403) {
+    // hono/csrf: the form was posted from another origin.
+    return { status: 403, message: "This form was sent from another site, so it was refused.", headers: {} };
+  }
+  if (error instanceof HTTPException)
+    return { status: error.status, message: error.message || "Request failed", headers: {} };
+  return { status: 500, message: "Internal error: the Worker's log has the details.", headers: {} };
+}
+
+consoleApp.onError((error, c) => {
+  const { status, message, headers } = failure(error);
+  if (status === 500)
+    log("error", { msg: "console error", path: c.req.path, error: String(error), stack: error.stack });
+  if (wantsJson(c.req.path)) return c.json({ detail: message }, status, headers);
+  return c.html(
+    <ErrorPage status={status} message={message} csrf={c.var.csrf} who={c.var.session?.sub} />,
+    status,
+    headers,
+  );
+});
+
+consoleApp.use("*", async (c, next) => {
+  const secret = c.var.config.CONSOLE_TOKEN;
+  if (!secret) {
+    return c.text("The console is off: set the CONSOLE_TOKEN secret to turn it on.", 404);
+  }
+  c.set("secret", secret);
+  await next();
+});
+
+consoleApp.use(
+  "*",
+  secureHeaders({
+    contentSecurityPolicy: {
+      defaultSrc: ["'self'"],
+      mediaSrc: ["'self'"],
+      imgSrc: ["'self'", "data:"],
+      frameAncestors: ["'none'"],
+      formAction: ["'self'"],
+    },
+    referrerPolicy: "same-origin",
+  }),
+);
+
+/**
+ * Rate limits: sign-in attempts count against the API's limit (a guessed token is as cheap as a
+ * forged signature); pages and media against CONSOLE_RATE_LIMIT_REQUESTS, because one page with
+ * a player and live progress makes many small requests. A separate key, so that browsing the
+ * console never uses up the API's allowance of the same address.
+ */
+consoleApp.use("*", async (c, next) => {
+  const config = c.var.config;
+  const signIn = c.req.method === "POST" && c.req.path === `${BASE}/login`;
+  const limit = signIn ? config.RATE_LIMIT_REQUESTS : config.CONSOLE_RATE_LIMIT_REQUESTS;
+  const key = `${signIn ? "console-signin" : "console"}:${clientKey(c)}`;
+  const decision = await c.env.RATE_LIMITER.get(c.env.RATE_LIMITER.idFromName(key)).hit(
+    limit,
+    config.RATE_LIMIT_WINDOW_SECONDS * 1000,
+  );
+  const headers = enforce(decision);
+  await next();
+  for (const [name, value] of Object.entries(headers)) c.res.headers.set(name, value);
+});
+
+consoleApp.get("/assets/console.css", (c) =>
+  c.body(CONSOLE_CSS, 200, { "Content-Type": "text/css; charset=utf-8", "Cache-Control": "public, max-age=300" }),
+);
+consoleApp.get("/assets/console.js", (c) =>
+  c.body(CONSOLE_JS, 200, {
+    "Content-Type": "text/javascript; charset=utf-8",
+    "Cache-Control": "public, max-age=300",
+  }),
+);
+
+// A sign-in form posted from another site is refused by its Origin (there is no session yet to
+// bind a token to); every later form also carries the session's CSRF token.
+consoleApp.use("*", csrf());
+
+async function startSession(c: Context<ConsoleEnv>, sub: string): Promise<Session> {
+  const session = newSession(sub, now());
+  setCookie(c, SESSION_COOKIE, await sealSession(session, c.var.secret), {
+    path: BASE,
+    httpOnly: true,
+    sameSite: "Strict",
+    secure: new URL(c.req.url).protocol === "https:",
+    maxAge: SESSION_SECONDS,
+  });
+  return session;
+}
+
+consoleApp.get("/login", (c) => {
+  const access = accessSettings(c.var.config);
+  if (access) return c.redirect(BASE, 303);
+  return c.html(<LoginPage />);
+});
+
+consoleApp.post("/login", async (c) => {
+  if (accessSettings(c.var.config)) throw new ApiError(404, "Sign-in is through Cloudflare Access here");
+  const form = await c.req.parseBody();
+  const token = typeof form.token === "string" ? form.token : "";
+  if (!(await tokenMatches(token, c.var.secret))) {
+    log("warn", { msg: "console sign-in refused", client: clientKey(c) });
+    return c.html(<LoginPage error="That token is not the operator token. Check CONSOLE_TOKEN and try again." />, 401);
+  }
+  await startSession(c, "operator");
+  return c.redirect(BASE, 303);
+});
+
+/** Everything below needs a signed-in operator (and, with Access configured, a valid Access JWT). */
+consoleApp.use("*", async (c, next) => {
+  const access = accessSettings(c.var.config);
+  let identity: string | null = null;
+  if (access) {
+    const checked = await verifyAccessJwt(
+      c.req.header("cf-access-jwt-assertion"),
+      access,
+      accessKeys(access.teamDomain),
+      now(),
+    );
+    if (!checked.ok) {
+      log("warn", { msg: "console access refused", reason: checked.reason, detail: checked.detail });
+      throw new ApiError(
+        403,
+        "Cloudflare Access did not vouch for this request: open the console through its Access URL.",
+      );
+    }
+    identity = checked.identity;
+  }
+  const cookie = getCookie(c, SESSION_COOKIE);
+  const opened = cookie ? await openSession(cookie, c.var.secret, now()) : null;
+  let session = opened?.ok && (!identity || opened.session.sub === identity) ? opened.session : null;
+  if (!session && identity) session = await startSession(c, identity);
+  if (!session) {
+    if (opened && !opened.ok) log("info", { msg: "console session refused", reason: opened.reason });
+    if (wantsJson(c.req.path)) throw new ApiError(401, "Sign in to the console first");
+    return c.redirect(`${BASE}/login`, 303);
+  }
+  c.set("session", session);
+  c.set("csrf", await csrfToken(session, c.var.secret));
+  if (c.req.method === "POST") {
+    const form = await c.req.parseBody();
+    const given = typeof form._csrf === "string" ? form._csrf : "";
+    if (!(await csrfMatches(given, session, c.var.secret))) {
+      log("warn", { msg: "console CSRF refused", path: c.req.path });
+      throw new ApiError(
+        403,
+        "This form did not come from your console session (CSRF check failed). Reload the page and try again.",
+      );
+    }
+  }
+  c.header("Cache-Control", "no-store");
+  await next();
+});
+
+consoleApp.post("/logout", (c) => {
+  deleteCookie(c, SESSION_COOKIE, { path: BASE });
+  return c.redirect(`${BASE}/login`, 303);
+});
+
+/** A clip's state as its job knows it (cheap: one Durable Object call), for lists and live views. */
+async function jobView(env: Env, clipId: string): Promise<ClipView> {
+  const job = await clipJob(env, clipId).getState();
+  if (!job) return clipView({ clip_id: clipId, state: "not_found", progress: null, error: null }, null);
+  return clipView(job, job.error_code);
+}
+
+async function recentClips(c: { env: Env; var: ConsoleEnv["Variables"] }) {
+  const { tasks } = await listTasks(requestContext(c), RECENT_TASKS);
+  const ids = [...new Set(tasks.flatMap((t) => t.clip_ids))].slice(0, RECENT_CLIPS);
+  return { tasks, clips: await Promise.all(ids.map((id) => jobView(c.env, id))) };
+}
+
+async function overview(c: Context<ConsoleEnv>, submitError?: string, ids?: string) {
+  const ctx = requestContext(c);
+  const [recent, processed, status] = await Promise.all([
+    recentClips(c),
+    listProcessedClips(ctx, { limit: 50 }),
+    health(ctx),
+  ]);
+  return (
+    <OverviewPage
+      csrf={c.var.csrf}
+      who={c.var.session.sub}
+      health={status}
+      tasks={recent.tasks}
+      recent={recent.clips}
+      processed={processed.clips}
+      submitError={submitError}
+      submittedIds={ids}
+    />
+  );
+}
+
+consoleApp.get("/", async (c) => c.html(await overview(c)));
+
+consoleApp.get("/recent/live", async (c) => c.json(await recentClips(c).then(({ clips }) => ({ clips }))));
+
+consoleApp.post("/submit", async (c) => {
+  const form = await c.req.parseBody();
+  const raw = typeof form.ids === "string" ? form.ids : "";
+  const ids = raw
+    .split(/[\s,]+/)
+    .map((s) => s.trim())
+    .filter(Boolean);
+  try {
+    const answer = await processClips(requestContext(c), {
+      clip_ids: ids,
+      background: true,
+      force: form.force === "true",
+    });
+    return c.redirect(`${BASE}/tasks/${encodeURIComponent(answer.response.task_id ?? "")}`, 303);
+  } catch (error) {
+    // The API's own message (which ids are wrong and why), shown beside the form that sent them.
+    if (error instanceof ApiError && error.status === 400) return c.html(await overview(c, error.message, raw), 400);
+    throw error;
+  }
+});
+
+consoleApp.get("/tasks/:id", async (c) => {
+  const task = await getTask(requestContext(c), c.req.param("id"));
+  const clips = await Promise.all(task.clip_ids.map((id) => jobView(c.env, id)));
+  return c.html(<TaskPage csrf={c.var.csrf} who={c.var.session.sub} task={task} clips={clips} />);
+});
+
+consoleApp.get("/tasks/:id/live", async (c) => {
+  const task = await getTask(requestContext(c), c.req.param("id"));
+  const clips = await Promise.all(task.clip_ids.map((id) => jobView(c.env, id)));
+  return c.json({ task: { task_id: task.task_id, status: task.status }, clips });
+});
+
+async function clipDetails(c: Context<ConsoleEnv>) {
+  const ctx = requestContext(c);
+  const status = await clipStatus(ctx, c.req.param("id") ?? "");
+  const [job, manifestText] = await Promise.all([
+    clipJob(c.env, status.clip_id).getState(),
+    status.audio_processed ? ctx.storage.getText(keys.manifest(status.clip_id)) : Promise.resolve(null),
+  ]);
+  const parsed = manifestText ? Manifest.safeParse(JSON.parse(manifestText)) : null;
+  return { status, view: clipView(status, job?.error_code ?? null), manifest: parsed?.success ? parsed.data : null };
+}
+
+consoleApp.get("/clips/:id", async (c) => {
+  const { status, view, manifest } = await clipDetails(c);
+  return c.html(<ClipPage csrf={c.var.csrf} who={c.var.session.sub} status={status} view={view} manifest={manifest} />);
+});
+
+consoleApp.get("/clips/:id/live", async (c) => {
+  const { view } = await clipDetails(c);
+  return c.json({ clips: [view] });
+});
+
+/** The WAV, a chunk or the peaks, streamed from the bucket with Range support. */
+async function media(c: Context<ConsoleEnv>, key: string) {
+  const response = await serveObject(c.var.storage, key, c.req.header("range"));
+  if (!response) throw new ApiError(404, `${key} is not in the bucket`);
+  return response;
+}
+
+consoleApp.get("/clips/:id/audio", (c) => media(c, keys.wav(validClipId(c.req.param("id")))));
+consoleApp.get("/clips/:id/peaks.json", (c) => media(c, keys.peaks(validClipId(c.req.param("id")))));
+consoleApp.get("/clips/:id/chunks/:index{[0-9]{1,4}}", (c) =>
+  media(c, keys.chunk(validClipId(c.req.param("id")), Number(c.req.param("index")))),
+);
+
+consoleApp.get("/clips/:id/cleanup", async (c) => {
+  const { response } = await cleanup(requestContext(c), c.req.param("id"), { dryRun: true });
+  return c.html(<CleanupPage csrf={c.var.csrf} who={c.var.session.sub} clipId={response.clip_id} result={response} />);
+});
+
+consoleApp.post("/clips/:id/cleanup", async (c) => {
+  const form = await c.req.parseBody();
+  const { status, response } = await cleanup(requestContext(c), c.req.param("id"), {
+    dryRun: false,
+    confirm: form.confirm === "true",
+  });
+  return c.html(
+    <CleanupPage csrf={c.var.csrf} who={c.var.session.sub} clipId={response.clip_id} result={response} />,
+    status,
+  );
+});

@@ -1,0 +1,267 @@
+/**
+ * The operator console in workerd: sign-in, sessions, CSRF, the audio with HTTP Range, the pages
+ * of a completed and a failed clip, cleanup with confirmation. The real engine processes the
+ * fixture clips (see vitest.config.ts); the console's secret is given per request's env.
+ */
+import { env } from "cloudflare:workers";
+import { createLocalJWKSet, exportJWK, generateKeyPair, SignJWT } from "jose";
+import { describe, expect, it } from "vitest";
+import { keys } from "../../shared/keys.ts";
+import { Peaks } from "../../shared/schemas.ts";
+import { ADVICE } from "../src/console/advice.ts";
+import { csrfMatches, csrfToken, newSession, openSession, sealSession, verifyAccessJwt } from "../src/console/auth.ts";
+import { parseRange } from "../src/console/media.ts";
+import app from "../src/index.ts";
+import { call, newClientIp } from "./helpers.ts";
+
+const TOKEN = "console-test-token-0123456789";
+const consoleEnv = { ...env, CONSOLE_TOKEN: TOKEN };
+const ORIGIN = "http://worker";
+
+interface Options {
+  cookie?: string;
+  ip?: string;
+  form?: Record<string, string>;
+  headers?: Record<string, string>;
+  origin?: string;
+}
+
+async function request(path: string, options: Options = {}): Promise<Response> {
+  const headers: Record<string, string> = { "CF-Connecting-IP": options.ip ?? newClientIp(), ...options.headers };
+  if (options.cookie) headers.cookie = options.cookie;
+  let body: URLSearchParams | undefined;
+  if (options.form) {
+    body = new URLSearchParams(options.form);
+    headers["content-type"] = "application/x-www-form-urlencoded";
+    headers.origin = options.origin ?? ORIGIN;
+  }
+  return app.fetch(
+    new Request(`${ORIGIN}${path}`, {
+      method: body ? "POST" : "GET",
+      headers,
+      redirect: "manual",
+      ...(body ? { body } : {}),
+    }),
+    consoleEnv,
+  );
+}
+
+async function signIn(): Promise<{ cookie: string; csrf: string }> {
+  const response = await request("/console/login", { form: { token: TOKEN } });
+  expect(response.status).toBe(303);
+  const cookie = (response.headers.get("set-cookie") ?? "").split(";")[0] as string;
+  const page = await (await request("/console", { cookie })).text();
+  const csrf = /name="_csrf" value="([^"]+)"/.exec(page)?.[1] ?? "";
+  return { cookie, csrf };
+}
+
+async function processed(id: string): Promise<void> {
+  const response = await call("/process-clips", { body: { clip_ids: [id], force: true } });
+  expect(response.status).toBe(200);
+}
+
+describe("console sign-in", () => {
+  it("is off without CONSOLE_TOKEN", async () => {
+    const response = await call("/console", { sign: false });
+    expect(response.status).toBe(404);
+    expect(await response.text()).toContain("set the CONSOLE_TOKEN secret");
+  });
+
+  it("sends a visitor without a session to the sign-in page, and media requests get 401", async () => {
+    const page = await request("/console");
+    expect(page.status).toBe(303);
+    expect(page.headers.get("location")).toBe("/console/login");
+    expect((await request("/console/clips/tone-x/audio")).status).toBe(401);
+    expect(await (await request("/console/login")).text()).toContain('name="token"');
+  });
+
+  it("refuses a wrong token without a session, and gives the right one an HttpOnly SameSite=Strict cookie", async () => {
+    const wrong = await request("/console/login", { form: { token: "not-it" } });
+    expect(wrong.status).toBe(401);
+    expect(wrong.headers.get("set-cookie")).toBeNull();
+    expect(await wrong.text()).toContain("not the operator token");
+    const right = await request("/console/login", { form: { token: TOKEN } });
+    expect(right.status).toBe(303);
+    const cookie = right.headers.get("set-cookie") ?? "";
+    expect(cookie).toMatch(/^clip_console_session=/);
+    expect(cookie).toMatch(/HttpOnly/);
+    expect(cookie).toMatch(/SameSite=Strict/);
+    expect(cookie).toMatch(/Path=\/console/);
+  });
+
+  it("refuses a tampered session cookie", async () => {
+    const { cookie } = await signIn();
+    const tampered = cookie.replace(/.$/, (ch) => (ch === "A" ? "B" : "A"));
+    expect((await request("/console", { cookie: tampered })).status).toBe(303);
+    expect((await request("/console", { cookie })).status).toBe(200);
+  });
+
+  it("refuses a sign-in form posted from another site", async () => {
+    const response = await request("/console/login", { form: { token: TOKEN }, origin: "https://evil.example" });
+    expect(response.status).toBe(403);
+    expect(response.headers.get("set-cookie")).toBeNull();
+  });
+
+  it("counts sign-in attempts against the API's rate limit", async () => {
+    const ip = newClientIp();
+    const statuses: number[] = [];
+    for (let i = 0; i < 11; i++)
+      statuses.push((await request("/console/login", { ip, form: { token: "guess" } })).status);
+    expect(statuses.slice(0, 10)).toEqual(Array(10).fill(401));
+    expect(statuses[10]).toBe(429);
+  });
+});
+
+describe("console CSRF", () => {
+  it("refuses a form without the session's token, or with another session's", async () => {
+    const mine = await signIn();
+    const other = await signIn();
+    expect(mine.csrf).not.toBe("");
+    expect(mine.csrf).not.toBe(other.csrf);
+    const none = await request("/console/submit", { cookie: mine.cookie, form: { ids: "tone-csrf" } });
+    expect(none.status).toBe(403);
+    expect(await none.text()).toContain("CSRF check failed");
+    const foreign = await request("/console/submit", {
+      cookie: mine.cookie,
+      form: { ids: "tone-csrf", _csrf: other.csrf },
+    });
+    expect(foreign.status).toBe(403);
+    const good = await request("/console/submit", {
+      cookie: mine.cookie,
+      form: { ids: "tone-csrf", _csrf: mine.csrf },
+    });
+    expect(good.status).toBe(303);
+    expect(good.headers.get("location")).toMatch(/^\/console\/tasks\/[A-Za-z0-9-]+$/);
+  });
+
+  it("shows the API's message beside the form for bad ids", async () => {
+    const { cookie, csrf } = await signIn();
+    const response = await request("/console/submit", { cookie, form: { ids: "ok-id\nbad@id", _csrf: csrf } });
+    expect(response.status).toBe(400);
+    expect(await response.text()).toContain("bad@id (contains invalid characters)");
+  });
+});
+
+describe("console clip pages and media", () => {
+  it("streams the WAV with HTTP Range: parts, suffixes, whole, and 416 beyond the end", async () => {
+    await processed("tone-console");
+    const { cookie } = await signIn();
+    const whole = await request("/console/clips/tone-console/audio", { cookie });
+    expect(whole.status).toBe(200);
+    expect(whole.headers.get("accept-ranges")).toBe("bytes");
+    const bytes = new Uint8Array(await whole.arrayBuffer());
+    expect(Number(whole.headers.get("content-length"))).toBe(bytes.length);
+    expect(new TextDecoder().decode(bytes.slice(0, 4))).toBe("RIFF");
+
+    const part = await request("/console/clips/tone-console/audio", { cookie, headers: { range: "bytes=1000-1099" } });
+    expect(part.status).toBe(206);
+    expect(part.headers.get("content-range")).toBe(`bytes 1000-1099/${bytes.length}`);
+    expect(new Uint8Array(await part.arrayBuffer())).toEqual(bytes.slice(1000, 1100));
+
+    const tail = await request("/console/clips/tone-console/audio", { cookie, headers: { range: "bytes=-10" } });
+    expect(tail.status).toBe(206);
+    expect(new Uint8Array(await tail.arrayBuffer())).toEqual(bytes.slice(-10));
+
+    const beyond = await request("/console/clips/tone-console/audio", {
+      cookie,
+      headers: { range: `bytes=${bytes.length}-` },
+    });
+    expect(beyond.status).toBe(416);
+    expect(beyond.headers.get("content-range")).toBe(`bytes */${bytes.length}`);
+  });
+
+  it("shows a completed clip with its player, manifest and peaks", async () => {
+    await processed("tone-page");
+    const { cookie } = await signIn();
+    const page = await (await request("/console/clips/tone-page", { cookie })).text();
+    expect(page).toContain('src="/console/clips/tone-page/audio"');
+    expect(page).toContain("Fixture clip tone");
+    expect(page).toContain(keys.wav("tone-page"));
+    const peaks = Peaks.parse(await (await request("/console/clips/tone-page/peaks.json", { cookie })).json());
+    expect(peaks.length).toBeGreaterThan(0);
+  });
+
+  it("shows a failed clip's error code, message and what to do", async () => {
+    const response = await call("/process-clips", { body: { clip_ids: ["missing-console"] } });
+    expect(response.status).toBe(200);
+    const { cookie } = await signIn();
+    const page = await (await request("/console/clips/missing-console", { cookie })).text();
+    expect(page).toContain("not_found");
+    expect(page).toContain(ADVICE.not_found.replace(/'/g, "&#39;"));
+  });
+
+  it("cleans up only after a confirmation, and the peaks go with the rest", async () => {
+    await processed("tone-console-clean");
+    const { cookie, csrf } = await signIn();
+    const review = await (await request("/console/clips/tone-console-clean/cleanup", { cookie })).text();
+    expect(review).toContain(keys.peaks("tone-console-clean"));
+    const unconfirmed = await request("/console/clips/tone-console-clean/cleanup", { cookie, form: { _csrf: csrf } });
+    expect(unconfirmed.status).toBe(400);
+    expect((await request("/console/clips/tone-console-clean/audio", { cookie })).status).toBe(200);
+    const done = await request("/console/clips/tone-console-clean/cleanup", {
+      cookie,
+      form: { _csrf: csrf, confirm: "true" },
+    });
+    expect(done.status).toBe(200);
+    expect(await done.text()).toContain("Successfully deleted");
+    expect((await request("/console/clips/tone-console-clean/audio", { cookie })).status).toBe(404);
+  });
+});
+
+describe("console security functions", () => {
+  it("parses Range headers as RFC 9110 says", () => {
+    expect(parseRange(undefined, 100)).toEqual({ kind: "whole" });
+    expect(parseRange("bytes=0-9", 100)).toEqual({ kind: "part", range: { offset: 0, length: 10 } });
+    expect(parseRange("bytes=90-", 100)).toEqual({ kind: "part", range: { offset: 90, length: 10 } });
+    expect(parseRange("bytes=95-200", 100)).toEqual({ kind: "part", range: { offset: 95, length: 5 } });
+    expect(parseRange("bytes=-500", 100)).toEqual({ kind: "part", range: { offset: 0, length: 100 } });
+    expect(parseRange("bytes=100-", 100)).toEqual({ kind: "unsatisfiable" });
+    expect(parseRange("bytes=0-1,5-6", 100)).toEqual({ kind: "whole" });
+    expect(parseRange("items=0-1", 100)).toEqual({ kind: "whole" });
+  });
+
+  it("expires sessions and binds CSRF tokens to one session", async () => {
+    const session = newSession("operator", 1000);
+    const sealed = await sealSession(session, "s3cret");
+    expect(await openSession(sealed, "s3cret", 1001)).toEqual({ ok: true, session });
+    expect(await openSession(sealed, "other", 1001)).toEqual({ ok: false, reason: "bad_signature" });
+    expect(await openSession(sealed, "s3cret", session.exp)).toEqual({ ok: false, reason: "expired" });
+    expect(await openSession("garbage", "s3cret", 1001)).toEqual({ ok: false, reason: "malformed" });
+    const token = await csrfToken(session, "s3cret");
+    expect(await csrfMatches(token, session, "s3cret")).toBe(true);
+    expect(await csrfMatches(token, newSession("operator", 1000), "s3cret")).toBe(false);
+  });
+
+  it("accepts an Access JWT only from the team's keys, for this application, unexpired", async () => {
+    const { privateKey, publicKey } = await generateKeyPair("RS256");
+    const jwks = createLocalJWKSet({ keys: [{ ...(await exportJWK(publicKey)), kid: "k1", alg: "RS256" }] });
+    const settings = { teamDomain: "team.cloudflareaccess.com", audience: "aud-123" };
+    const sign = (claims: { aud?: string; iss?: string; exp?: number }) =>
+      new SignJWT({ email: "op@example.com" })
+        .setProtectedHeader({ alg: "RS256", kid: "k1" })
+        .setIssuer(claims.iss ?? "https://team.cloudflareaccess.com")
+        .setAudience(claims.aud ?? "aud-123")
+        .setIssuedAt(1000)
+        .setExpirationTime(claims.exp ?? 5000)
+        .sign(privateKey);
+    expect(await verifyAccessJwt(await sign({}), settings, jwks, 2000)).toEqual({
+      ok: true,
+      identity: "op@example.com",
+    });
+    expect(await verifyAccessJwt(undefined, settings, jwks, 2000)).toEqual({ ok: false, reason: "missing" });
+    for (const bad of [{ aud: "other-app" }, { iss: "https://evil.cloudflareaccess.com" }, { exp: 1500 }]) {
+      expect(await verifyAccessJwt(await sign(bad), settings, jwks, 2000)).toMatchObject({
+        ok: false,
+        reason: "invalid",
+      });
+    }
+    const { privateKey: strangerKey } = await generateKeyPair("RS256");
+    const forged = await new SignJWT({ email: "op@example.com" })
+      .setProtectedHeader({ alg: "RS256", kid: "k1" })
+      .setIssuer("https://team.cloudflareaccess.com")
+      .setAudience("aud-123")
+      .setExpirationTime(5000)
+      .sign(strangerKey);
+    expect(await verifyAccessJwt(forged, settings, jwks, 2000)).toMatchObject({ ok: false, reason: "invalid" });
+  });
+});
