@@ -17,8 +17,20 @@ WAIT_SECONDS=60
 
 source "$(dirname "$0")/lib.sh"
 
+# workerd finds the host through the default bridge's gateway, and our test services listen there.
+check_bridge() {
+  local gateway
+  gateway="$(docker_cli network inspect bridge --format '{{range .IPAM.Config}}{{.Gateway}}{{end}}' 2>/dev/null || true)"
+  if [ "$gateway" != "172.17.0.1" ]; then
+    echo "dockerd: the bridge network's gateway is '${gateway}', not 172.17.0.1; wrangler dev's containers" >&2
+    echo "  need it (start dockerd with --bip=172.17.0.1/16, as this script does)" >&2
+    exit 1
+  fi
+}
+
 if docker_cli info >/dev/null 2>&1; then
   echo "dockerd: already running"
+  check_bridge
   exit 0
 fi
 
@@ -45,6 +57,7 @@ setsid dockerd \
 for _ in $(seq "$WAIT_SECONDS"); do
   if docker_cli info >/dev/null 2>&1; then
     echo "dockerd: ready"
+    check_bridge
     exit 0
   fi
   sleep 1
