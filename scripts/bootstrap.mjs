@@ -23,6 +23,8 @@ const SYSTEM_TOOLS = [
   { command: "yt-dlp", args: ["--version"], apt: "yt-dlp" },
   // Speaks the demo clips `npm start` serves (scripts/demo.ts) and the tests process.
   { command: "espeak-ng", args: ["--version"], apt: "espeak-ng" },
+  // The browser the console's end-to-end test drives through playwright-core (test/e2e/console.test.ts).
+  { command: "chromium", args: ["--version"], apt: "chromium" },
 ];
 
 function fail(message) {

@@ -39,9 +39,9 @@ function loadSettings(): Record<string, string> {
   return pickEnv({ ...files, ...process.env }, SETTING_NAMES);
 }
 
-/** The generated development secret, made once and reused so signed scripts keep working. */
-function developmentSecret(): string {
-  const path = join(DATA_DIR, "hmac-secret");
+/** A generated development secret in `.dev-data/<name>`, made once and reused (signed scripts, browser sessions). */
+function developmentSecret(name = "hmac-secret"): string {
+  const path = join(DATA_DIR, name);
   if (existsSync(path)) return readFileSync(path, "utf8").trim();
   const secret = randomBytes(32).toString("hex");
   writeFileSync(path, `${secret}\n`, { mode: 0o600 });
@@ -80,6 +80,8 @@ async function main(): Promise<void> {
   const settings = loadSettings();
   const generated = !settings.HMAC_SHARED_SECRET && settings.DISABLE_AUTH !== "true";
   if (generated) settings.HMAC_SHARED_SECRET = developmentSecret();
+  // The operator console (/console) signs in with this token; one is made for local use.
+  settings.CONSOLE_TOKEN ||= developmentSecret("console-token");
   const engineIn = await engineMode();
   // The demo clips (made at first start, in a few seconds) are served while the stack starts.
   // Not to an engine in Docker: the image is production's (NODE_ENV) and refuses a demo source.
@@ -116,6 +118,7 @@ async function main(): Promise<void> {
   console.log(`
 clip-audio is running
   API        ${stack.urls.worker}   (also under /api)
+  console    ${stack.urls.worker}/console   operator token: ${settings.CONSOLE_TOKEN}
   container  ${stack.urls.container}
   ${engine ? `${describeYtDlp(engine.yt_dlp, new Date())}${engine.yt_dlp_warning ? ": too old for real Twitch clips, fine for local ones (README, 'Updating yt-dlp')" : ""}` : "the Dockerfile's image under Docker, started by the AudioEngine class on the first job"}
   bucket     ${stack.urls.bucket}   (s3rver, a local S3 test double; objects in .dev-data/bucket)
