@@ -16,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort, type Stack, startStack } from "../../scripts/stack.ts";
 import { keys } from "../../shared/keys.ts";
 import { Manifest } from "../../shared/schemas.ts";
+import { contrastFailures } from "../support/contrast.ts";
 import { type FixtureServer, startFixtureServer } from "../support/fixture-server.ts";
 
 /** Debian's package (`apt-get install -y chromium`); CHROMIUM_PATH overrides it. */
@@ -73,6 +74,9 @@ async function submit(page: Page, ids: string): Promise<void> {
   await page.waitForURL(/\/console\/tasks\//);
 }
 
+/** WCAG AA contrast of everything on the page (test/support/contrast.ts). */
+const contrast = (page: Page) => page.evaluate<string[]>(`(${contrastFailures.toString()})()`);
+
 const currentTime = (page: Page) =>
   page.evaluate(() => (document.getElementById("player") as HTMLAudioElement).currentTime);
 
@@ -123,12 +127,14 @@ describe("the console in chromium", () => {
     // Seeking far into an 11 MB WAV asked the Worker for a byte range, not the whole file.
     expect(ranges.some((r) => /^bytes=[1-9]\d*-/.test(r))).toBe(true);
 
+    expect(await contrast(page)).toEqual([]);
     await page.evaluate(() => window.scrollTo(0, 0));
     await mkdir(resolve(SCREENSHOT, ".."), { recursive: true });
     await page.screenshot({ path: SCREENSHOT });
     // The overview too, outside the repository, for a person checking how it looks.
     await page.goto(`${stack.urls.worker}/console`);
     await page.screenshot({ path: join(tmpdir(), "clip-audio-console-overview.png"), fullPage: true });
+    expect(await contrast(page)).toEqual([]);
     await page.close();
   }, 150_000);
 
@@ -139,6 +145,7 @@ describe("the console in chromium", () => {
     await page.getByRole("button", { name: "Sign in" }).click();
     await expect(page.getByRole("alert").textContent()).resolves.toContain("not the operator token");
     expect(page.url()).toMatch(/\/console\/login$/);
+    expect(await contrast(page)).toEqual([]);
     await page.goto(`${stack.urls.worker}/console`);
     expect(page.url()).toMatch(/\/console\/login$/);
     await page.close();
@@ -169,6 +176,7 @@ describe("the console in chromium", () => {
     await expect(row.locator('[data-field="advice"]').textContent()).resolves.toContain("Twitch has no such clip");
     await page.getByRole("link", { name: "missing-console" }).click();
     await expect(page.getByRole("alert").textContent()).resolves.toContain("not_found");
+    expect(await contrast(page)).toEqual([]);
     await page.close();
   });
 });
