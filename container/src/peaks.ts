@@ -23,7 +23,7 @@ export async function computePeaks(path: string, wav: WavInfo): Promise<Peaks> {
   let min = 0;
   let max = 0;
   let inPeak = 0;
-  let carry = Buffer.alloc(0);
+  let carry: Buffer = Buffer.alloc(0);
   const stream = createReadStream(path, { start: wav.dataOffset, end: wav.dataOffset + wav.dataBytes - 1 });
   for await (const piece of stream as AsyncIterable<Buffer>) {
     const buffer = carry.length ? Buffer.concat([carry, piece]) : piece;

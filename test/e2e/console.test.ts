@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 /**
  * The operator console in a real browser: Debian's chromium (no browser download) driven by
  * playwright-core, against the whole service on this machine (wrangler dev, the engine process,

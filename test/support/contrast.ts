@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 /**
  * A WCAG 2.x contrast audit run inside a page (playwright's `page.evaluate`): every visible
  * element with text of its own, its colour against the background it is drawn on (translucent
