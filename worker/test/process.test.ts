@@ -62,7 +62,7 @@ describe("synchronous processing with the real engine", () => {
       clip_id: "tone-sync",
       success: true,
       error: null,
-      files_uploaded: ["audio/tone-sync.wav", "audio/tone-sync.json"],
+      files_uploaded: ["audio/tone-sync.wav", "audio/tone-sync.peaks.json", "audio/tone-sync.json"],
       needs_chunking: false,
       skipped: false,
     });

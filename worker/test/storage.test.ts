@@ -57,13 +57,13 @@ describe("GET /list-processed-clips", () => {
 describe("DELETE /cleanup", () => {
   it("lists on dry run, needs confirm, deletes everything, then finds nothing", async () => {
     await processSync(["tone-clean"]);
-    const files = ["audio/tone-clean.wav", "audio/tone-clean.json"];
+    const files = ["audio/tone-clean.wav", "audio/tone-clean.json", "audio/tone-clean.peaks.json"];
     const dry = await json<CleanupResponse>(await call("/cleanup/tone-clean", { method: "DELETE" }));
     expect(dry).toMatchObject({
       dry_run: true,
       message: "Dry run - no files were actually deleted",
       deleted_files: [],
-      summary: { total_files: 2, successfully_deleted: 0, failed_deletions: 0 },
+      summary: { total_files: 3, successfully_deleted: 0, failed_deletions: 0 },
     });
     expect(dry.files_to_delete.sort()).toEqual([...files].sort());
     const unconfirmed = await call("/cleanup/tone-clean?dry_run=false", { method: "DELETE" });
@@ -76,9 +76,9 @@ describe("DELETE /cleanup", () => {
     );
     expect(real).toMatchObject({
       dry_run: false,
-      message: "Successfully deleted 2 files for clip tone-clean",
+      message: "Successfully deleted 3 files for clip tone-clean",
       failed_deletions: [],
-      summary: { total_files: 2, successfully_deleted: 2, failed_deletions: 0 },
+      summary: { total_files: 3, successfully_deleted: 3, failed_deletions: 0 },
     });
     expect(real.deleted_files[0]).toBe("audio/tone-clean.json");
     expect(await json(await call("/cleanup/tone-clean", { method: "DELETE" }))).toMatchObject({
