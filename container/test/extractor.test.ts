@@ -109,13 +109,17 @@ it("cancels a running extraction and keeps serving", async () => {
 }, 60_000);
 
 it("keeps yt-dlp's codes: a missing clip is not_found, a refused connection download_failed", async () => {
+  // One worker, one YoutubeDL reused for these options: each request reports only its own output.
   const extractors = pool();
+  await fetchSourceInfo(clip("tone"), limits, true, extractors);
   await expect(fetchSourceInfo(clip("missing"), limits, true, extractors)).rejects.toMatchObject({
     code: "not_found",
   });
   await expect(
     fetchSourceInfo(clip("x", "http://127.0.0.1:9/clips/x"), limits, true, extractors),
   ).rejects.toMatchObject({ code: "download_failed", retryable: true });
+  expect((await fetchSourceInfo(clip("tone"), limits, true, extractors)).formats).toHaveLength(1);
+  expect(extractors.pids()).toHaveLength(1);
 }, 60_000);
 
 it("runs at most `size` workers for more requests at once", async () => {

@@ -67,15 +67,16 @@ class _Parsed:
 def parse_options(argv):
     return _Parsed()
 
+class _Jar:
+    def clear(self):
+        pass
+
 class YoutubeDL:
     def __init__(self, params):
-        self.logger = params["logger"]
-    def __enter__(self):
-        return self
-    def __exit__(self, *exc):
-        return False
+        self.params = params
+        self.cookiejar = _Jar()
     def extract_info(self, url, download=True):
-        self.logger.error(ERROR)
+        self.params["logger"].error(ERROR)
         raise DownloadError(ERROR)
 `,
     );
