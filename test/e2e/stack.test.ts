@@ -274,8 +274,8 @@ describe("the recap pipeline as a caller", () => {
       const cleanup = await callerFetch(`/api/cleanup/${id}?dry_run=false&confirm=true`, "DELETE");
       expect(cleanup.status).toBe(200);
       const body = (await cleanup.json()) as CleanupResponse;
-      expect(body.deleted_files.sort()).toEqual([keys.manifest(id), keys.wav(id)].sort());
-      expect(body.summary).toEqual({ total_files: 2, successfully_deleted: 2, failed_deletions: 0 });
+      expect(body.deleted_files.sort()).toEqual([keys.manifest(id), keys.peaks(id), keys.wav(id)].sort());
+      expect(body.summary).toEqual({ total_files: 3, successfully_deleted: 3, failed_deletions: 0 });
       expect((await bucket().fetch(objectUrl(keys.wav(id)), { method: "HEAD" })).status).toBe(404);
     }
     await unchanged();
