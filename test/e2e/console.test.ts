@@ -107,7 +107,7 @@ describe("the console in chromium", () => {
     await expect(page.locator("table.chunks audio").count()).resolves.toBe(manifest.chunks.length);
 
     // Play by keyboard: focus the waveform, Space.
-    await page.locator("#waveform").focus();
+    await page.locator("#waveform .track").focus();
     await page.keyboard.press("Space");
     await page.waitForFunction(() => (document.getElementById("player") as HTMLAudioElement).currentTime > 0.5);
     await page.keyboard.press("Space");
@@ -120,7 +120,7 @@ describe("the console in chromium", () => {
       last.start_s,
     );
     expect(await currentTime(page)).toBeLessThan(last.start_s + 5);
-    await page.locator("#waveform").focus();
+    await page.locator("#waveform .track").focus();
     await page.evaluate(() => (document.getElementById("player") as HTMLAudioElement).pause());
     const paused = await currentTime(page);
     await page.keyboard.press("ArrowRight");

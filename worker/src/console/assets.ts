@@ -44,9 +44,11 @@ progress { width: 8rem; height: .9rem; accent-color: var(--accent); vertical-ali
 pre { background: var(--panel); border: 1px solid var(--line); padding: .75rem; overflow: auto; max-height: 24rem; font-size: .85rem; }
 audio { width: 100%; margin: .5rem 0; }
 .waveform { position: relative; height: 128px; background: #eef1f6; border: 1px solid var(--line); border-radius: 4px; cursor: pointer; }
+.waveform .track { position: absolute; inset: 0; }
 .waveform canvas { position: absolute; inset: 0; width: 100%; height: 100%; }
+.panel.narrow { max-width: 28rem; }
 .waveform .cursor { position: absolute; top: 0; bottom: 0; width: 2px; background: var(--bad); pointer-events: none; }
-.waveform .region { position: absolute; top: 0; height: 22px; border: 0; border-left: 2px solid #7a3e00; border-radius: 0;
+.waveform .region { position: absolute; z-index: 1; top: 0; height: 22px; border: 0; border-left: 2px solid #7a3e00; border-radius: 0;
   background: rgba(255, 196, 87, .55); color: #16181d; font-size: .75rem; padding: 0 .3rem; text-align: left; overflow: hidden; white-space: nowrap; }
 .waveform .region:nth-of-type(even) { background: rgba(124, 182, 255, .55); border-left-color: #0b3a80; }
 .waveform .boundary { position: absolute; top: 0; bottom: 0; width: 0; border-left: 2px dashed #7a3e00; pointer-events: none; }
@@ -110,6 +112,7 @@ async function waveform(box) {
   const audio = document.getElementById(box.dataset.audio);
   const duration = Number(box.dataset.duration);
   const chunks = JSON.parse(box.dataset.chunks);
+  const track = box.querySelector(".track");
   const canvas = box.querySelector("canvas");
   const cursor = box.querySelector(".cursor");
   const note = document.getElementById(box.dataset.note);
@@ -162,8 +165,7 @@ async function waveform(box) {
     const rect = box.getBoundingClientRect();
     seek(((event.clientX - rect.left) / rect.width) * duration);
   });
-  box.addEventListener("keydown", (event) => {
-    if (event.target !== box) return;
+  track.addEventListener("keydown", (event) => {
     const step = event.shiftKey ? 30 : 5;
     const moves = { ArrowLeft: -step, ArrowRight: step, PageDown: -60, PageUp: 60 };
     if (event.key in moves) seek(audio.currentTime + moves[event.key]);
@@ -175,8 +177,8 @@ async function waveform(box) {
   });
   const follow = () => {
     cursor.style.left = (duration > 0 ? (100 * audio.currentTime) / duration : 0) + "%";
-    box.setAttribute("aria-valuenow", String(Math.round(audio.currentTime)));
-    box.setAttribute("aria-valuetext", formatTime(audio.currentTime) + " of " + formatTime(duration));
+    track.setAttribute("aria-valuenow", String(Math.round(audio.currentTime)));
+    track.setAttribute("aria-valuetext", formatTime(audio.currentTime) + " of " + formatTime(duration));
     draw();
   };
   audio.addEventListener("timeupdate", follow);

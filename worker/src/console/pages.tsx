@@ -57,7 +57,7 @@ function Layout(props: { title: string; csrf?: string | undefined; who?: string 
   );
 }
 
-export function LoginPage(props: { error?: string | undefined; accessNote?: string | undefined }) {
+export function LoginPage(props: { error?: string | undefined }) {
   return (
     <Layout title="Sign in">
       <h1>Sign in</h1>
@@ -66,27 +66,23 @@ export function LoginPage(props: { error?: string | undefined; accessNote?: stri
           <strong>{props.error}</strong>
         </div>
       ) : null}
-      {props.accessNote ? (
-        <div class="notice">{props.accessNote}</div>
-      ) : (
-        <form method="post" action={`${BASE}/login`} class="panel" style="max-width: 28rem">
-          <div class="field">
-            <label for="token">Operator token</label>
-            <p class="hint" id="token-hint">
-              The CONSOLE_TOKEN secret (<code>npm start</code> prints it locally).
-            </p>
-            <input
-              type="password"
-              id="token"
-              name="token"
-              autocomplete="current-password"
-              required
-              aria-describedby="token-hint"
-            />
-          </div>
-          <button type="submit">Sign in</button>
-        </form>
-      )}
+      <form method="post" action={`${BASE}/login`} class="panel narrow">
+        <div class="field">
+          <label for="token">Operator token</label>
+          <p class="hint" id="token-hint">
+            The CONSOLE_TOKEN secret (<code>npm start</code> prints it locally).
+          </p>
+          <input
+            type="password"
+            id="token"
+            name="token"
+            autocomplete="current-password"
+            required
+            aria-describedby="token-hint"
+          />
+        </div>
+        <button type="submit">Sign in</button>
+      </form>
     </Layout>
   );
 }
@@ -373,7 +369,13 @@ export function ClipPage(props: {
             <dt>Duration</dt>
             <dd>{manifest ? `${seconds(manifest.duration_s)} (${manifest.duration_s.toFixed(2)} s)` : "unknown"}</dd>
             <dt>Source</dt>
-            <dd>{manifest ? <a href={manifest.source.url}>{manifest.source.url}</a> : "unknown"}</dd>
+            <dd>
+              {manifest && /^https?:\/\//.test(manifest.source.url) ? (
+                <a href={manifest.source.url}>{manifest.source.url}</a>
+              ) : (
+                (manifest?.source.url ?? "unknown")
+              )}
+            </dd>
             <dt>Processed</dt>
             <dd>{manifest?.processed_at ?? "not yet"}</dd>
             <dt>Transcript</dt>
@@ -396,20 +398,24 @@ export function ClipPage(props: {
           <div
             class="waveform"
             id="waveform"
-            tabIndex={0}
-            role="slider"
-            aria-label="Waveform: arrow keys seek 5 s (with Shift 30 s), Space plays or pauses"
-            aria-valuemin={0}
-            aria-valuemax={Math.round(manifest.duration_s)}
-            aria-valuenow={0}
             data-audio="player"
             data-note="waveform-note"
             data-duration={String(manifest.duration_s)}
             data-peaks={`${BASE}/clips/${id}/peaks.json`}
             data-chunks={JSON.stringify(manifest.chunks)}
           >
-            <canvas></canvas>
-            <div class="cursor"></div>
+            <div
+              class="track"
+              tabIndex={0}
+              role="slider"
+              aria-label="Position: arrow keys seek 5 s (with Shift 30 s), Space plays or pauses"
+              aria-valuemin={0}
+              aria-valuemax={Math.round(manifest.duration_s)}
+              aria-valuenow={0}
+            >
+              <canvas></canvas>
+              <div class="cursor"></div>
+            </div>
           </div>
           <p class="hint" id="waveform-note" aria-live="polite"></p>
           <h2>Chunks</h2>
