@@ -23,7 +23,11 @@ import { type FixtureServer, startFixtureServer } from "../support/fixture-serve
 /** Debian's package (`apt-get install -y chromium`); CHROMIUM_PATH overrides it. */
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const TOKEN = "e2e-console-token-0123456789";
-const SCREENSHOT = resolve(import.meta.dirname, "../../docs/console.png");
+/**
+ * Where the clip page's screenshot goes: the git-ignored test cache, so a test run leaves the
+ * tree clean. `CONSOLE_SCREENSHOT=docs/console.png` refreshes the README's picture.
+ */
+const SCREENSHOT = resolve(import.meta.dirname, "../..", process.env.CONSOLE_SCREENSHOT ?? ".test-cache/console.png");
 let stack: Stack;
 let fixtures: FixtureServer;
 let dataDir: string;
