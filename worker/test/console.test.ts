@@ -10,6 +10,7 @@ import { keys } from "../../shared/keys.ts";
 import { Peaks } from "../../shared/schemas.ts";
 import { ADVICE } from "../src/console/advice.ts";
 import { csrfMatches, csrfToken, newSession, openSession, sealSession, verifyAccessJwt } from "../src/console/auth.ts";
+import { accessKeySets } from "../src/console/index.tsx";
 import { parseRange } from "../src/console/media.ts";
 import app from "../src/index.ts";
 import { call, newClientIp } from "./helpers.ts";
@@ -264,5 +265,46 @@ describe("console security functions", () => {
       .setExpirationTime(5000)
       .sign(strangerKey);
     expect(await verifyAccessJwt(forged, settings, jwks, 2000)).toMatchObject({ ok: false, reason: "invalid" });
+  });
+});
+
+describe("console behind Cloudflare Access", () => {
+  // Cloudflare's key endpoint cannot be reached here: the team's key set is put in its place.
+  const team = "console-test.cloudflareaccess.com";
+  const accessEnv = { ...consoleEnv, CONSOLE_ACCESS_TEAM_DOMAIN: team, CONSOLE_ACCESS_AUD: "aud-console" };
+  const fetchAccess = (path: string, headers: Record<string, string> = {}) =>
+    app.fetch(
+      new Request(`${ORIGIN}${path}`, {
+        headers: { "CF-Connecting-IP": newClientIp(), ...headers },
+        redirect: "manual",
+      }),
+      accessEnv,
+    );
+
+  it("requires the Access JWT on every request, then opens a session for its identity", async () => {
+    const { privateKey, publicKey } = await generateKeyPair("RS256");
+    accessKeySets.set(
+      team,
+      createLocalJWKSet({ keys: [{ ...(await exportJWK(publicKey)), kid: "t1", alg: "RS256" }] }),
+    );
+    const jwt = await new SignJWT({ email: "ops@example.com" })
+      .setProtectedHeader({ alg: "RS256", kid: "t1" })
+      .setIssuer(`https://${team}`)
+      .setAudience("aud-console")
+      .setIssuedAt()
+      .setExpirationTime("5m")
+      .sign(privateKey);
+    const without = await fetchAccess("/console");
+    expect(without.status).toBe(403);
+    expect(await without.text()).toContain("Cloudflare Access did not vouch for this request");
+    // A session cookie alone (from the token sign-in) is not enough once Access is configured.
+    const { cookie } = await signIn();
+    expect((await fetchAccess("/console", { cookie })).status).toBe(403);
+    const page = await fetchAccess("/console", { "cf-access-jwt-assertion": jwt });
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain("ops@example.com");
+    expect(page.headers.get("set-cookie")).toMatch(/^clip_console_session=.*HttpOnly/);
+    // The token form is off: the login page sends people to the console (and so to Access).
+    expect((await fetchAccess("/console/login")).headers.get("location")).toBe("/console");
   });
 });

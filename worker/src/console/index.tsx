@@ -63,8 +63,11 @@ interface ConsoleEnv extends AppEnv {
 
 const now = () => Math.floor(Date.now() / 1000);
 
-/** The team's signing keys, fetched and cached by jose (per isolate, per team). */
-const accessKeySets = new Map<string, JWTVerifyGetKey>();
+/**
+ * The team's signing keys, fetched and cached by jose (per isolate, per team). Exported so that
+ * tests, which cannot reach Cloudflare's key endpoint, can put a team's key set in place.
+ */
+export const accessKeySets = new Map<string, JWTVerifyGetKey>();
 function accessKeys(teamDomain: string): JWTVerifyGetKey {
   let set = accessKeySets.get(teamDomain);
   if (!set) {
