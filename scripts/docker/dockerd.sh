@@ -65,24 +65,40 @@ if [ -z "$DRIVER" ]; then
 fi
 
 mkdir -p "$DATA_DIR" "$EXEC_ROOT"
-echo "dockerd: starting with $DRIVER storage (data $DATA_DIR, log $DATA_DIR/dockerd.log)"
-# setsid: the engine outlives this script and the shell that ran it.
-setsid dockerd \
-  --storage-driver="$DRIVER" \
-  --bip=172.17.0.1/16 \
-  --data-root="$DATA_DIR/data" \
-  --exec-root="$EXEC_ROOT" \
-  --pidfile="$EXEC_ROOT/dockerd.pid" \
-  </dev/null >>"$DATA_DIR/dockerd.log" 2>&1 &
 
-for _ in $(seq "$WAIT_SECONDS"); do
-  if docker_cli info >/dev/null 2>&1; then
-    echo "dockerd: ready"
-    check_bridge
-    exit 0
-  fi
-  sleep 1
-done
-echo "dockerd: did not answer within ${WAIT_SECONDS}s; last log lines:" >&2
-tail -n 20 "$DATA_DIR/dockerd.log" >&2
+# Starts dockerd with storage driver $1 and waits until it answers; fails when it exits or times out.
+start_dockerd() {
+  echo "dockerd: starting with $1 storage (data $DATA_DIR, log $DATA_DIR/dockerd.log)"
+  # setsid: the engine outlives this script and the shell that ran it.
+  setsid dockerd \
+    --storage-driver="$1" \
+    --bip=172.17.0.1/16 \
+    --data-root="$DATA_DIR/data" \
+    --exec-root="$EXEC_ROOT" \
+    --pidfile="$EXEC_ROOT/dockerd.pid" \
+    </dev/null >>"$DATA_DIR/dockerd.log" 2>&1 &
+  local pid=$!
+  for _ in $(seq "$WAIT_SECONDS"); do
+    if docker_cli info >/dev/null 2>&1; then
+      echo "dockerd: ready"
+      return 0
+    fi
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 1
+  done
+  echo "dockerd: did not come up with $1 storage; last log lines:" >&2
+  tail -n 20 "$DATA_DIR/dockerd.log" >&2
+  kill "$pid" 2>/dev/null || true
+  return 1
+}
+
+if start_dockerd "$DRIVER"; then
+  check_bridge
+  exit 0
+fi
+# overlayfs mounts but dockerd refused overlay2 (e.g. a data root on an unsupported filesystem).
+if [ "$DRIVER" = overlay2 ] && [ -z "${CLIP_AUDIO_DOCKER_STORAGE_DRIVER:-}" ] && start_dockerd vfs; then
+  check_bridge
+  exit 0
+fi
 exit 1
