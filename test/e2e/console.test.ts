@@ -27,6 +27,8 @@ const TOKEN = "e2e-console-token-0123456789";
  * Where the clip page's screenshot goes: the git-ignored test cache, so a test run leaves the
  * tree clean. `CONSOLE_SCREENSHOT=docs/console.png` refreshes the README's picture.
  */
+/** The other pages' screenshots, for a person checking how they look. */
+const CACHE = resolve(import.meta.dirname, "../../.test-cache");
 const SCREENSHOT = resolve(import.meta.dirname, "../..", process.env.CONSOLE_SCREENSHOT ?? ".test-cache/console.png");
 let stack: Stack;
 let fixtures: FixtureServer;
@@ -94,6 +96,8 @@ describe("the console in chromium", () => {
     await expect(page.locator('[data-clip="long-console"] [data-field="state"]').textContent()).resolves.toBe(
       "completed",
     );
+    await expect(page.locator('[data-field="task-ended"]').textContent()).resolves.toMatch(/^\d{4}-/);
+    await page.screenshot({ path: join(CACHE, "console-task.png"), fullPage: true });
 
     const ranges: string[] = [];
     page.on("request", (request) => {
@@ -136,9 +140,13 @@ describe("the console in chromium", () => {
     await page.evaluate(() => window.scrollTo(0, 0));
     await mkdir(resolve(SCREENSHOT, ".."), { recursive: true });
     await page.screenshot({ path: SCREENSHOT });
-    // The overview too, outside the repository, for a person checking how it looks.
+    // The overview too, and the clean-up review.
     await page.goto(`${stack.urls.worker}/console`);
-    await page.screenshot({ path: join(tmpdir(), "clip-audio-console-overview.png"), fullPage: true });
+    await page.screenshot({ path: join(CACHE, "console-overview.png"), fullPage: true });
+    expect(await contrast(page)).toEqual([]);
+    await page.goto(`${stack.urls.worker}/console/clips/long-console/cleanup`);
+    await expect(page.locator("form li").count()).resolves.toBe(manifest.files.length);
+    await page.screenshot({ path: join(CACHE, "console-cleanup.png"), fullPage: true });
     expect(await contrast(page)).toEqual([]);
     await page.close();
   }, 150_000);
@@ -194,6 +202,7 @@ describe("the console in chromium", () => {
     await page.getByRole("link", { name: "missing-console" }).click();
     await expect(page.getByRole("alert").textContent()).resolves.toContain("not_found");
     expect(await contrast(page)).toEqual([]);
+    await page.screenshot({ path: join(CACHE, "console-failed.png"), fullPage: true });
     await page.close();
   });
 });

@@ -25,7 +25,7 @@ table { border-collapse: collapse; width: 100%; } th, td { text-align: left; pad
 th { font-weight: 600; color: var(--muted); font-size: .9rem; }
 .grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(20rem, 1fr)); gap: 1rem; }
 .panel { background: var(--panel); border: 1px solid var(--line); border-radius: 6px; padding: 1rem; }
-.panel > h2:first-child { margin-top: 0; }
+.panel h2:first-of-type { margin-top: 0; }
 dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: .25rem 1rem; margin: 0; } dl.facts dt { color: var(--muted); } dl.facts dd { margin: 0; overflow-wrap: anywhere; }
 .badge { display: inline-block; padding: 0 .5rem; border-radius: 999px; font-size: .85rem; font-weight: 600; border: 1px solid currentColor; }
 .state-completed, .state-healthy, .state-ok { color: var(--ok); }
@@ -90,6 +90,7 @@ function live(root) {
       return;
     }
     setText(root, "live-status", "");
+    if (view.task) { setText(root, "task-started", view.task.started_at || "not yet"); setText(root, "task-ended", view.task.completed_at || "not yet"); }
     if (view.task) { setText(root, "task-status", view.task.status); const b = root.querySelector('[data-field="task-status"]'); if (b) b.className = "badge state-" + view.task.status; }
     for (const clip of view.clips) {
       const row = root.querySelector('[data-clip="' + CSS.escape(clip.clip_id) + '"]');

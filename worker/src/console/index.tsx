@@ -318,7 +318,8 @@ consoleApp.get("/tasks/:id", async (c) => {
 consoleApp.get("/tasks/:id/live", async (c) => {
   const task = await getTask(requestContext(c), c.req.param("id"));
   const clips = await Promise.all(task.clip_ids.map((id) => jobView(c.env, id)));
-  return c.json({ task: { task_id: task.task_id, status: task.status }, clips });
+  const { task_id, status, started_at, completed_at } = task;
+  return c.json({ task: { task_id, status, started_at, completed_at }, clips });
 });
 
 async function clipDetails(c: Context<ConsoleEnv>) {

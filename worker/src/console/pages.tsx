@@ -312,9 +312,9 @@ export function TaskPage(props: { csrf: string; who: string; task: Task; clips: 
           <dt>Created</dt>
           <dd>{task.created_at}</dd>
           <dt>Started</dt>
-          <dd>{task.started_at ?? "not yet"}</dd>
-          <dt>Completed</dt>
-          <dd>{task.completed_at ?? "not yet"}</dd>
+          <dd data-field="task-started">{task.started_at ?? "not yet"}</dd>
+          <dt>Ended</dt>
+          <dd data-field="task-ended">{task.completed_at ?? "not yet"}</dd>
         </dl>
         <h2>Clips</h2>
         <ClipRows clips={props.clips} />
@@ -473,7 +473,13 @@ export function CleanupPage(props: { csrf: string; who: string; clipId: string; 
       <h1>
         Clean up <a href={`${BASE}/clips/${id}`}>{props.clipId}</a>
       </h1>
-      <p role="status">{result.message}</p>
+      <p role="status">
+        {done
+          ? result.message
+          : result.files_to_delete.length
+            ? "Nothing is deleted until you confirm below."
+            : result.message}
+      </p>
       {done ? (
         <>
           <h2>Deleted</h2>
