@@ -16,7 +16,9 @@ ARG YT_DLP_SOURCE=release
 # every step) a change to the sources then rebuilds one step.
 # A 1 MB young generation keeps the stream buffers that pass through Node from growing the heap
 # with input length (bench: peak RSS 30 min / 60 s from 1.23x to 1.19x).
-ENV NODE_ENV=production PORT=8080 HOST=0.0.0.0 WORK_DIR=/tmp/clip-audio NODE_OPTIONS=--max-semi-space-size=1
+# No NODE_ENV: the engine's environment is the Worker's ENVIRONMENT, forwarded with its settings
+# (production in a deployment, development under `npm start`), so both apply the same guards.
+ENV PORT=8080 HOST=0.0.0.0 WORK_DIR=/tmp/clip-audio NODE_OPTIONS=--max-semi-space-size=1
 EXPOSE 8080
 CMD ["node", "container/src/server.ts"]
 WORKDIR /app

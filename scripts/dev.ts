@@ -15,7 +15,16 @@ import { ContainerHealth } from "../shared/schemas.ts";
 import { describeYtDlp } from "../shared/ytdlp-age.ts";
 import { KNOWN_SETTINGS, SETTING_NAMES } from "../worker/src/config.ts";
 import { startDemo, tryItText } from "./demo.ts";
-import { type EngineMode, PortInUseError, ROOT, type ServiceName, startStack } from "./stack.ts";
+import {
+  DOCKER_HOST_ADDRESS,
+  EGRESS_STANDIN_IMAGE,
+  type EngineMode,
+  LOCAL_BASE_IMAGE,
+  PortInUseError,
+  ROOT,
+  type ServiceName,
+  startStack,
+} from "./stack.ts";
 
 const DATA_DIR = join(ROOT, ".dev-data");
 const COLORS: Record<ServiceName, string> = { bucket: "\x1b[35m", container: "\x1b[36m", worker: "\x1b[33m" };
@@ -59,20 +68,31 @@ function port(name: string, fallback: number): number {
 }
 
 /**
- * Where the engine runs, from CLIP_AUDIO_ENGINE: `process` (the default) runs it as a Node
- * process on the host; `docker` runs what deploys, the Dockerfile's image under `wrangler dev`
- * through the real AudioEngine class (root and Docker needed; scripts/docker/ prepares the rest).
- * `auto` picks docker when a Docker engine answers. The image is built offline (local base,
+ * Where the engine runs, from CLIP_AUDIO_ENGINE: `docker` runs what deploys, the Dockerfile's
+ * image under `wrangler dev` through the real AudioEngine class (scripts/docker/prepare.sh
+ * readies Docker for it); `process` runs the engine as a Node process on the host. `auto` (the
+ * default) picks docker when a Docker engine answers and has been readied (the local base image
+ * and the egress stand-in exist), else process. The image is built offline (local base,
  * Debian's old yt-dlp) unless CLIP_AUDIO_OFFLINE_IMAGE=0.
  */
 async function engineMode(): Promise<EngineMode> {
-  const raw = process.env.CLIP_AUDIO_ENGINE?.trim() || "process";
+  const raw = process.env.CLIP_AUDIO_ENGINE?.trim() || "auto";
   if (raw === "process" || raw === "docker") return raw;
-  if (raw === "auto") {
-    const info = await execa("docker", ["info"], { reject: false, stdin: "ignore", timeout: 15_000 });
-    return info.exitCode === 0 ? "docker" : "process";
-  }
+  if (raw === "auto") return (await dockerReady()) ? "docker" : "process";
   throw new Error(`CLIP_AUDIO_ENGINE=${JSON.stringify(raw)}: expected process, docker or auto`);
+}
+
+/** A Docker engine answers and holds the images scripts/docker/prepare.sh builds. */
+async function dockerReady(): Promise<boolean> {
+  const images = [LOCAL_BASE_IMAGE, EGRESS_STANDIN_IMAGE];
+  const inspect = await execa("docker", ["image", "inspect", ...images], {
+    reject: false,
+    stdin: "ignore",
+    stdout: "ignore",
+    stderr: "ignore",
+    timeout: 15_000,
+  });
+  return inspect.exitCode === 0;
 }
 
 async function main(): Promise<void> {
@@ -83,12 +103,14 @@ async function main(): Promise<void> {
   // The operator console (/console) signs in with this token; one is made for local use.
   settings.CONSOLE_TOKEN ||= developmentSecret("console-token");
   const engineIn = await engineMode();
-  // The demo clips (made at first start, in a few seconds) are served while the stack starts.
-  // Not to an engine in Docker: the image is production's (NODE_ENV) and refuses a demo source.
-  const demo =
-    engineIn === "process" ? await startDemo({ dir: join(DATA_DIR, "demo"), port: port("DEMO_PORT", 8791) }) : null;
-  if (demo) settings.DEMO_SOURCE_URL ??= demo.url;
-  else delete settings.DEMO_SOURCE_URL;
+  // The demo clips (made at first start, in a few seconds) are served while the stack starts,
+  // where the engine can reach them: on the host, or at the bridge gateway for an engine in Docker.
+  const demo = await startDemo({
+    dir: join(DATA_DIR, "demo"),
+    port: port("DEMO_PORT", 8791),
+    ...(engineIn === "docker" ? { host: DOCKER_HOST_ADDRESS } : {}),
+  });
+  settings.DEMO_SOURCE_URL ??= demo.url;
 
   const color = process.stdout.isTTY;
   const stack = await startStack({

@@ -29,6 +29,9 @@ const TOOLS_BIN = join(ROOT, ".tools/bin");
 
 /** The host as containers on Docker's default bridge see it (dockerd runs with --bip=172.17.0.1/16). */
 export const DOCKER_HOST_ADDRESS = "172.17.0.1";
+/** The images scripts/docker/prepare.sh builds (no Docker Hub here): the base, and the egress sidecar's stand-in. */
+export const LOCAL_BASE_IMAGE = process.env.CLIP_AUDIO_BASE_IMAGE ?? "clip-audio-base:bookworm-node22";
+export const EGRESS_STANDIN_IMAGE = process.env.MINIFLARE_CONTAINER_EGRESS_IMAGE ?? "clip-audio-egress-standin:local";
 const DOCKER_SCRIPTS = join(ROOT, "scripts/docker");
 
 /** s3rver accepts only its own fixed credentials. */
@@ -173,7 +176,7 @@ async function prepareDocker(log: StackOptions["log"]): Promise<void> {
 
 /** Debian's yt-dlp and the image scripts/docker/base-image.sh builds: an image made offline. */
 const OFFLINE_IMAGE_ARGS = {
-  CLIP_AUDIO_BASE_IMAGE: process.env.CLIP_AUDIO_BASE_IMAGE ?? "clip-audio-base:bookworm-node22",
+  CLIP_AUDIO_BASE_IMAGE: LOCAL_BASE_IMAGE,
   CLIP_AUDIO_YT_DLP_SOURCE: "debian",
 };
 
@@ -181,7 +184,7 @@ const OFFLINE_IMAGE_ARGS = {
 function dockerWranglerEnv(offlineImage: boolean): Record<string, string> {
   return {
     WRANGLER_DOCKER_BIN: join(DOCKER_SCRIPTS, "docker-for-wrangler.sh"),
-    MINIFLARE_CONTAINER_EGRESS_IMAGE: process.env.MINIFLARE_CONTAINER_EGRESS_IMAGE ?? "clip-audio-egress-standin:local",
+    MINIFLARE_CONTAINER_EGRESS_IMAGE: EGRESS_STANDIN_IMAGE,
     ...(offlineImage ? OFFLINE_IMAGE_ARGS : {}),
   };
 }

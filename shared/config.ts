@@ -162,6 +162,8 @@ export const DEFAULT_MAX_SOURCE_SECONDS = 4 * 3600;
  * with `wrangler.toml` vars or `wrangler secret put`.
  */
 export const engineEnvSchema = sharedEnvSchema.extend({
+  /** The deployment's environment, forwarded so the engine applies the same guards as the Worker. */
+  ENVIRONMENT: stringVar(),
   JOB_CONCURRENCY: intVar(2, 1, 64),
   CHUNK_SECONDS: numberVar(DEFAULT_CHUNK_SECONDS, 5, 600),
   CHUNK_OVERLAP_SECONDS: numberVar(0, 0, 10),

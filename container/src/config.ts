@@ -27,8 +27,8 @@ export type ContainerConfig = z.infer<typeof containerEnvSchema>;
 
 export function loadConfig(env: RawEnv = process.env): ContainerConfig {
   const config = parseEnv(containerEnvSchema, env);
-  // The Worker refuses a demo source outside development. The engine is not always told its
-  // environment (the Worker forwards only engine settings), so it refuses only when told production.
+  // The Worker refuses a demo source outside development and forwards ENVIRONMENT; the engine
+  // run on its own (the CLI) is often told nothing, so it refuses only when told production.
   const demoProblem = demoSourceProblem(env, config);
   if (demoProblem && detectEnvironment(env) === "production") throw new ConfigError([demoProblem]);
   return config;

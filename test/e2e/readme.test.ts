@@ -85,6 +85,9 @@ async function start(): Promise<Started> {
       // The README's requests all come from one client within a minute: more than the
       // default 10 per minute a real client gets.
       RATE_LIMIT_REQUESTS: "1000",
+      // The engine as a host process, whatever Docker this machine has: the container tier
+      // (npm run test:container) runs the same stack with the engine in Docker.
+      CLIP_AUDIO_ENGINE: "process",
     },
     extendEnv: false,
     stdin: "ignore",

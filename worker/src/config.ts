@@ -32,7 +32,6 @@ export const workerEnvSchema = engineEnvSchema.extend({
    */
   HMAC_REQUIRE_V2: boolVar(false),
   CONTAINER_URL: urlVar(),
-  ENVIRONMENT: stringVar(),
   /** How long finished task records are kept. */
   TASK_RETENTION_HOURS: intVar(72, 1, 24 * 90),
   /** Clips of one sync request processed at once. */
