@@ -98,6 +98,14 @@ describe("console sign-in", () => {
     expect((await request("/console", { cookie })).status).toBe(200);
   });
 
+  it("signs out: the cookie is cleared (and signing out needs the CSRF token too)", async () => {
+    const { cookie, csrf } = await signIn();
+    expect((await request("/console/logout", { cookie, form: {} })).status).toBe(403);
+    const out = await request("/console/logout", { cookie, form: { _csrf: csrf } });
+    expect(out.status).toBe(303);
+    expect(out.headers.get("set-cookie")).toMatch(/^clip_console_session=;.*Max-Age=0/);
+  });
+
   it("refuses a sign-in form posted from another site", async () => {
     const response = await request("/console/login", { form: { token: TOKEN }, origin: "https://evil.example" });
     expect(response.status).toBe(403);

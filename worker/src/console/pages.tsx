@@ -212,7 +212,8 @@ export function SubmitForm(props: { csrf: string; error?: string | undefined; id
         <div class="field">
           <label for="ids">Clip ids or clip URLs</label>
           <p class="hint" id="ids-hint">
-            One per line (up to 10). They are processed in the background; you will see their progress.
+            One per line (up to 10). They are processed in the background; you will see their progress. VODs and VOD
+            ranges are not taken by the API (clips only): use the command line, <code>npm run cli -- process</code>.
           </p>
           <textarea id="ids" name="ids" rows={4} required aria-describedby="ids-hint">
             {props.ids ?? ""}
