@@ -186,12 +186,23 @@ describe("storage implementations", () => {
     expect(after.keys).toEqual(["audio/zz-b.wav"]);
     await storage.delete("audio/zz-b.wav");
     expect(await storage.exists("audio/zz-b.wav")).toBe(false);
+    // What the console's player needs: the size, and a stretch of the bytes.
+    expect((await storage.head("audio/zz-a.wav"))?.size).toBe(1);
+    expect(await storage.head("audio/zz-none.wav")).toBeNull();
+    expect(await new Response(await storage.getRange("audio/zz-a.wav", { offset: 0, length: 1 })).text()).toBe("x");
+    expect(await storage.getRange("audio/zz-none.wav", { offset: 0, length: 1 })).toBeNull();
   }
 
   it("R2 binding", async () => {
     await exercise(new R2Storage(env.BUCKET), async (key) => {
       await env.BUCKET.put(key, "x");
     });
+    await env.BUCKET.put("audio/zz-range.wav", "0123456789", { httpMetadata: { contentType: "audio/wav" } });
+    const storage = new R2Storage(env.BUCKET);
+    expect(await storage.head("audio/zz-range.wav")).toEqual({ size: 10, contentType: "audio/wav" });
+    expect(await new Response(await storage.getRange("audio/zz-range.wav", { offset: 3, length: 4 })).text()).toBe(
+      "3456",
+    );
   });
 
   it("S3 API (s3rver, a test double of S3)", async () => {
