@@ -39,7 +39,11 @@ describe("npm run cli -- process", () => {
     expect(result.stderr).toContain("tone-cli: downloading");
     expect(result.stdout).toMatch(/^clip\s+status\s+time\s+detail/m);
     expect(result.stdout).toMatch(/^tone-cli\s+ok\s+/m);
-    expect((await readdir(join(out, "audio"))).sort()).toEqual(["tone-cli.json", "tone-cli.peaks.json", "tone-cli.wav"]);
+    expect((await readdir(join(out, "audio"))).sort()).toEqual([
+      "tone-cli.json",
+      "tone-cli.peaks.json",
+      "tone-cli.wav",
+    ]);
     const wav = decodeWav(await readFile(join(out, keys.wav("tone-cli"))));
     expect(dominantFrequency(wav.samples, wav.sampleRate)).toBe(440);
   });
