@@ -23,9 +23,11 @@ const SYSTEM_TOOLS = [
   { command: "yt-dlp", args: ["--version"], apt: "yt-dlp" },
   // Speaks the demo clips `npm start` serves (scripts/demo.ts) and the tests process.
   { command: "espeak-ng", args: ["--version"], apt: "espeak-ng" },
-  // The browser the console's end-to-end test drives through playwright-core (test/e2e/console.test.ts).
-  { command: "chromium", args: ["--version"], apt: "chromium" },
+  // The browser the console's end-to-end test drives through playwright-core (test/e2e/console.test.ts):
+  // only `npm test` (--test) needs it, so `npm start` does not download a browser.
+  { command: "chromium", args: ["--version"], apt: "chromium", testOnly: true },
 ];
+const FOR_TESTS = process.argv.includes("--test");
 
 function fail(message) {
   console.error(`\n[bootstrap] ${message}\n`);
@@ -83,5 +85,7 @@ ensurePackages();
 ensureNode22();
 const download = process.env.YT_DLP_DOWNLOAD !== "0";
 const pinned = await installPinnedYtDlp({ root, download, baseUrl: process.env.YT_DLP_RELEASE_BASE_URL });
-ensureSystemTools(pinned ? SYSTEM_TOOLS.filter((tool) => tool.command !== "yt-dlp") : SYSTEM_TOOLS);
+ensureSystemTools(
+  SYSTEM_TOOLS.filter((tool) => (FOR_TESTS || !tool.testOnly) && !(pinned && tool.command === "yt-dlp")),
+);
 if (!pinned && download) for (const line of fallbackWarning({ root })) console.error(`[bootstrap] ${line}`);
