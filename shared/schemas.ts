@@ -67,6 +67,20 @@ export const Manifest = z.object({
 });
 export type Manifest = z.infer<typeof Manifest>;
 
+/**
+ * A stored manifest's content, or null when it is absent or unreadable. Both sides treat an
+ * unreadable manifest as absent: the clip is not complete, and the engine processes it again.
+ */
+export function parseManifest(text: string | null): Manifest | null {
+  if (text === null) return null;
+  try {
+    const parsed = Manifest.safeParse(JSON.parse(text));
+    return parsed.success ? parsed.data : null;
+  } catch {
+    return null;
+  }
+}
+
 // ---- POST /process-clips -------------------------------------------------------------
 
 export const ProcessClipsRequest = z.object({

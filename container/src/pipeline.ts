@@ -18,7 +18,7 @@ import { pipeline } from "node:stream/promises";
 import { ClipAudioError } from "../../shared/errors.ts";
 import type { JobEvent, JobResult, JobStage } from "../../shared/job.ts";
 import { CONTENT_TYPES, chunkObjectMetadata, keys, wavObjectMetadata } from "../../shared/keys.ts";
-import { type ChunkEntry, type ClipMetadata, Manifest } from "../../shared/schemas.ts";
+import { type ChunkEntry, type ClipMetadata, Manifest, parseManifest } from "../../shared/schemas.ts";
 import { planChunks } from "./chunking.ts";
 import type { ContainerConfig } from "./config.ts";
 import { type DiskNeed, estimateDownloadBytes, reserveDisk } from "./disk.ts";
@@ -96,15 +96,7 @@ export async function processClip(input: string, options: ProcessOptions): Promi
 }
 
 async function readManifest(sink: Sink, id: string): Promise<Manifest | null> {
-  const text = await sink.readText(keys.manifest(id));
-  if (text === null) return null;
-  // An unreadable manifest is treated as absent: the clip is processed again and it is replaced.
-  try {
-    const parsed = Manifest.safeParse(JSON.parse(text));
-    return parsed.success ? parsed.data : null;
-  } catch {
-    return null;
-  }
+  return parseManifest(await sink.readText(keys.manifest(id)));
 }
 
 function skippedResult(manifest: Manifest, config: ContainerConfig): JobResult {

@@ -11,9 +11,9 @@ import {
   type ClipStatus,
   ListProcessedQuery,
   type ListProcessedResponse,
-  Manifest,
   ProcessClipsRequest,
   type ProcessClipsResponse,
+  parseManifest,
 } from "../../../shared/schemas.ts";
 import { ApiError } from "../errors.ts";
 import type { OperationContext } from "./context.ts";
@@ -145,17 +145,6 @@ export async function clipStatus({ env, storage }: OperationContext, rawClipId: 
     last_error: working ? (jobSays.last_error ?? null) : null,
   };
   return body;
-}
-
-/** The manifest's content, or null when absent or unreadable (then the clip is not complete). */
-function parseManifest(text: string | null): Manifest | null {
-  if (text === null) return null;
-  try {
-    const parsed = Manifest.safeParse(JSON.parse(text));
-    return parsed.success ? parsed.data : null;
-  } catch {
-    return null;
-  }
 }
 
 /** Enough objects per listing call for `wanted` clips, each with a WAV and a manifest. */
