@@ -134,7 +134,8 @@ describe("the Worker with the engine in a real container", () => {
       async () => {
         for (const id of await engineContainers()) {
           const processes = await processesIn(id);
-          const tools = processes.filter((p) => /yt-dlp|ffmpeg/.test(p.cmd));
+          // The resident extractors (Python with yt_dlp), ffmpeg, and any yt-dlp command.
+          const tools = processes.filter((p) => /yt-dlp|ffmpeg|extractor\.py|python/.test(p.cmd));
           if (tools.length > 0) return { processes, tools };
         }
         return null;
