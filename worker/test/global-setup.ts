@@ -1,0 +1,38 @@
+/**
+ * The servers the Worker tests drive, started once per test run (not once per pool start, as
+ * starting them in cloudflareTest's options did): s3rver (a test double of S3), the fixture
+ * media server (a stand-in for Twitch) and the real engine process. Their addresses reach the
+ * Worker's bindings through `provide`/`inject`; the teardown stops all three.
+ */
+import type { TestProject } from "vitest/node";
+import { startEngineProcess } from "../../test/support/engine-process.ts";
+import { startFixtureServer } from "../../test/support/fixture-server.ts";
+import { startS3 } from "../../test/support/s3.ts";
+
+export const TEST_SECRET = "worker-test-secret";
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    s3Env: Record<string, string>;
+    fixtureUrl: string;
+    engineUrl: string;
+  }
+}
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const [s3, fixtures] = await Promise.all([startS3(), startFixtureServer()]);
+  const engine = await startEngineProcess({
+    ...s3.env,
+    HMAC_SHARED_SECRET: TEST_SECRET,
+    CLIP_SOURCE_URL_TEMPLATE: fixtures.clipTemplate,
+    STORE_VIDEO: "false",
+    DOWNLOAD_TIMEOUT_SECONDS: "3",
+  });
+  project.provide("s3Env", s3.env);
+  project.provide("fixtureUrl", fixtures.url);
+  project.provide("engineUrl", engine.url);
+  return async () => {
+    await engine.stop();
+    await Promise.all([fixtures.close(), s3.close()]);
+  };
+}
