@@ -1,7 +1,9 @@
 /**
  * The seam to the media engine. In production the engine runs in a Cloudflare Container
- * (`AudioEngine`, reached through its Durable Object binding); locally and in tests, where
- * there is no Docker, it is a process on the host at CONTAINER_URL. This module alone decides.
+ * (`AudioEngine`, reached through its Durable Object binding), and so it does under
+ * `wrangler dev` with Docker (`npm start` where Docker is readied, the container test tier).
+ * Without Docker (most tests, `npm start` elsewhere) it is a process on the host at
+ * CONTAINER_URL. This module alone decides.
  */
 import { Container } from "@cloudflare/containers";
 import { ENGINE_ENV_NAMES, pickEnv, type RawEnv } from "../../shared/config.ts";
