@@ -164,13 +164,6 @@ async function startJob(
   return response as Response & { body: ReadableStream<Uint8Array> };
 }
 
-export async function cancelEngineJob(env: EngineEnv, config: WorkerConfig, clipId: string): Promise<void> {
-  const headers = await signRequest(config.HMAC_SHARED_SECRET ?? "", "");
-  await engineFetch(env, config, CONTAINER_ROUTES.job(clipId), { method: "DELETE", headers }, clipId).catch(
-    () => undefined,
-  );
-}
-
 /** The engine's health, or null when it does not answer quickly. */
 export async function engineHealth(env: EngineEnv, config: WorkerConfig): Promise<ContainerHealth | null> {
   try {

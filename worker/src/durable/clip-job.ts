@@ -16,7 +16,7 @@ import type { FinalJobEvent, JobEvent, JobResult } from "../../../shared/job.ts"
 import { keys } from "../../../shared/keys.ts";
 import type { ClipResult, ClipState } from "../../../shared/schemas.ts";
 import { loadConfig } from "../config.ts";
-import { cancelEngineJob, runEngineJob } from "../engine.ts";
+import { runEngineJob } from "../engine.ts";
 import { log } from "../log.ts";
 import { bucketStorage } from "../storage.ts";
 import { ENGINE_MONITOR_NAME, engineObservation } from "./engine-monitor.ts";
@@ -162,11 +162,6 @@ export class ClipJob extends DurableObject<Env> {
     await this.#settle(clipId, result);
     await this.ctx.storage.delete("pending");
     await this.#finish(pending, result);
-  }
-
-  async cancel(): Promise<void> {
-    const clipId = await this.ctx.storage.get<string>("clip_id");
-    if (clipId) await cancelEngineJob(this.env, this.#config(), clipId);
   }
 
   #config() {
