@@ -90,6 +90,8 @@ export const ProcessClipsRequest = z.object({
   callback_url: z.url({ protocol: /^https?$/ }).optional(),
 });
 export type ProcessClipsRequest = z.infer<typeof ProcessClipsRequest>;
+/** The same body as a caller writes it (`background` and `force` may be left out). */
+export type ProcessClipsInput = z.input<typeof ProcessClipsRequest>;
 
 export const ClipResult = z.object({
   clip_id: z.string(),

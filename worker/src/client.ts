@@ -14,11 +14,14 @@ import {
   ClipStatus,
   ErrorBody,
   ListProcessedResponse,
+  type ProcessClipsInput,
   ProcessClipsResponse,
   Task,
   TaskList,
   TaskStats,
 } from "../../shared/schemas.ts";
+
+export type { ProcessClipsInput } from "../../shared/schemas.ts";
 
 /** Anything with `fetch`: a service binding, or `{ fetch }` for HTTPS. */
 export interface Fetcher {
@@ -33,13 +36,6 @@ export class ClipAudioApiError extends Error {
     super(detail);
     this.status = status;
   }
-}
-
-export interface ProcessClipsInput {
-  clip_ids: string[];
-  background?: boolean;
-  force?: boolean;
-  callback_url?: string;
 }
 
 export function createClipAudioClient(fetcher: Fetcher, secret: string, baseUrl = "https://clip-audio") {

@@ -16,6 +16,7 @@ import type {
   ClipStatus,
   Health,
   ListProcessedResponse,
+  ProcessClipsInput,
   ProcessClipsResponse,
   Task,
   TaskList,
@@ -39,16 +40,9 @@ import {
 } from "./operations/tasks.ts";
 import { ClipAudioRpcError } from "./rpc-error.ts";
 
+/** The body of POST /process-clips, as an argument; `callback_url`'s host must be in CALLBACK_HOSTS. */
+export type { ProcessClipsInput } from "../../shared/schemas.ts";
 export { ClipAudioRpcError } from "./rpc-error.ts";
-
-/** The body of POST /process-clips, as an argument (`background` and `force` default to false). */
-export interface ProcessClipsInput {
-  clip_ids: string[];
-  background?: boolean;
-  force?: boolean;
-  /** POSTed (HMAC-signed) when each clip of a background call ends; host must be in CALLBACK_HOSTS. */
-  callback_url?: string;
-}
 
 /**
  * What a caller may pass to a background `processClips` to hear when its task ends: an
