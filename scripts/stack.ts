@@ -15,7 +15,9 @@ import { once } from "node:events";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { delimiter, join, resolve } from "node:path";
+import type { Readable } from "node:stream";
 import { execa, type ResultPromise } from "execa";
+import { lines } from "../shared/lines.ts";
 
 export const ROOT = resolve(import.meta.dirname, "..");
 const BIN = {
@@ -145,15 +147,12 @@ async function waitUntilAnswering(url: string, name: string, child: ResultPromis
 }
 
 function pipeLines(child: ResultPromise, name: ServiceName, log: StackOptions["log"]): void {
-  let pending = "";
-  const onData = (data: Buffer) => {
-    pending += data.toString("utf8");
-    const lines = pending.split("\n");
-    pending = lines.pop() ?? "";
-    for (const line of lines) if (line.trim()) log?.(name, line);
+  const follow = async (output: Readable | null) => {
+    if (!output) return;
+    for await (const line of lines(output)) if (line.trim()) log?.(name, line);
   };
-  child.stdout?.on("data", onData);
-  child.stderr?.on("data", onData);
+  // A broken pipe ends only the log lines; the process's exit is watched elsewhere.
+  for (const output of [child.stdout, child.stderr]) follow(output).catch(() => undefined);
 }
 
 /** Writes the Worker's variables where `wrangler dev --env-file` reads them (owner-only). */

@@ -2,7 +2,9 @@
  * ffmpeg: decode the source's first audio stream to PCM s16le WAV at the configured rate and
  * channels, and find silences for chunking.
  */
+import type { Readable } from "node:stream";
 import { execa } from "execa";
+import { lines } from "../../shared/lines.ts";
 import { type Classifier, processOptions, type RunLimits, subprocessError } from "./subprocess.ts";
 
 export const FFMPEG = "ffmpeg";
@@ -72,17 +74,16 @@ export function startExtract(input: string, output: string, format: AudioFormat,
 }
 
 /** Calls `onSeconds` with the decoded position as ffmpeg reports it on its progress stream. */
-export function followProgress(stdout: NodeJS.ReadableStream | null, onSeconds: (seconds: number) => void): void {
-  let pending = "";
-  stdout?.on("data", (data: Buffer) => {
-    pending += data.toString("utf8");
-    const lines = pending.split("\n");
-    pending = lines.pop() ?? "";
-    for (const line of lines) {
+export function followProgress(stdout: Readable | null, onSeconds: (seconds: number) => void): void {
+  if (!stdout) return;
+  (async () => {
+    for await (const line of lines(stdout)) {
       const match = /^out_time_us=(\d+)/.exec(line);
       if (match) onSeconds(Number(match[1]) / 1e6);
     }
-  });
+  })()
+    // ffmpeg's failure is reported by its exit; a broken progress pipe only ends the progress.
+    .catch(() => undefined);
 }
 
 export interface Silence {

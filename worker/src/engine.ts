@@ -16,6 +16,7 @@ import {
   JobEvent,
   type JobRequestInput,
 } from "../../shared/job.ts";
+import { lines } from "../../shared/lines.ts";
 import { ContainerHealth } from "../../shared/schemas.ts";
 import type { WorkerConfig } from "./config.ts";
 import { log } from "./log.ts";
@@ -86,17 +87,7 @@ function engineFetch(
 }
 
 async function* ndjson(body: ReadableStream<Uint8Array>): AsyncGenerator<unknown> {
-  const reader = body.pipeThrough(new TextDecoderStream()).getReader();
-  let pending = "";
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    pending += value;
-    const lines = pending.split("\n");
-    pending = lines.pop() ?? "";
-    for (const line of lines) if (line.trim()) yield JSON.parse(line);
-  }
-  if (pending.trim()) yield JSON.parse(pending);
+  for await (const line of lines(body)) if (line.trim()) yield JSON.parse(line);
 }
 
 /**
