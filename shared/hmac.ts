@@ -19,6 +19,11 @@ export const SIGNATURE_VERSION_HEADER = "X-Request-Signature-Version";
 
 /** A timestamp is accepted when within this many seconds of the server clock, either way. */
 export const MAX_CLOCK_SKEW_SECONDS = 300;
+/**
+ * A claimed nonce is remembered this long after its request's timestamp: until that timestamp
+ * could no longer be accepted. The Worker's nonce store and the engine's both use it.
+ */
+export const NONCE_LIFETIME_SECONDS = MAX_CLOCK_SKEW_SECONDS + 1;
 export const NONCE_PATTERN = /^[A-Za-z0-9]{16,64}$/;
 export const IDEMPOTENCY_KEY_PATTERN = /^[A-Za-z0-9-]{16,64}$/;
 

@@ -2,36 +2,27 @@
  * The container's HTTP service, called only by the Worker:
  *   POST   /jobs            start (or join) a clip's job; the answer is its NDJSON event stream
  *   DELETE /jobs/{clip_id}  cancel a job
- *   GET    /health          tool versions (yt-dlp's age too) and load (no auth)
+ *   GET    /health          tool versions (yt-dlp's age too), missing tools and load (no auth)
  * Job routes need the same HMAC signature as the public API, so only the Worker can start jobs.
  */
-import { Hono, type MiddlewareHandler } from "hono";
+import { Hono } from "hono";
 import { stream } from "hono/streaming";
-import {
-  MAX_CLOCK_SKEW_SECONDS,
-  NONCE_HEADER,
-  SIGNATURE_HEADER,
-  TIMESTAMP_HEADER,
-  VERIFY_FAILURE_TEXT,
-  verifySignature,
-} from "../../shared/hmac.ts";
+import { hmacAuth } from "../../shared/hmac-auth.ts";
 import { type JobEvent, JobRequest } from "../../shared/job.ts";
 import type { ContainerHealth } from "../../shared/schemas.ts";
 import { staleYtDlpWarning, ytDlpAgeDays } from "../../shared/ytdlp-age.ts";
 import type { JobManager } from "./jobs.ts";
-import { toolVersions } from "./tools.ts";
+import { missingTools, missingToolsError, toolVersions } from "./tools.ts";
 
-/** Nonces are kept as long as their timestamp could still be accepted. */
-const NONCE_TTL_MS = 2 * MAX_CLOCK_SKEW_SECONDS * 1000;
-
+/** The engine's nonce store: one process, so its memory. */
 class NonceMemory {
   readonly #seen = new Map<string, number>();
 
-  /** True the first time a nonce is seen within its lifetime. */
-  claim(nonce: string, now: number): boolean {
-    for (const [key, expires] of this.#seen) if (expires < now) this.#seen.delete(key);
+  /** True the first time a nonce is claimed before it expires (epoch ms). */
+  claim(nonce: string, expiresAt: number, now = Date.now()): boolean {
+    for (const [key, expires] of this.#seen) if (expires <= now) this.#seen.delete(key);
     if (this.#seen.has(nonce)) return false;
-    this.#seen.set(nonce, now + NONCE_TTL_MS);
+    this.#seen.set(nonce, expiresAt);
     return true;
   }
 }
@@ -49,36 +40,33 @@ export function createApp(options: AppOptions) {
 
   app.get("/health", async (c) => {
     const tools = await toolVersions();
+    const missing = missingTools();
     const now = new Date();
     const body: ContainerHealth = {
-      status: options.draining() ? "draining" : "ok",
+      status: options.draining() ? "draining" : missing.length > 0 ? "missing_tools" : "ok",
       ffmpeg: tools.ffmpeg,
       yt_dlp: tools.ytDlp,
       yt_dlp_age_days: ytDlpAgeDays(tools.ytDlp, now),
       yt_dlp_warning: staleYtDlpWarning(tools.ytDlp, now),
       active_jobs: options.jobs.active,
       max_concurrency: options.maxConcurrency,
+      missing_tools: missing,
     };
     return c.json(body);
   });
 
-  const requireSignature: MiddlewareHandler = async (c, next) => {
-    if (!options.secret) return c.json({ detail: "HMAC_SHARED_SECRET is not configured" }, 500);
-    const body = new Uint8Array(await c.req.raw.clone().arrayBuffer());
-    const headers = {
-      signature: c.req.header(SIGNATURE_HEADER),
-      timestamp: c.req.header(TIMESTAMP_HEADER),
-      nonce: c.req.header(NONCE_HEADER),
-    };
-    const result = await verifySignature(options.secret, body, headers, Math.floor(Date.now() / 1000));
-    if (!result.ok) return c.json({ detail: `Security validation failed: ${VERIFY_FAILURE_TEXT[result.reason]}` }, 401);
-    if (!nonces.claim(result.nonce, Date.now())) {
-      return c.json({ detail: `Security validation failed: ${VERIFY_FAILURE_TEXT.reused_nonce}` }, 401);
-    }
-    await next();
-  };
   // `/jobs/*` matches `/jobs` too in Hono.
-  app.use("/jobs/*", requireSignature);
+  app.use("/jobs/*", async (c, next) => {
+    if (!options.secret) return c.json({ detail: "HMAC_SHARED_SECRET is not configured" }, 500);
+    await next();
+  });
+  app.use(
+    "/jobs/*",
+    hmacAuth({
+      secret: () => options.secret,
+      claimNonce: (_c, nonce, expiresAt) => nonces.claim(nonce, expiresAt),
+    }),
+  );
 
   app.post("/jobs", async (c) => {
     if (options.draining()) return c.json({ detail: "The container is shutting down" }, 503);
@@ -92,6 +80,12 @@ export function createApp(options: AppOptions) {
       return c.json({ detail: `Invalid job request: ${parsed.error.issues[0]?.message ?? "bad shape"}` }, 400);
     const request = parsed.data;
     c.header("Content-Type", "application/x-ndjson");
+    // Without ffmpeg or yt-dlp every job fails: say so at once, with how to install them.
+    const missing = missingTools();
+    if (missing.length > 0) {
+      const failed: JobEvent = { type: "failed", error: missingToolsError(missing).toJSON() };
+      return c.body(`${JSON.stringify(failed)}\n`);
+    }
     return stream(c, async (out) => {
       const queue: JobEvent[] = [];
       let wake: (() => void) | null = null;
