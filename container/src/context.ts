@@ -1,0 +1,47 @@
+/**
+ * What every step of one clip's run shares: the resolved source, the caller's options, the work
+ * directory, and how events and progress leave the engine.
+ */
+import { ClipAudioError } from "../../shared/errors.ts";
+import type { JobEvent, JobStage } from "../../shared/job.ts";
+import type { ContainerConfig } from "./config.ts";
+import type { Sink } from "./sinks/sink.ts";
+import type { Source } from "./source.ts";
+
+/** Progress events at most this often: enough for a bar, few enough for the Worker's DO. */
+const PROGRESS_INTERVAL_MS = 500;
+
+export interface ProcessOptions {
+  config: ContainerConfig;
+  sink: Sink;
+  force?: boolean;
+  /** Overrides STORE_VIDEO for this clip. */
+  storeVideo?: boolean;
+  signal?: AbortSignal;
+  onEvent?: (event: JobEvent) => void;
+}
+
+export type Progress = (stage: JobStage, percent: number | null, bytes?: number | null, total?: number | null) => void;
+
+export interface Context {
+  source: Source;
+  options: ProcessOptions;
+  workDir: string;
+  emit: (event: JobEvent) => void;
+  progress: Progress;
+}
+
+export function throttledProgress(emit: (event: JobEvent) => void): Progress {
+  let last = 0;
+  return (stage, percent, bytes = null, total = null) => {
+    const now = Date.now();
+    if (now - last < PROGRESS_INTERVAL_MS && percent !== 100) return;
+    last = now;
+    const clamped = percent === null ? null : Math.max(0, Math.min(100, Math.round(percent * 10) / 10));
+    emit({ type: "progress", stage, percent: clamped, bytes, total_bytes: total });
+  };
+}
+
+export function checkCancelled(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new ClipAudioError("cancelled", "The job was cancelled");
+}

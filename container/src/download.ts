@@ -1,0 +1,153 @@
+/**
+ * Source → media, in one download: the bytes go to ffmpeg and to a file at once, so the audio is
+ * decoded while they arrive, and the file is the stored video, or the fallback input when the
+ * format cannot be decoded from a pipe (an MP4 whose index comes last). The bytes come from Node
+ * itself for a progressive HTTP(S) format, from ffmpeg for an HLS stream (transfer.ts), else from
+ * yt-dlp's stdout (a VOD's time range, anything else).
+ */
+import { createWriteStream } from "node:fs";
+import { join } from "node:path";
+import { type Readable, Transform, type Writable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { ClipAudioError } from "../../shared/errors.ts";
+import type { Context } from "./context.ts";
+import { classifyFfmpeg, followProgress, startExtract } from "./ffmpeg.ts";
+import { type RunLimits, subprocessError } from "./subprocess.ts";
+import { classifyHlsFfmpeg, directFormat, fetchMedia, hlsFormat, startHls, transferError } from "./transfer.ts";
+import { readWavInfo } from "./wav.ts";
+import { classifyYtDlp, type SourceInfo, saveInfo, startDownload } from "./ytdlp.ts";
+
+export interface Media {
+  wavPath: string;
+  videoPath: string;
+  downloadedBytes: number;
+}
+
+interface AudioFormat {
+  sampleRate: number;
+  channels: number;
+}
+
+/** Downloads the source into `context.workDir` and decodes its audio to a WAV there. */
+export async function downloadAndExtract(context: Context, info: SourceInfo, audioOnly: boolean): Promise<Media> {
+  const { workDir, options, progress } = context;
+  const { config, signal } = options;
+  const media: Media = {
+    wavPath: join(workDir, "audio.wav"),
+    videoPath: join(workDir, "source.media"),
+    downloadedBytes: 0,
+  };
+  const format = { sampleRate: config.AUDIO_SAMPLE_RATE, channels: config.AUDIO_CHANNELS };
+  const downloadLimits = { timeoutMs: config.DOWNLOAD_TIMEOUT_SECONDS * 1000, signal };
+  const extractLimits = { timeoutMs: config.EXTRACT_TIMEOUT_SECONDS * 1000, signal };
+  const duration = info.duration;
+
+  const ffmpeg = startExtract("pipe:0", media.wavPath, format, extractLimits);
+  followProgress(ffmpeg.stdout, (seconds) => {
+    if (duration) progress("downloading", (100 * seconds) / duration, media.downloadedBytes);
+  });
+  const counter = byteCounter((total) => {
+    media.downloadedBytes = total;
+    if (!duration) progress("downloading", null, total);
+  });
+  const ffmpegInput = ffmpeg.stdin as Writable;
+  // ffmpeg may stop reading early (no audio stream, unreadable from a pipe): the file still
+  // gets every byte, so stop feeding ffmpeg and keep downloading.
+  const stopFeeding = () => counter.unpipe(ffmpegInput);
+  ffmpegInput.on("error", stopFeeding);
+  ffmpegInput.on("close", stopFeeding);
+  counter.pipe(ffmpegInput);
+
+  const transfer = await startTransfer(context, info, audioOnly, downloadLimits).catch((error: unknown) => {
+    ffmpeg.kill();
+    throw error;
+  });
+  const saved = pipeline(transfer.body, counter, createWriteStream(media.videoPath));
+  // A transfer that breaks off destroys the stream instead of ending it: ffmpeg would wait for
+  // the rest of its input until its own timeout.
+  saved.catch(() => ffmpeg.kill());
+  const [downloaded, fromPipe] = await Promise.allSettled([Promise.all([transfer.done, saved]), ffmpeg]);
+  if (downloaded.status === "rejected") {
+    ffmpeg.kill();
+    throw transfer.error(downloaded.reason);
+  }
+  if (media.downloadedBytes === 0) throw new ClipAudioError("download_failed", "The source sent no media bytes");
+  if (fromPipe.status === "rejected") {
+    const error = subprocessError(fromPipe.reason, "Extracting audio with ffmpeg", "extract_failed", classifyFfmpeg);
+    if (error.code === "cancelled" || error.code === "timeout") throw error;
+    await extractFromFile(media, format, extractLimits);
+  } else if (!(await hasSamples(media.wavPath))) {
+    // An MP4 whose index (moov) comes after a large mdat cannot be decoded from a pipe, and
+    // ffmpeg says so only on stderr: it exits 0 with an empty WAV. Decode the saved file.
+    await extractFromFile(media, format, extractLimits);
+  }
+  return media;
+}
+
+/** Counts bytes as they pass and reports download progress. */
+function byteCounter(onBytes: (total: number) => void): Transform {
+  let total = 0;
+  return new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      total += chunk.length;
+      onBytes(total);
+      done(null, chunk);
+    },
+  });
+}
+
+interface Transfer {
+  body: Readable;
+  /** Settles when the sender is done (the yt-dlp process exited; at once for Node's own fetch). */
+  done: Promise<unknown>;
+  error: (reason: unknown) => ClipAudioError;
+}
+
+async function startTransfer(
+  context: Context,
+  info: SourceInfo,
+  audioOnly: boolean,
+  limits: RunLimits,
+): Promise<Transfer> {
+  const direct = directFormat(info, context.source);
+  if (direct) {
+    return { body: await fetchMedia(direct, limits), done: Promise.resolve(), error: (e) => transferError(e, limits) };
+  }
+  const hls = hlsFormat(info, context.source);
+  if (hls) {
+    const ffmpeg = startHls(hls, limits);
+    return {
+      body: ffmpeg.stdout as unknown as Readable,
+      done: ffmpeg,
+      error: (e) =>
+        subprocessError(
+          e,
+          "Downloading the HLS stream with ffmpeg",
+          "download_failed",
+          classifyHlsFfmpeg,
+          limits.timeoutMs,
+        ),
+    };
+  }
+  const infoPath = join(context.workDir, "info.json");
+  await saveInfo(infoPath, info);
+  const download = startDownload(infoPath, context.source, audioOnly, limits);
+  return {
+    body: download.stdout as unknown as Readable,
+    done: download,
+    error: (e) => subprocessError(e, "Downloading with yt-dlp", "download_failed", classifyYtDlp, limits.timeoutMs),
+  };
+}
+
+async function hasSamples(wavPath: string): Promise<boolean> {
+  const wav = await readWavInfo(wavPath).catch(() => null);
+  return wav !== null && wav.dataBytes > 0;
+}
+
+async function extractFromFile(media: Media, format: AudioFormat, limits: RunLimits): Promise<void> {
+  try {
+    await startExtract(media.videoPath, media.wavPath, format, limits);
+  } catch (error) {
+    throw subprocessError(error, "Extracting audio with ffmpeg", "extract_failed", classifyFfmpeg, limits.timeoutMs);
+  }
+}

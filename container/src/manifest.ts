@@ -1,0 +1,73 @@
+/**
+ * The clip's manifest: read (a finished clip is skipped), built from what was uploaded, and
+ * written last, so its presence means every object it lists is in place.
+ */
+import type { JobResult } from "../../shared/job.ts";
+import { CONTENT_TYPES, keys } from "../../shared/keys.ts";
+import { type ClipMetadata, Manifest, parseManifest } from "../../shared/schemas.ts";
+import type { ContainerConfig } from "./config.ts";
+import { type Context, checkCancelled } from "./context.ts";
+import type { Sink } from "./sinks/sink.ts";
+import { toolVersions } from "./tools.ts";
+import type { Uploaded } from "./upload.ts";
+import type { WavInfo } from "./wav.ts";
+
+export const ENGINE_VERSION = "clip-audio-engine/0.1.0";
+
+export async function readManifest(sink: Sink, id: string): Promise<Manifest | null> {
+  return parseManifest(await sink.readText(keys.manifest(id)));
+}
+
+/** The result of a clip that is already complete: its manifest, nothing done. */
+export function skippedResult(manifest: Manifest, config: ContainerConfig): JobResult {
+  return {
+    clip_id: manifest.clip_id,
+    skipped: true,
+    // Manifests from before the caller's record was left alone list it; it is not ours.
+    files_uploaded: manifest.files.filter((key) => key !== keys.callerRecord(manifest.clip_id)),
+    duration_s: manifest.duration_s,
+    needs_chunking: manifest.duration_s > config.MAX_CLIP_DURATION,
+    manifest,
+  };
+}
+
+/** A forced re-run withdraws the old manifest before uploading: nothing claims the clip is complete. */
+export async function withdrawManifest(sink: Sink, id: string): Promise<void> {
+  await sink.delete(keys.manifest(id));
+}
+
+export async function writeManifest(
+  context: Context,
+  input: {
+    wav: WavInfo;
+    wavBytes: number;
+    duration: number;
+    sha256: string;
+    storeVideo: boolean;
+    uploaded: Uploaded;
+    sourceMetadata: ClipMetadata;
+  },
+): Promise<Manifest> {
+  const { source, options } = context;
+  const tools = await toolVersions();
+  const manifestKey = keys.manifest(source.id);
+  const manifest = Manifest.parse({
+    clip_id: source.id,
+    source: { kind: source.kind, url: source.url },
+    duration_s: Math.round(input.duration * 1e6) / 1e6,
+    sample_rate: input.wav.sampleRate,
+    channels: input.wav.channels,
+    bytes: input.wavBytes,
+    sha256: input.sha256,
+    chunks: input.uploaded.chunks,
+    chunk_overlap_s: input.uploaded.chunks.length > 0 ? options.config.CHUNK_OVERLAP_SECONDS : 0,
+    video_key: input.storeVideo ? keys.video(source.id) : null,
+    files: [...input.uploaded.keys, manifestKey],
+    processed_at: new Date().toISOString(),
+    tools: { ffmpeg: tools.ffmpeg, yt_dlp: tools.ytDlp, engine: ENGINE_VERSION },
+    source_metadata: input.sourceMetadata,
+  });
+  checkCancelled(options.signal);
+  await options.sink.put(manifestKey, `${JSON.stringify(manifest, null, 2)}\n`, { contentType: CONTENT_TYPES.json });
+  return manifest;
+}

@@ -1,0 +1,155 @@
+/**
+ * A clip's objects to the sink: the video (when kept), the WAV, the waveform peaks and the
+ * chunks, each streamed from the work directory. The manifest is not among them: it goes last,
+ * once these are all in place (manifest.ts).
+ */
+import { createReadStream } from "node:fs";
+import { stat } from "node:fs/promises";
+import { Readable } from "node:stream";
+import { CONTENT_TYPES, chunkObjectMetadata, keys, wavObjectMetadata } from "../../shared/keys.ts";
+import type { ChunkEntry } from "../../shared/schemas.ts";
+import type { planChunks } from "./chunking.ts";
+import { type Context, checkCancelled } from "./context.ts";
+import type { Media } from "./download.ts";
+import { computePeaks } from "./peaks.ts";
+import { type WavInfo, wavHeader } from "./wav.ts";
+
+/** Uploads of one clip in flight at once (video, metadata, WAV, chunks). */
+const UPLOADS_IN_FLIGHT = 4;
+
+export interface Artifacts {
+  media: Media;
+  wav: WavInfo;
+  duration: number;
+  chunks: ReturnType<typeof planChunks>;
+  storeVideo: boolean;
+}
+
+export interface Uploaded {
+  keys: string[];
+  chunks: ChunkEntry[];
+}
+
+interface Upload {
+  key: string;
+  put: () => Promise<void>;
+}
+
+export async function uploadArtifacts(context: Context, artifacts: Artifacts): Promise<Uploaded> {
+  const { options } = context;
+  const uploads = await plannedUploads(context, artifacts);
+  await inParallel(uploads, UPLOADS_IN_FLIGHT, (done) => {
+    checkCancelled(options.signal);
+    context.progress("uploading", (100 * done) / (uploads.length + 1));
+  });
+  return { keys: uploads.map((u) => u.key), chunks: chunkEntries(context, artifacts) };
+}
+
+/** Runs uploads with at most `limit` in flight; the first failure stops the rest. */
+async function inParallel(tasks: Upload[], limit: number, onDone: (done: number) => void): Promise<void> {
+  let next = 0;
+  let done = 0;
+  const worker = async () => {
+    while (next < tasks.length) {
+      const task = tasks[next++] as Upload;
+      await task.put();
+      onDone(++done);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, worker));
+}
+
+function chunkEntries(context: Context, artifacts: Artifacts): ChunkEntry[] {
+  const { sampleRate } = artifacts.wav;
+  return artifacts.chunks.map((chunk) => ({
+    key: keys.chunk(context.source.id, chunk.index),
+    index: chunk.index,
+    start_s: chunk.startSample / sampleRate,
+    duration_s: (chunk.endSample - chunk.startSample) / sampleRate,
+  }));
+}
+
+async function plannedUploads(context: Context, artifacts: Artifacts): Promise<Upload[]> {
+  const { source, options } = context;
+  const { sink } = options;
+  const { media, wav, duration } = artifacts;
+  // The original's WAV metadata, also on the video as it did.
+  const metadata = wavObjectMetadata({
+    clipId: source.id,
+    sourceKind: source.kind,
+    processedAt: new Date(),
+    sampleRate: wav.sampleRate,
+    channels: wav.channels,
+    durationSeconds: duration,
+  });
+  const uploads: Upload[] = [];
+  if (artifacts.storeVideo) {
+    const size = (await stat(media.videoPath)).size;
+    uploads.push({
+      key: keys.video(source.id),
+      put: () =>
+        sink.put(keys.video(source.id), createReadStream(media.videoPath), {
+          contentType: CONTENT_TYPES.video,
+          metadata,
+          contentLength: size,
+        }),
+    });
+  }
+  const wavSize = (await stat(media.wavPath)).size;
+  uploads.push({
+    key: keys.wav(source.id),
+    put: () =>
+      sink.put(keys.wav(source.id), createReadStream(media.wavPath), {
+        contentType: CONTENT_TYPES.wav,
+        metadata,
+        contentLength: wavSize,
+      }),
+  });
+  // The console's waveform; like every artifact it is uploaded before the manifest and listed in it.
+  uploads.push({
+    key: keys.peaks(source.id),
+    put: async () => {
+      const peaks = await computePeaks(media.wavPath, wav);
+      await sink.put(keys.peaks(source.id), JSON.stringify(peaks), { contentType: CONTENT_TYPES.json });
+    },
+  });
+  for (const chunk of artifacts.chunks) {
+    const key = keys.chunk(source.id, chunk.index);
+    uploads.push({
+      key,
+      put: () => {
+        const slice = wavSlice(media.wavPath, wav, chunk.startSample, chunk.endSample);
+        const chunkMetadata = chunkObjectMetadata(metadata, {
+          index: chunk.index,
+          total: artifacts.chunks.length,
+          startSeconds: chunk.startSample / wav.sampleRate,
+          durationSeconds: (chunk.endSample - chunk.startSample) / wav.sampleRate,
+        });
+        return sink.put(key, slice.body, {
+          contentType: CONTENT_TYPES.wav,
+          metadata: chunkMetadata,
+          contentLength: slice.bytes,
+        });
+      },
+    });
+  }
+  return uploads;
+}
+
+/** A WAV file of samples [startSample, endSample) of `path`, streamed from disk. */
+function wavSlice(
+  path: string,
+  wav: WavInfo,
+  startSample: number,
+  endSample: number,
+): { body: Readable; bytes: number } {
+  const dataBytes = (endSample - startSample) * wav.blockAlign;
+  const header = wavHeader(dataBytes, wav.sampleRate, wav.channels, wav.bitsPerSample);
+  const start = wav.dataOffset + startSample * wav.blockAlign;
+  async function* bytes() {
+    yield header;
+    if (dataBytes === 0) return;
+    for await (const chunk of createReadStream(path, { start, end: start + dataBytes - 1 })) yield chunk as Buffer;
+  }
+  return { body: Readable.from(bytes()), bytes: header.length + dataBytes };
+}
