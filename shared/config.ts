@@ -3,6 +3,7 @@
  * a bad value names the variable and what is allowed (never the value of a secret).
  */
 import { z } from "zod";
+import { isLogLevel, LOG_LEVELS, type LogLevel } from "./log.ts";
 
 export type RawEnv = Record<string, string | undefined>;
 
@@ -142,6 +143,13 @@ export const sharedEnvSchema = z.object({
   S3_ENDPOINT: urlVar(),
   DEBUG: boolVar(false),
   ALLOW_INSECURE: boolVar(false),
+  /** The lowest level logged (shared/log.ts): `warn` drops the one-line-per-request info logs. */
+  LOG_LEVEL: stringVar()
+    .refine(
+      (raw) => raw === null || isLogLevel(raw),
+      `expected ${LOG_LEVELS.slice(0, -1).join(", ")} or ${LOG_LEVELS.at(-1)}`,
+    )
+    .transform((raw): LogLevel => (isLogLevel(raw) ? raw : "info")),
 });
 export type SharedEnv = z.infer<typeof sharedEnvSchema>;
 

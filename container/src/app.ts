@@ -9,6 +9,7 @@ import { Hono } from "hono";
 import { stream } from "hono/streaming";
 import { hmacAuth } from "../../shared/hmac-auth.ts";
 import { type JobEvent, JobRequest } from "../../shared/job.ts";
+import { log } from "../../shared/log.ts";
 import type { ContainerHealth } from "../../shared/schemas.ts";
 import { staleYtDlpWarning, ytDlpAgeDays } from "../../shared/ytdlp-age.ts";
 import type { JobManager } from "./jobs.ts";
@@ -65,6 +66,7 @@ export function createApp(options: AppOptions) {
     hmacAuth({
       secret: () => options.secret,
       claimNonce: (_c, nonce, expiresAt) => nonces.claim(nonce, expiresAt),
+      onReject: (c, reason) => log("warn", { msg: "auth rejected", reason, path: c.req.path }),
     }),
   );
 

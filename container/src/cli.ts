@@ -10,15 +10,14 @@
  */
 import { mkdir } from "node:fs/promises";
 import { parseArgs } from "node:util";
-import { ConfigError, s3Settings } from "../../shared/config.ts";
+import { ConfigError } from "../../shared/config.ts";
 import { ClipAudioError } from "../../shared/errors.ts";
 import type { JobEvent, JobResult } from "../../shared/job.ts";
 import { describeYtDlp, staleYtDlpWarning } from "../../shared/ytdlp-age.ts";
 import { loadConfig } from "./config.ts";
 import { extractors } from "./extractor.ts";
 import { ENGINE_VERSION, processClip } from "./pipeline.ts";
-import { LocalSink } from "./sinks/local.ts";
-import { S3Sink } from "./sinks/s3.ts";
+import { createSink } from "./sinks/index.ts";
 import { toolVersions } from "./tools.ts";
 
 const USAGE =
@@ -126,8 +125,7 @@ async function main(): Promise<void> {
   // The clips run one after another: one resident extractor, started now so Python's import
   // overlaps the checks below (the version check alone starts a yt-dlp process).
   extractors(1).warm();
-  const settings = s3Settings(config);
-  const sink = settings ? new S3Sink(settings) : new LocalSink(config.OUTPUT_DIR);
+  const sink = createSink(config);
   await mkdir(config.WORK_DIR, { recursive: true });
   console.error(`writing to ${sink.description}`);
   const stale = staleYtDlpWarning((await toolVersions()).ytDlp, new Date());

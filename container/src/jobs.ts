@@ -7,6 +7,7 @@
  */
 import { ClipAudioError } from "../../shared/errors.ts";
 import type { FinalJobEvent, JobEvent, JobRequest } from "../../shared/job.ts";
+import { log } from "../../shared/log.ts";
 import type { ContainerConfig } from "./config.ts";
 import { processClip } from "./pipeline.ts";
 import { DiscardSink } from "./sinks/discard.ts";
@@ -122,7 +123,7 @@ export class JobManager {
           ? error
           : new ClipAudioError("internal", `Unexpected engine error: ${(error as Error)?.message ?? String(error)}`);
       if (!(error instanceof ClipAudioError))
-        console.error(JSON.stringify({ msg: "job crashed", clip_id: job.clipId, error: String(error) }));
+        log("error", { msg: "job crashed", clip_id: job.clipId, error: String(error) });
       this.#end(job, emit, { type: "failed", error: failure.toJSON(), tools: await engineTools() });
     } finally {
       this.#release();

@@ -4,26 +4,16 @@
  */
 import { mkdir } from "node:fs/promises";
 import { serve } from "@hono/node-server";
-import { ConfigError, s3Settings } from "../../shared/config.ts";
+import { ConfigError } from "../../shared/config.ts";
+import { log, setLogLevel } from "../../shared/log.ts";
 import { createApp } from "./app.ts";
 import { type ContainerConfig, loadConfig } from "./config.ts";
 import { extractors } from "./extractor.ts";
 import { JobManager } from "./jobs.ts";
-import { LocalSink } from "./sinks/local.ts";
-import { S3Sink } from "./sinks/s3.ts";
-import type { Sink } from "./sinks/sink.ts";
+import { createSink } from "./sinks/index.ts";
 
 /** Jobs get this long to stop after SIGTERM before the process exits anyway. */
 const SHUTDOWN_GRACE_MS = 10_000;
-
-function log(fields: Record<string, unknown>): void {
-  console.log(JSON.stringify({ time: new Date().toISOString(), ...fields }));
-}
-
-export function createSink(config: ContainerConfig): Sink {
-  const settings = s3Settings(config);
-  return settings ? new S3Sink(settings) : new LocalSink(config.OUTPUT_DIR);
-}
 
 async function main(): Promise<void> {
   let config: ContainerConfig;
@@ -36,6 +26,7 @@ async function main(): Promise<void> {
     }
     throw error;
   }
+  setLogLevel(config.LOG_LEVEL);
   await mkdir(config.WORK_DIR, { recursive: true });
   const sink = createSink(config);
   // yt-dlp's resident extractors start now: the first job must not wait for Python's import.
@@ -49,7 +40,7 @@ async function main(): Promise<void> {
     draining: () => draining,
   });
   const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, (info) => {
-    log({
+    log("info", {
       msg: "listening",
       port: info.port,
       host: config.HOST,
@@ -61,11 +52,12 @@ async function main(): Promise<void> {
   const shutdown = async (signal: string) => {
     if (draining) return;
     draining = true;
-    log({ msg: "shutting down", signal, active_jobs: jobs.active });
+    log("info", { msg: "shutting down", signal, active_jobs: jobs.active });
     const timer = setTimeout(() => process.exit(1), SHUTDOWN_GRACE_MS);
     timer.unref();
     await jobs.cancelAll();
-    server.close();
+    // The cancelled jobs' final events reach the Worker before the process exits.
+    await new Promise<void>((resolve) => server.close(() => resolve()));
     sink.close();
     extractors().close();
     process.exit(0);

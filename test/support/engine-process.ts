@@ -18,7 +18,8 @@ export interface EngineProcess {
 
 export async function startEngineProcess(env: Record<string, string>): Promise<EngineProcess> {
   const child = execa(process.execPath, [SERVER], {
-    env: { HOST: "127.0.0.1", PORT: "0", ...env },
+    // Its `listening` line (an info line) is how the port is learnt, whatever level the caller set.
+    env: { HOST: "127.0.0.1", PORT: "0", ...env, LOG_LEVEL: "info" },
     stdin: "ignore",
     buffer: false,
     reject: false,

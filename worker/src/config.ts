@@ -16,7 +16,8 @@ import {
   unknownNames,
   urlVar,
 } from "../../shared/config.ts";
-import { type LogLevel, log, setLogLevel } from "./log.ts";
+import { isLogLevel } from "../../shared/log.ts";
+import { log, setLogLevel } from "./log.ts";
 
 /**
  * The Worker parses the engine's settings too: a bad value is reported here, by name, instead
@@ -41,13 +42,6 @@ export const workerEnvSchema = engineEnvSchema.extend({
    * alarm joins the job again: well inside the 15 minutes an alarm may run.
    */
   JOB_FOLLOW_SECONDS: intVar(600, 1, 840),
-  /** `warn` drops the one-line-per-request info logs (the tests set it: their output is what failed). */
-  LOG_LEVEL: stringVar()
-    .refine(
-      (raw) => raw === null || raw === "info" || raw === "warn" || raw === "error",
-      "expected info, warn or error",
-    )
-    .transform((raw) => (raw ?? "info") as LogLevel),
   /** A public clip id the scheduled canary runs through the engine; unset turns it off. */
   CANARY_CLIP_ID: stringVar(),
   /** The operator console's secret (sign-in token, session and CSRF keys); unset: no console. */
@@ -79,11 +73,6 @@ function asStrings(env: object): Record<string, string | undefined> {
   return out;
 }
 
-/** The level before the schema has checked it (a bad value is reported by the parse below). */
-function logLevel(raw: string | undefined): LogLevel {
-  return raw === "warn" || raw === "error" ? raw : "info";
-}
-
 /** Parses once per env object; a bad value or an unsafe auth setup becomes `problem`. */
 export function loadConfig(env: object): LoadedConfig {
   const cached = cache.get(env);
@@ -91,7 +80,8 @@ export function loadConfig(env: object): LoadedConfig {
   let loaded: LoadedConfig;
   try {
     const raw = asStrings(env);
-    setLogLevel(logLevel(raw.LOG_LEVEL));
+    // Before the parse, so its own warnings honour the level (a bad value is reported below).
+    setLogLevel(isLogLevel(raw.LOG_LEVEL) ? raw.LOG_LEVEL : "info");
     const unknown = unknownNames(raw, KNOWN_SETTINGS);
     if (unknown.length > 0) log("warn", { msg: "unknown settings ignored (typo?)", names: unknown });
     const config = parseEnv(workerEnvSchema, raw);
