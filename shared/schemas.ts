@@ -227,8 +227,17 @@ export type TaskStats = z.infer<typeof TaskStats>;
 
 // ---- GET /health ---------------------------------------------------------------------
 
+/** A program the engine runs that is not there, with how to install it. */
+export const MissingTool = z.object({
+  tool: z.enum(["ffmpeg", "yt-dlp", "python3"]),
+  /** e.g. "ffmpeg not found on PATH: install it with `apt-get install ffmpeg`". */
+  message: z.string(),
+});
+export type MissingTool = z.infer<typeof MissingTool>;
+
 export const ContainerHealth = z.object({
-  status: z.enum(["ok", "draining"]),
+  /** `missing_tools`: jobs fail at once until what `missing_tools` lists is installed. */
+  status: z.enum(["ok", "draining", "missing_tools"]),
   ffmpeg: z.string().nullable(),
   yt_dlp: z.string().nullable(),
   /** Days since the yt-dlp release (its version is a date); Twitch breaks old ones. */
@@ -237,6 +246,7 @@ export const ContainerHealth = z.object({
   yt_dlp_warning: z.string().nullable().default(null),
   active_jobs: z.number().int().nonnegative(),
   max_concurrency: z.number().int().positive(),
+  missing_tools: z.array(MissingTool).default([]),
 });
 export type ContainerHealth = z.infer<typeof ContainerHealth>;
 

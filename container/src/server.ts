@@ -11,6 +11,7 @@ import { type ContainerConfig, loadConfig } from "./config.ts";
 import { extractors } from "./extractor.ts";
 import { JobManager } from "./jobs.ts";
 import { createSink } from "./sinks/index.ts";
+import { missingTools } from "./tools.ts";
 
 /** Jobs get this long to stop after SIGTERM before the process exits anyway. */
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -28,6 +29,10 @@ async function main(): Promise<void> {
   }
   setLogLevel(config.LOG_LEVEL);
   await mkdir(config.WORK_DIR, { recursive: true });
+  // Served anyway: /health says what is missing and jobs fail at once with the same message.
+  const missing = missingTools();
+  if (missing.length > 0)
+    log("warn", { msg: "tools missing: jobs fail until they are installed", missing_tools: missing });
   const sink = createSink(config);
   // yt-dlp's resident extractors start now: the first job must not wait for Python's import.
   extractors(config.JOB_CONCURRENCY).warm();
