@@ -1,7 +1,8 @@
 /**
  * The local bucket both pipelines upload to: s3rver, a test double of S3 (not R2 and not a real
- * object store: it writes objects to files and answers the S3 API), run as its own process so its
- * CPU and disk work is charged to neither pipeline nor to the fixture server's event loop.
+ * object store: it writes objects to files and answers the S3 API), started by the tests' own
+ * launcher (test/support/s3-process.ts) as its own process, so its CPU and disk work is charged
+ * to neither pipeline nor to the fixture server's event loop.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
@@ -10,10 +11,11 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { DeleteObjectsCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
 import { execa, type ResultPromise } from "execa";
+import { S3RVER_CREDENTIALS } from "../test/support/s3-credentials.ts";
 import { ROOT } from "./fixtures.ts";
 
-/** s3rver accepts only its own fixed credentials. */
-export const S3RVER_CREDENTIALS = { R2_ACCESS_KEY_ID: "S3RVER", R2_SECRET_ACCESS_KEY: "S3RVER" } as const;
+export { S3RVER_CREDENTIALS } from "../test/support/s3-credentials.ts";
+
 const READY_TIMEOUT_MS = 15_000;
 
 export interface LocalBucket {
@@ -40,18 +42,7 @@ export async function startBucket(bucket: string): Promise<LocalBucket> {
   const port = await freePort();
   const child: ResultPromise = execa(
     process.execPath,
-    [
-      join(ROOT, "node_modules/s3rver/bin/s3rver.js"),
-      "-d",
-      dir,
-      "-a",
-      "127.0.0.1",
-      "-p",
-      String(port),
-      "--silent",
-      "--configure-bucket",
-      bucket,
-    ],
+    [join(ROOT, "test/support/s3-process.ts"), "--directory", dir, "--port", String(port), "--bucket", bucket],
     { reject: false, stdio: "ignore" },
   );
   const endpoint = `http://127.0.0.1:${port}`;
@@ -59,7 +50,10 @@ export async function startBucket(bucket: string): Promise<LocalBucket> {
     endpoint,
     region: "auto",
     forcePathStyle: true,
-    credentials: { accessKeyId: S3RVER_CREDENTIALS.R2_ACCESS_KEY_ID, secretAccessKey: "S3RVER" },
+    credentials: {
+      accessKeyId: S3RVER_CREDENTIALS.R2_ACCESS_KEY_ID,
+      secretAccessKey: S3RVER_CREDENTIALS.R2_SECRET_ACCESS_KEY,
+    },
   });
   const deadline = Date.now() + READY_TIMEOUT_MS;
   for (;;) {

@@ -18,11 +18,12 @@ import { delimiter, join, resolve } from "node:path";
 import type { Readable } from "node:stream";
 import { execa, type ResultPromise } from "execa";
 import { lines } from "../shared/lines.ts";
+import { S3RVER_CREDENTIALS } from "../test/support/s3-credentials.ts";
 
 export const ROOT = resolve(import.meta.dirname, "..");
 const BIN = {
   node: process.execPath,
-  s3rver: join(ROOT, "node_modules/s3rver/bin/s3rver.js"),
+  bucket: join(ROOT, "test/support/s3-process.ts"),
   wrangler: join(ROOT, "node_modules/wrangler/bin/wrangler.js"),
   container: join(ROOT, "container/src/server.ts"),
 };
@@ -35,9 +36,6 @@ export const DOCKER_HOST_ADDRESS = "172.17.0.1";
 export const LOCAL_BASE_IMAGE = process.env.CLIP_AUDIO_BASE_IMAGE ?? "clip-audio-base:bookworm-node22";
 export const EGRESS_STANDIN_IMAGE = process.env.MINIFLARE_CONTAINER_EGRESS_IMAGE ?? "clip-audio-egress-standin:local";
 const DOCKER_SCRIPTS = join(ROOT, "scripts/docker");
-
-/** s3rver accepts only its own fixed credentials. */
-export const LOCAL_S3_CREDENTIALS = { R2_ACCESS_KEY_ID: "S3RVER", R2_SECRET_ACCESS_KEY: "S3RVER" } as const;
 
 /** How long each process may take to answer its first request: wrangler dev bundles first. */
 const READY_TIMEOUT_MS = 60_000;
@@ -219,7 +217,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const env: Record<string, string> = {
     ENVIRONMENT: "development",
     R2_BUCKET: bucket,
-    ...LOCAL_S3_CREDENTIALS,
+    ...S3RVER_CREDENTIALS,
     S3_ENDPOINT: urls.bucket,
     ...(docker ? {} : { CONTAINER_URL: urls.container }),
     ...options.env,
@@ -228,17 +226,17 @@ export async function startStack(options: StackOptions): Promise<Stack> {
 
   const commands: Record<ServiceName, { args: string[]; env: Record<string, string>; readyUrl: string }> = {
     bucket: {
+      // The tests' own s3rver launcher, so this bucket too shows an object only once it is whole.
       args: [
-        BIN.s3rver,
-        "-d",
+        BIN.bucket,
+        "--directory",
         join(dataDir, "bucket"),
-        "-a",
+        "--address",
         bucketHost,
-        "-p",
+        "--port",
         String(ports.bucket),
-        "--configure-bucket",
+        "--bucket",
         bucket,
-        "--silent",
       ],
       env: {},
       readyUrl: `${urls.bucket}/`,

@@ -2,6 +2,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { signRequest } from "../../shared/hmac.ts";
 import type { CleanupResponse, ClipStatus, ListProcessedResponse, TaskList, TaskStats } from "../../shared/schemas.ts";
+import { S3RVER_CREDENTIALS } from "../../test/support/s3-credentials.ts";
 import app from "../src/index.ts";
 import { R2Storage, S3Storage } from "../src/storage.ts";
 import { call, json, newClientIp, SECRET } from "./helpers.ts";
@@ -206,9 +207,10 @@ describe("storage implementations", () => {
   });
 
   it("S3 API (s3rver, a test double of S3)", async () => {
-    const storage = new S3Storage(env.S3_ENDPOINT as string, "clip-recap-pipeline", "S3RVER", "S3RVER");
+    const { R2_ACCESS_KEY_ID: accessKeyId, R2_SECRET_ACCESS_KEY: secretAccessKey } = S3RVER_CREDENTIALS;
+    const storage = new S3Storage(env.S3_ENDPOINT as string, "clip-recap-pipeline", accessKeyId, secretAccessKey);
     const { AwsClient } = await import("aws4fetch");
-    const client = new AwsClient({ accessKeyId: "S3RVER", secretAccessKey: "S3RVER", service: "s3", region: "auto" });
+    const client = new AwsClient({ accessKeyId, secretAccessKey, service: "s3", region: "auto" });
     await exercise(storage, async (key) => {
       const response = await client.fetch(`${env.S3_ENDPOINT}/clip-recap-pipeline/${key}`, {
         method: "PUT",
