@@ -3,12 +3,13 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { s3Settings } from "../../shared/config.ts";
 import type { JobEvent } from "../../shared/job.ts";
 import { keys } from "../../shared/keys.ts";
 import { Peaks } from "../../shared/schemas.ts";
 import { decodeWav, dominantFrequency, rms } from "../../test/support/audio.ts";
+import { SPEECH_WAV } from "../../test/support/ffprobe.ts";
 import { type FixtureServer, LONG_CLIP, startFixtureServer } from "../../test/support/fixture-server.ts";
 import { CLIP_SECONDS, INDEX_LAST_SECONDS, TONE_HZ } from "../../test/support/media.ts";
 import { type LocalS3, startS3 } from "../../test/support/s3.ts";
@@ -83,8 +84,10 @@ describe("processClip into a local folder", () => {
     const peaks = Peaks.parse(JSON.parse(readFileSync(join(outDir, keys.peaks("tone")), "utf8")));
     expect(peaks.samples_per_peak * peaks.length).toBeGreaterThanOrEqual(wav.samples.length);
     expect(Math.max(...peaks.data)).toBeGreaterThan(10);
-    expect([wav.format, wav.sampleRate, wav.channels, wav.bitsPerSample]).toEqual([1, 16000, 1, 16]);
+    // Read by ffprobe and ffmpeg, not by the engine's own WAV parser.
+    expect(wav).toMatchObject(SPEECH_WAV);
     expect(Math.abs(wav.durationSeconds - CLIP_SECONDS)).toBeLessThan(0.05);
+    expect(wav.headerDurationSeconds).toBeCloseTo(wav.durationSeconds, 3);
     expect(dominantFrequency(wav.samples, wav.sampleRate)).toBe(TONE_HZ);
     expect(events.map((e) => e.type)).toContain("state");
     smallestRenditionAudio = wav.samples;
@@ -150,8 +153,7 @@ describe("processClip into a local folder", () => {
     // yt-dlp's generic extractor opens the URL once to look at it, then downloads it once.
     expect(fixtures.requests.slice(before).filter((r) => r.path === "/clips/indexlast")).toHaveLength(2);
     const wav = wavOf("indexlast");
-    expect(wav.sampleRate).toBe(16_000);
-    expect(wav.channels).toBe(1);
+    expect(wav).toMatchObject(SPEECH_WAV);
     expect(Math.abs(wav.durationSeconds - INDEX_LAST_SECONDS)).toBeLessThan(0.03);
     expect(result.duration_s).toBeCloseTo(wav.durationSeconds, 3);
     expect(dominantFrequency(wav.samples.subarray(16_000, 32_000), 16_000)).toBe(TONE_HZ);
@@ -175,6 +177,9 @@ describe("processClip into a local folder", () => {
     expect(joined.equals(Buffer.from(whole.samples.buffer))).toBe(true);
     for (const [i, entry] of result.manifest.chunks.entries()) {
       const chunk = chunks[i] as (typeof chunks)[number];
+      // Each chunk's header is the engine's own (wavHeader): ffprobe must read it as the same format.
+      expect(chunk).toMatchObject(SPEECH_WAV);
+      expect(chunk.headerDurationSeconds).toBeCloseTo(chunk.durationSeconds, 3);
       expect(chunk.durationSeconds).toBeLessThanOrEqual(30);
       expect(entry.duration_s).toBeCloseTo(chunk.durationSeconds, 6);
       if (i === chunks.length - 1) continue;
@@ -185,7 +190,8 @@ describe("processClip into a local folder", () => {
       const offset = (entry.start_s + entry.duration_s) % period;
       expect(offset).toBeGreaterThan(LONG_CLIP.toneSeconds - 0.01);
     }
-  });
+    // ffprobe reads each of a dozen chunks: a process each.
+  }, 30_000);
 });
 
 describe("errors", () => {
@@ -231,13 +237,20 @@ describe("errors", () => {
 
   it("reports cancellation", async () => {
     const abort = new AbortController();
+    const before = fixtures.requests.length;
     const running = processClip("slow", {
       config: config(),
       sink: new LocalSink(outDir),
       force: true,
       signal: abort.signal,
     });
-    setTimeout(() => abort.abort(), 1500);
+    running.catch(() => undefined); // awaited below; not unhandled while the test waits
+    // Cancel mid-download: once yt-dlp is fetching the stalled source (which never ends by itself).
+    await vi.waitFor(
+      () => expect(fixtures.requests.slice(before).filter((r) => r.path === "/clips/slow").length).toBe(2),
+      { timeout: 20_000, interval: 50 },
+    );
+    abort.abort();
     await expect(running).rejects.toMatchObject({ code: "cancelled" });
     expect(readdirSync(workDir)).toEqual([]);
   }, 30_000);
@@ -267,7 +280,9 @@ describe("processClip into S3 (s3rver, a test double of S3)", () => {
       await (await fetch(`${s3.endpoint}/clip-recap-pipeline/${keys.wav("tone")}`)).arrayBuffer(),
     );
     expect(createHash("sha256").update(object).digest("hex")).toBe(manifest.sha256);
-    expect(dominantFrequency(decodeWav(object).samples, 16000)).toBe(TONE_HZ);
+    const wav = decodeWav(object);
+    expect(wav).toMatchObject(SPEECH_WAV);
+    expect(dominantFrequency(wav.samples, wav.sampleRate)).toBe(TONE_HZ);
     sink.close();
   });
 

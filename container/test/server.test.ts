@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signRequest } from "../../shared/hmac.ts";
 import { JobEvent } from "../../shared/job.ts";
+import { lines } from "../../shared/lines.ts";
 import { ContainerHealth } from "../../shared/schemas.ts";
 import { STALE_AFTER_DAYS, ytDlpAgeDays } from "../../shared/ytdlp-age.ts";
 import { type EngineProcess, startEngineProcess } from "../../test/support/engine-process.ts";
@@ -85,12 +86,21 @@ describe("container service", () => {
   });
 
   it("cancels a running job on DELETE", async () => {
-    const running = postJob({ clip_id: "slow-cancel" });
-    await new Promise((r) => setTimeout(r, 1000));
+    const response = await postJob({ clip_id: "slow-cancel" });
+    const stream = lines(response.body as ReadableStream<Uint8Array>)[Symbol.asyncIterator]();
+    const seen: JobEvent[] = [];
+    const next = async () => {
+      const line = await stream.next();
+      if (!line.done && line.value) seen.push(JobEvent.parse(JSON.parse(line.value)));
+      return !line.done;
+    };
+    // Cancel once the job says it is downloading (the slow source never finishes by itself).
+    while ((await next()) && !seen.some((e) => e.type === "state" && e.stage === "downloading"));
     const headers = await signRequest(SECRET, "");
     const cancel = await fetch(`${engine.url}/jobs/slow-cancel`, { method: "DELETE", headers });
     expect(cancel.status).toBe(204);
-    expect((await events(await running)).at(-1)).toMatchObject({ type: "failed", error: { code: "cancelled" } });
+    while (await next());
+    expect(seen.at(-1)).toMatchObject({ type: "failed", error: { code: "cancelled" } });
     const again = await fetch(`${engine.url}/jobs/slow-cancel`, {
       method: "DELETE",
       headers: await signRequest(SECRET, ""),

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { wavHeader } from "../../container/src/wav.ts";
 import { decodeWav, dominantFrequency, rms } from "./audio.ts";
+import { SPEECH_WAV } from "./ffprobe.ts";
 
 const RATE = 16_000;
 
@@ -17,12 +18,21 @@ function wav(samples: Int16Array): Buffer {
 }
 
 describe("audio analysis helpers", () => {
-  it("decodes a WAV: rate, channels, sample count, duration", () => {
-    const decoded = decodeWav(wav(sine(440, 1.25)));
-    expect(decoded.sampleRate).toBe(RATE);
-    expect(decoded.channels).toBe(1);
-    expect(decoded.samples.length).toBe(20_000);
+  it("decodes a WAV with ffprobe: format, rate, channels, samples, duration", () => {
+    const samples = sine(440, 1.25);
+    const decoded = decodeWav(wav(samples));
+    expect(decoded).toMatchObject({ ...SPEECH_WAV, sampleRate: RATE });
+    expect(decoded.samples).toEqual(samples);
     expect(decoded.durationSeconds).toBeCloseTo(1.25, 6);
+    expect(decoded.headerDurationSeconds).toBeCloseTo(1.25, 3);
+  });
+
+  it("tells other formats apart: stereo, 44.1 kHz, 8-bit, and bytes that are no WAV", () => {
+    const stereo = Buffer.concat([wavHeader(8, 44_100, 2), Buffer.alloc(8)]);
+    expect(decodeWav(stereo)).toMatchObject({ channels: 2, sampleRate: 44_100 });
+    const eightBit = Buffer.concat([wavHeader(4, RATE, 1, 8), Buffer.alloc(4, 128)]);
+    expect(decodeWav(eightBit)).toMatchObject({ codec: "pcm_u8", bitsPerSample: 8 });
+    expect(() => decodeWav(Buffer.from("not a wav at all"))).toThrow(/ffprobe/);
   });
 
   it("finds the dominant tone and tells it apart from a neighbour", () => {

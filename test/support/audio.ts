@@ -1,16 +1,23 @@
-/** Audio checks by what the audio is: header fields, sample count, and its dominant tone. */
-import { parseWavHeader, type WavInfo } from "../../container/src/wav.ts";
+/**
+ * Audio checks by what the audio is: format fields, sample count, and its dominant tone. The
+ * WAV is read by ffprobe (./ffprobe.ts), never by the engine's own parser.
+ */
+import { type ProbedAudio, probeAndDecode } from "./ffprobe.ts";
 
-export interface DecodedWav extends WavInfo {
+export interface DecodedWav extends ProbedAudio {
   samples: Int16Array;
+  /** From the decoded sample count (ffprobe's header-based figure is `headerDurationSeconds`). */
   durationSeconds: number;
+  headerDurationSeconds: number;
 }
 
 export function decodeWav(bytes: Buffer): DecodedWav {
-  const info = parseWavHeader(bytes, bytes.length);
-  const data = bytes.subarray(info.dataOffset, info.dataOffset + info.dataBytes);
-  const samples = new Int16Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength));
-  return { ...info, samples, durationSeconds: info.dataBytes / info.blockAlign / info.sampleRate };
+  const probed = probeAndDecode(bytes);
+  return {
+    ...probed,
+    durationSeconds: probed.samples.length / probed.channels / probed.sampleRate,
+    headerDurationSeconds: probed.durationSeconds,
+  };
 }
 
 /** Power of `frequency` in `samples` (Goertzel), normalised by length. */
