@@ -60,6 +60,9 @@ export async function downloadAndExtract(context: Context, info: SourceInfo, aud
 
   const transfer = await startTransfer(context, info, audioOnly, downloadLimits).catch((error: unknown) => {
     ffmpeg.kill();
+    // Killed (or cancelled with the job): its rejection is not this failure, and left alone it
+    // would be an unhandled rejection (seen when a job is cancelled before the source answers).
+    ffmpeg.catch(() => undefined);
     throw error;
   });
   const saved = pipeline(transfer.body, counter, createWriteStream(media.videoPath));
