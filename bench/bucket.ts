@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { DeleteObjectsCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
 import { execa, type ResultPromise } from "execa";
-import { S3RVER_CREDENTIALS } from "../test/support/s3-credentials.ts";
+import { S3RVER_KEYS } from "../test/support/s3-credentials.ts";
 import { ROOT } from "./fixtures.ts";
 
 export { S3RVER_CREDENTIALS } from "../test/support/s3-credentials.ts";
@@ -50,10 +50,7 @@ export async function startBucket(bucket: string): Promise<LocalBucket> {
     endpoint,
     region: "auto",
     forcePathStyle: true,
-    credentials: {
-      accessKeyId: S3RVER_CREDENTIALS.R2_ACCESS_KEY_ID,
-      secretAccessKey: S3RVER_CREDENTIALS.R2_SECRET_ACCESS_KEY,
-    },
+    credentials: S3RVER_KEYS,
   });
   const deadline = Date.now() + READY_TIMEOUT_MS;
   for (;;) {

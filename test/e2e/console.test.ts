@@ -19,7 +19,7 @@ import { keys } from "../../shared/keys.ts";
 import { Manifest } from "../../shared/schemas.ts";
 import { contrastFailures } from "../support/contrast.ts";
 import { type FixtureServer, startFixtureServer } from "../support/fixture-server.ts";
-import { S3RVER_CREDENTIALS } from "../support/s3-credentials.ts";
+import { S3RVER_KEYS } from "../support/s3-credentials.ts";
 
 /** Debian's package (`apt-get install -y chromium`); CHROMIUM_PATH overrides it. */
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
@@ -64,13 +64,7 @@ afterAll(async () => {
   await rm(dataDir, { recursive: true, force: true });
 });
 
-const bucket = () =>
-  new AwsClient({
-    accessKeyId: S3RVER_CREDENTIALS.R2_ACCESS_KEY_ID,
-    secretAccessKey: S3RVER_CREDENTIALS.R2_SECRET_ACCESS_KEY,
-    service: "s3",
-    region: "auto",
-  });
+const bucket = () => new AwsClient({ ...S3RVER_KEYS, service: "s3", region: "auto" });
 
 async function signedInPage(): Promise<Page> {
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });

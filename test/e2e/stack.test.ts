@@ -23,7 +23,7 @@ import { decodeWav, dominantFrequency } from "../support/audio.ts";
 import { type FixtureServer, startFixtureServer } from "../support/fixture-server.ts";
 import { CLIP_SECONDS } from "../support/media.ts";
 import { CALLER_WAIT_MS, callerHeaders, callerRecord } from "../support/recap-caller.ts";
-import { S3RVER_CREDENTIALS } from "../support/s3-credentials.ts";
+import { S3RVER_KEYS } from "../support/s3-credentials.ts";
 
 const SECRET = "e2e-secret-0123456789";
 let stack: Stack;
@@ -68,13 +68,7 @@ async function api(
   return fetch(`${stack.urls.worker}${path}`, { method, headers, ...(body ? { body } : {}) });
 }
 
-const bucket = () =>
-  new AwsClient({
-    accessKeyId: S3RVER_CREDENTIALS.R2_ACCESS_KEY_ID,
-    secretAccessKey: S3RVER_CREDENTIALS.R2_SECRET_ACCESS_KEY,
-    service: "s3",
-    region: "auto",
-  });
+const bucket = () => new AwsClient({ ...S3RVER_KEYS, service: "s3", region: "auto" });
 const objectUrl = (key: string) => `${stack.urls.bucket}/clip-recap-pipeline/${key}`;
 
 async function waitFor<T>(read: () => Promise<T>, done: (value: T) => boolean, seconds = 60): Promise<T> {

@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { signRequest } from "../../shared/hmac.ts";
 import type { CleanupResponse, ClipStatus, ListProcessedResponse, TaskList, TaskStats } from "../../shared/schemas.ts";
-import { S3RVER_CREDENTIALS } from "../../test/support/s3-credentials.ts";
+import { S3RVER_KEYS } from "../../test/support/s3-credentials.ts";
 import app from "../src/index.ts";
 import { R2Storage, S3Storage } from "../src/storage.ts";
 import { call, json, newClientIp, SECRET } from "./helpers.ts";
@@ -207,10 +207,10 @@ describe("storage implementations", () => {
   });
 
   it("S3 API (s3rver, a test double of S3)", async () => {
-    const { R2_ACCESS_KEY_ID: accessKeyId, R2_SECRET_ACCESS_KEY: secretAccessKey } = S3RVER_CREDENTIALS;
+    const { accessKeyId, secretAccessKey } = S3RVER_KEYS;
     const storage = new S3Storage(env.S3_ENDPOINT as string, "clip-recap-pipeline", accessKeyId, secretAccessKey);
     const { AwsClient } = await import("aws4fetch");
-    const client = new AwsClient({ accessKeyId, secretAccessKey, service: "s3", region: "auto" });
+    const client = new AwsClient({ ...S3RVER_KEYS, service: "s3", region: "auto" });
     await exercise(storage, async (key) => {
       const response = await client.fetch(`${env.S3_ENDPOINT}/clip-recap-pipeline/${key}`, {
         method: "PUT",
