@@ -6,6 +6,7 @@
 import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import { Readable } from "node:stream";
+import pMap from "p-map";
 import { CONTENT_TYPES, chunkObjectMetadata, keys, wavObjectMetadata } from "../../shared/keys.ts";
 import type { ChunkEntry } from "../../shared/schemas.ts";
 import type { planChunks } from "./chunking.ts";
@@ -32,31 +33,46 @@ export interface Uploaded {
 
 interface Upload {
   key: string;
-  put: () => Promise<void>;
+  put: (signal: AbortSignal) => Promise<void>;
 }
 
 export async function uploadArtifacts(context: Context, artifacts: Artifacts): Promise<Uploaded> {
   const { options } = context;
   const uploads = await plannedUploads(context, artifacts);
-  await inParallel(uploads, UPLOADS_IN_FLIGHT, (done) => {
-    checkCancelled(options.signal);
-    context.progress("uploading", (100 * done) / (uploads.length + 1));
-  });
+  await allOrNone(uploads, options.signal, (done) =>
+    context.progress("uploading", (100 * done) / (uploads.length + 1)),
+  );
   return { keys: uploads.map((u) => u.key), chunks: chunkEntries(context, artifacts) };
 }
 
-/** Runs uploads with at most `limit` in flight; the first failure stops the rest. */
-async function inParallel(tasks: Upload[], limit: number, onDone: (done: number) => void): Promise<void> {
-  let next = 0;
+/**
+ * Runs the uploads, UPLOADS_IN_FLIGHT at once. The first failure, or the job's cancel, aborts
+ * the uploads in flight and starts no more; this returns only once every upload it started has
+ * ended, because the caller deletes the work directory they read from next.
+ */
+async function allOrNone(uploads: Upload[], jobSignal: AbortSignal | undefined, onDone: (done: number) => void) {
+  const stop = new AbortController();
+  const signal = jobSignal ? AbortSignal.any([jobSignal, stop.signal]) : stop.signal;
+  const started: Promise<void>[] = [];
   let done = 0;
-  const worker = async () => {
-    while (next < tasks.length) {
-      const task = tasks[next++] as Upload;
-      await task.put();
-      onDone(++done);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, worker));
+  try {
+    await pMap(
+      uploads,
+      async (upload) => {
+        const put = upload.put(signal);
+        started.push(put.catch(() => undefined));
+        await put;
+        onDone(++done);
+      },
+      { concurrency: UPLOADS_IN_FLIGHT, stopOnError: true, signal },
+    );
+  } catch (error) {
+    stop.abort(error);
+    await Promise.all(started);
+    // A cancelled job's uploads fail as aborted writes: report the cancel, not a storage error.
+    checkCancelled(jobSignal);
+    throw error;
+  }
 }
 
 function chunkEntries(context: Context, artifacts: Artifacts): ChunkEntry[] {
@@ -87,37 +103,39 @@ async function plannedUploads(context: Context, artifacts: Artifacts): Promise<U
     const size = (await stat(media.videoPath)).size;
     uploads.push({
       key: keys.video(source.id),
-      put: () =>
+      put: (signal) =>
         sink.put(keys.video(source.id), createReadStream(media.videoPath), {
           contentType: CONTENT_TYPES.video,
           metadata,
           contentLength: size,
+          signal,
         }),
     });
   }
   const wavSize = (await stat(media.wavPath)).size;
   uploads.push({
     key: keys.wav(source.id),
-    put: () =>
+    put: (signal) =>
       sink.put(keys.wav(source.id), createReadStream(media.wavPath), {
         contentType: CONTENT_TYPES.wav,
         metadata,
         contentLength: wavSize,
+        signal,
       }),
   });
   // The console's waveform; like every artifact it is uploaded before the manifest and listed in it.
   uploads.push({
     key: keys.peaks(source.id),
-    put: async () => {
+    put: async (signal) => {
       const peaks = await computePeaks(media.wavPath, wav);
-      await sink.put(keys.peaks(source.id), JSON.stringify(peaks), { contentType: CONTENT_TYPES.json });
+      await sink.put(keys.peaks(source.id), JSON.stringify(peaks), { contentType: CONTENT_TYPES.json, signal });
     },
   });
   for (const chunk of artifacts.chunks) {
     const key = keys.chunk(source.id, chunk.index);
     uploads.push({
       key,
-      put: () => {
+      put: (signal) => {
         const slice = wavSlice(media.wavPath, wav, chunk.startSample, chunk.endSample);
         const chunkMetadata = chunkObjectMetadata(metadata, {
           index: chunk.index,
@@ -129,6 +147,7 @@ async function plannedUploads(context: Context, artifacts: Artifacts): Promise<U
           contentType: CONTENT_TYPES.wav,
           metadata: chunkMetadata,
           contentLength: slice.bytes,
+          signal,
         });
       },
     });

@@ -43,13 +43,13 @@ export class LocalSink implements Sink {
     }
   }
 
-  async put(key: string, body: Body, _options: PutOptions): Promise<void> {
+  async put(key: string, body: Body, options: PutOptions): Promise<void> {
     const path = this.#path(key);
     const partial = `${path}.${randomBytes(4).toString("hex")}.partial`;
     try {
       await mkdir(dirname(path), { recursive: true });
       const source = typeof body === "string" || Buffer.isBuffer(body) ? Readable.from([body]) : body;
-      await pipeline(source, createWriteStream(partial));
+      await pipeline(source, createWriteStream(partial), { signal: options.signal });
       await rename(partial, path);
     } catch (error) {
       await rm(partial, { force: true });

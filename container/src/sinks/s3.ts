@@ -93,8 +93,11 @@ export class S3Sink implements Sink {
     // PUT leaves no object, as a PUT is all or nothing.
     const abort = new AbortController();
     const onBodyError = (error: Error) => abort.abort(error);
+    const onAbort = () => abort.abort(options.signal?.reason);
     const stream = typeof body !== "string" && !Buffer.isBuffer(body) ? body : null;
     stream?.once("error", onBodyError);
+    if (options.signal?.aborted) onAbort();
+    options.signal?.addEventListener("abort", onAbort, { once: true });
     try {
       const length = options.contentLength;
       if (stream && length !== undefined && length <= SINGLE_PUT_MAX_BYTES) {
@@ -130,6 +133,9 @@ export class S3Sink implements Sink {
       throw storageError("write", key, abort.signal.aborted ? abort.signal.reason : error);
     } finally {
       stream?.off("error", onBodyError);
+      options.signal?.removeEventListener("abort", onAbort);
+      // An aborted request may leave its body half read: close the file behind it.
+      if (abort.signal.aborted) stream?.destroy();
     }
   }
 

@@ -5,6 +5,8 @@ export interface PutOptions {
   contentType: string;
   metadata?: Record<string, string>;
   contentLength?: number;
+  /** Aborts the write: it fails and leaves no object (the clip's other uploads failed, or the job was cancelled). */
+  signal?: AbortSignal;
 }
 
 export type Body = string | Buffer | Readable;

@@ -1,0 +1,93 @@
+/**
+ * "The first failure stops the rest": when one upload of a clip fails, the others in flight are
+ * aborted and have ended before processClip deletes the work directory they read from. The sink
+ * is LocalSink with two changes for the test: the peaks upload fails, and the WAV upload is a
+ * slow one that lasts until its signal aborts (or 5 s).
+ */
+
+import type { ReadStream } from "node:fs";
+import { existsSync } from "node:fs";
+import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ClipAudioError } from "../../shared/errors.ts";
+import { keys } from "../../shared/keys.ts";
+import { type FixtureServer, startFixtureServer } from "../../test/support/fixture-server.ts";
+import { loadConfig } from "../src/config.ts";
+import { processClip } from "../src/pipeline.ts";
+import { LocalSink } from "../src/sinks/local.ts";
+import type { Body, PutOptions } from "../src/sinks/sink.ts";
+
+const SLOW_UPLOAD_MS = 5_000;
+
+let fixtures: FixtureServer;
+let workDir: string;
+let outDir: string;
+
+beforeAll(async () => {
+  fixtures = await startFixtureServer();
+  workDir = await mkdtemp(join(tmpdir(), "engine-work-"));
+  outDir = await mkdtemp(join(tmpdir(), "engine-out-"));
+}, 120_000);
+
+afterAll(async () => {
+  await fixtures.close();
+  await rm(workDir, { recursive: true, force: true });
+  await rm(outDir, { recursive: true, force: true });
+});
+
+class FailingSink extends LocalSink {
+  inFlight = 0;
+  /** What the slow WAV upload saw when it ended. */
+  wavUpload: { aborted: boolean; fileStillThere: boolean } | null = null;
+
+  override async put(key: string, body: Body, options: PutOptions): Promise<void> {
+    this.inFlight++;
+    try {
+      if (key === keys.peaks("tone-abort")) {
+        throw new ClipAudioError("storage_failed", `Could not write ${key}: the test's sink refuses it`);
+      }
+      if (key === keys.wav("tone-abort")) {
+        const path = String((body as ReadStream).path);
+        const aborted = await new Promise<boolean>((resolve) => {
+          const timer = setTimeout(() => resolve(false), SLOW_UPLOAD_MS);
+          options.signal?.addEventListener("abort", () => {
+            clearTimeout(timer);
+            resolve(true);
+          });
+        });
+        this.wavUpload = { aborted, fileStillThere: existsSync(path) };
+        (body as ReadStream).destroy();
+        if (aborted) throw new ClipAudioError("storage_failed", "aborted");
+        return;
+      }
+      await super.put(key, body, options);
+    } finally {
+      this.inFlight--;
+    }
+  }
+}
+
+describe("uploads of a clip", () => {
+  it("stop at the first failure: the others in flight are aborted before the work directory goes", async () => {
+    const sink = new FailingSink(outDir);
+    const config = loadConfig({
+      CLIP_SOURCE_URL_TEMPLATE: fixtures.clipTemplate,
+      WORK_DIR: workDir,
+      OUTPUT_DIR: outDir,
+    });
+    const started = Date.now();
+    await expect(processClip("tone-abort", { config, sink, storeVideo: false })).rejects.toMatchObject({
+      code: "storage_failed",
+      message: expect.stringContaining("refuses"),
+    });
+    // Nothing still uploading once processClip has returned, and the slow upload was stopped
+    // (not left to run out its 5 s), while its file was still there to read.
+    expect(sink.inFlight).toBe(0);
+    expect(sink.wavUpload).toEqual({ aborted: true, fileStillThere: true });
+    expect(Date.now() - started).toBeLessThan(SLOW_UPLOAD_MS);
+    expect(await readdir(workDir)).toEqual([]);
+    expect(await sink.readText(keys.manifest("tone-abort"))).toBeNull();
+  }, 30_000);
+});
