@@ -8,7 +8,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable, Transform } from "node:stream";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { s3Settings } from "../../shared/config.ts";
 import { keys } from "../../shared/keys.ts";
 import { type FixtureServer, startFixtureServer } from "../../test/support/fixture-server.ts";
@@ -51,7 +51,10 @@ async function head(key: string): Promise<{ status: number; bytes: number; meta:
   return { status: response.status, bytes: Number(response.headers.get("content-length")), meta };
 }
 
-/** Passes a stream on in `pieceBytes` pieces, `pauseMs` apart: a slow link to the bucket. */
+/**
+ * Passes a stream on in `pieceBytes` pieces, `pauseMs` apart: a slow link to the bucket. The
+ * pauses are the point (an upload that lasts long enough to be watched), not a wait for something.
+ */
 function trickle(pieceBytes: number, pauseMs: number): Transform {
   return new Transform({
     async transform(chunk: Buffer, _encoding, done) {
@@ -83,9 +86,10 @@ function slowWavSink(inner: Sink) {
   return { sink, wavPut };
 }
 
-/** HEADs `key` every 50 ms until `until` settles; every answer, in order. */
-async function watch(key: string, until: Promise<unknown>) {
-  const seen: { at: number; status: number; bytes: number }[] = [];
+type Seen = { at: number; status: number; bytes: number };
+
+/** HEADs `key` every 50 ms until `until` settles; every answer, in order (also in `seen` as they come). */
+async function watch(key: string, until: Promise<unknown>, seen: Seen[] = []) {
   let settled = false;
   const stop = until.finally(() => {
     settled = true;
@@ -173,14 +177,17 @@ describe("a WAV is never visible before it is whole (s3rver given S3's atomic PU
     const sink = newSink();
     const key = keys.wav("multipart-slow");
     const part = Buffer.alloc(9 * 1024 * 1024, 1);
-    // More than one 8 MiB part, of unknown length: the sink sends it as a multipart upload.
+    const seen: Seen[] = [];
+    // More than one 8 MiB part, of unknown length: the sink sends it as a multipart upload. The
+    // rest is held back until the bucket has been asked six times with the upload half done.
     async function* body() {
       yield part;
-      await new Promise((r) => setTimeout(r, 1500));
+      const asked = seen.length;
+      await vi.waitFor(() => expect(seen.length).toBeGreaterThanOrEqual(asked + 6), { timeout: 20_000 });
       yield part;
     }
     const upload = sink.put(key, Readable.from(body()), { contentType: "audio/wav" });
-    const seen = await watch(key, upload);
+    await watch(key, upload, seen);
     expect(seen.length).toBeGreaterThan(5);
     expect(seen.every((s) => s.status === 404 || s.bytes === 2 * part.length)).toBe(true);
     expect(seen.filter((s) => s.status === 404).length).toBeGreaterThan(5);
@@ -193,6 +200,7 @@ describe("a WAV is never visible before it is whole (s3rver given S3's atomic PU
     const key = keys.wav("broken-upload");
     async function* body() {
       yield Buffer.alloc(100_000, 1);
+      // A source that breaks off a moment after it began: the pause is the point.
       await new Promise((r) => setTimeout(r, 200));
       throw new Error("the source went away");
     }

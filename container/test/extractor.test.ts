@@ -5,21 +5,24 @@
  */
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, expect, it, vi } from "vitest";
 import { type FixtureServer, startFixtureServer } from "../../test/support/fixture-server.ts";
 import { ExtractorPool } from "../src/extractor.ts";
 import type { Source } from "../src/source.ts";
 import { fetchSourceInfo } from "../src/ytdlp.ts";
 
 let fixtures: FixtureServer;
-/** Accepts connections and never answers: a source that hangs yt-dlp. */
+/** Accepts connections and never answers: a source that hangs yt-dlp. Counts what it got. */
 let silent: Server;
 let silentUrl: string;
+let silentRequests = 0;
 const pools: ExtractorPool[] = [];
 
 beforeAll(async () => {
   fixtures = await startFixtureServer();
-  silent = createServer(() => undefined);
+  silent = createServer(() => {
+    silentRequests++;
+  });
   await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
   silentUrl = `http://127.0.0.1:${(silent.address() as AddressInfo).port}/clips/hang`;
 }, 120_000);
@@ -80,7 +83,8 @@ it("replaces a worker that died", async () => {
   await fetchSourceInfo(clip("tone"), limits, true, extractors);
   const [first] = extractors.pids() as [number];
   process.kill(first, "SIGKILL");
-  await new Promise((resolve) => setTimeout(resolve, 200));
+  // Gone (reaped), not merely signalled: signal 0 to its pid fails.
+  await vi.waitFor(() => expect(() => process.kill(first, 0)).toThrow(), { interval: 20 });
   const info = await fetchSourceInfo(clip("tone"), limits, true, extractors);
   expect(info.formats).toHaveLength(1);
   expect(extractors.pids()).not.toContain(first);
@@ -97,13 +101,17 @@ it("retires a worker after its share of requests (a leak cannot grow without end
 it("cancels a running extraction and keeps serving", async () => {
   const extractors = pool();
   const abort = new AbortController();
+  const before = silentRequests;
   const running = fetchSourceInfo(
     clip("hang", silentUrl),
     { timeoutMs: 20_000, signal: abort.signal },
     true,
     extractors,
   );
-  setTimeout(() => abort.abort(), 300);
+  running.catch(() => undefined); // awaited below; not unhandled while the test waits
+  // Cancel while yt-dlp waits on the source that never answers.
+  await vi.waitFor(() => expect(silentRequests).toBeGreaterThan(before), { timeout: 20_000, interval: 20 });
+  abort.abort();
   await expect(running).rejects.toMatchObject({ code: "cancelled" });
   expect((await fetchSourceInfo(clip("tone"), limits, true, extractors)).formats).toHaveLength(1);
 }, 60_000);

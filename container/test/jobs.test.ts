@@ -5,7 +5,7 @@
 import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { FinalJobEvent, JobEvent, JobRequestInput } from "../../shared/job.ts";
 import { JobRequest } from "../../shared/job.ts";
 import { type FixtureServer, startFixtureServer } from "../../test/support/fixture-server.ts";
@@ -55,7 +55,8 @@ describe("JobManager", () => {
     expect(first).toMatchObject({ type: "completed", result: { skipped: false } });
     expect(first.tools?.yt_dlp).toMatch(/^\d{4}\.\d{2}\.\d{2}/);
     const downloads = fixtures.downloads().length;
-    await new Promise((resolve) => setTimeout(resolve, 50)); // the job has left the running set
+    // The job has left the running set (its final event goes out before it does).
+    await vi.waitFor(() => expect(jobs.active).toBe(0), { interval: 10 });
 
     const followed = await run({ clip_id: "tone-follow", follow: true });
     expect(followed).toEqual([first]);
