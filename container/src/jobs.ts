@@ -5,6 +5,7 @@
  * end whether or not anyone still listens, and its final event is kept for RESULT_RETENTION_MS
  * so the Worker can follow a job that outlasts one of its alarms (`follow`).
  */
+import PQueue from "p-queue";
 import { ClipAudioError } from "../../shared/errors.ts";
 import type { FinalJobEvent, JobEvent, JobRequest } from "../../shared/job.ts";
 import { log } from "../../shared/log.ts";
@@ -33,12 +34,13 @@ export class JobManager {
   readonly #sink: Sink;
   readonly #jobs = new Map<string, Job>();
   readonly #finished = new Map<string, { event: FinalJobEvent; at: number }>();
-  #running = 0;
-  readonly #waiting: Array<() => void> = [];
+  /** At most JOB_CONCURRENCY jobs run; the rest wait here in order. */
+  readonly #slots: PQueue;
 
   constructor(config: ContainerConfig, sink: Sink) {
     this.#config = config;
     this.#sink = sink;
+    this.#slots = new PQueue({ concurrency: config.JOB_CONCURRENCY });
   }
 
   get active(): number {
@@ -102,7 +104,6 @@ export class JobManager {
 
   async #run(request: JobRequest, job: Job, emit: Listener): Promise<void> {
     try {
-      await this.#slot(job.abort.signal);
       const options = {
         config: this.#config,
         sink: request.canary ? new DiscardSink() : this.#sink,
@@ -115,7 +116,7 @@ export class JobManager {
         },
         ...(request.store_video === undefined ? {} : { storeVideo: request.store_video }),
       };
-      const result = await processClip(request.clip_id, options);
+      const result = await this.#inSlot(job.abort.signal, () => processClip(request.clip_id, options));
       this.#end(job, emit, { type: "completed", result, tools: await engineTools() });
     } catch (error) {
       const failure =
@@ -125,29 +126,31 @@ export class JobManager {
       if (!(error instanceof ClipAudioError))
         log("error", { msg: "job crashed", clip_id: job.clipId, error: String(error) });
       this.#end(job, emit, { type: "failed", error: failure.toJSON(), tools: await engineTools() });
-    } finally {
-      this.#release();
     }
+  }
+
+  /**
+   * Runs `work` once a slot is free. A job cancelled while it waits leaves the queue at once; once
+   * it runs, its cancel reaches `work` (processClip), which is awaited to its end (temp files,
+   * subprocesses), so the queue's own abort must not fire then.
+   */
+  async #inSlot<T>(cancel: AbortSignal, work: () => Promise<T>): Promise<T> {
+    const waiting = new AbortController();
+    const leaveQueue = () => waiting.abort(new ClipAudioError("cancelled", "The job was cancelled while queued"));
+    if (cancel.aborted) leaveQueue();
+    cancel.addEventListener("abort", leaveQueue, { once: true });
+    return this.#slots.add(
+      () => {
+        cancel.removeEventListener("abort", leaveQueue);
+        return work();
+      },
+      { signal: waiting.signal },
+    );
   }
 
   #end(job: Job, emit: Listener, event: FinalJobEvent): void {
     this.#finished.set(job.key, { event, at: Date.now() });
     emit(event);
-  }
-
-  async #slot(signal: AbortSignal): Promise<void> {
-    if (this.#running < this.#config.JOB_CONCURRENCY) {
-      this.#running++;
-      return;
-    }
-    await new Promise<void>((resolve) => this.#waiting.push(resolve));
-    this.#running++;
-    if (signal.aborted) throw new ClipAudioError("cancelled", "The job was cancelled while queued");
-  }
-
-  #release(): void {
-    this.#running--;
-    this.#waiting.shift()?.();
   }
 }
 
