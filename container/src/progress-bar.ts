@@ -8,6 +8,8 @@
 import type { JobEvent, JobStage } from "../../shared/job.ts";
 
 const BAR_WIDTH = 24;
+/** No ETA in a stage's first second: one early sample (0.1 % after 0.5 s) predicts minutes. */
+const ETA_AFTER_SECONDS = 1;
 
 /** What one clip's progress looks like at a moment. */
 export interface Snapshot {
@@ -46,11 +48,11 @@ export class ProgressTracker {
     const seconds = (now - this.#start.at) / 1000;
     const rate = event.bytes !== null && seconds > 0 ? (event.bytes - this.#start.bytes) / seconds : null;
     let etaSeconds: number | null = null;
-    if (event.percent !== null && seconds > 0) {
+    if (event.percent !== null && seconds >= ETA_AFTER_SECONDS) {
       const perSecond = (event.percent - this.#start.percent) / seconds;
       if (perSecond > 0) etaSeconds = (100 - event.percent) / perSecond;
     }
-    if (etaSeconds === null && rate && event.bytes !== null && event.total_bytes) {
+    if (etaSeconds === null && rate && seconds >= ETA_AFTER_SECONDS && event.bytes !== null && event.total_bytes) {
       etaSeconds = Math.max(0, event.total_bytes - event.bytes) / rate;
     }
     this.#snapshot = {
