@@ -1,6 +1,6 @@
 import { runDurableObjectAlarm } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { verifySignature } from "../../shared/hmac.ts";
 import type { ClipStatus, ProcessClipsResponse, Task } from "../../shared/schemas.ts";
 import { createClipAudioClient } from "../src/client.ts";
@@ -11,14 +11,16 @@ const process = (body: unknown, headers: Record<string, string> = {}) => call("/
 const status = async (id: string) => json<ClipStatus>(await call(`/clip-status/${id}`));
 
 async function waitForTask(taskId: string, clipIds: string[]): Promise<Task> {
-  for (let i = 0; i < 60; i++) {
-    const task = await json<Task>(await call(`/task/${taskId}`));
-    if (task.status === "completed" || task.status === "failed") return task;
-    // Alarms fire by themselves; nudging them keeps the test short when a retry is backing off.
-    for (const id of clipIds) await runDurableObjectAlarm(env.CLIP_JOBS.get(env.CLIP_JOBS.idFromName(id)));
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`task ${taskId} did not finish`);
+  return vi.waitFor(
+    async () => {
+      const task = await json<Task>(await call(`/task/${taskId}`));
+      if (task.status === "completed" || task.status === "failed") return task;
+      // Alarms fire by themselves; nudging them keeps the test short when a retry is backing off.
+      for (const id of clipIds) await runDurableObjectAlarm(env.CLIP_JOBS.get(env.CLIP_JOBS.idFromName(id)));
+      throw new Error(`task ${taskId} is ${task.status}`);
+    },
+    { timeout: 15_000, interval: 100 },
+  );
 }
 
 describe("POST /process-clips validation", () => {
@@ -173,21 +175,19 @@ describe("completion callbacks", () => {
     );
     await waitForTask(body.task_id as string, ["tone-hook"]);
     type Hook = { body: string; headers: { signature: string; timestamp: string; nonce: string } };
-    let received: Hook | undefined;
-    for (let i = 0; i < 40 && !received; i++) {
-      const hooks = (await (await fetch(`${env.FIXTURE_URL}/__hooks`)).json()) as Hook[];
-      received = hooks.find((h) => h.body.includes('"tone-hook"'));
-      if (!received) await new Promise((r) => setTimeout(r, 250));
-    }
-    expect(received).toBeDefined();
-    const payload = JSON.parse(received?.body ?? "{}");
-    expect(payload).toMatchObject({ task_ids: [body.task_id], result: { clip_id: "tone-hook", success: true } });
-    const verified = await verifySignature(
-      SECRET,
-      received?.body ?? "",
-      received?.headers ?? { signature: null, timestamp: null, nonce: null },
-      Math.floor(Date.now() / 1000),
+    // The callback may arrive a moment after the task ends: wait until the receiver has it.
+    const received = await vi.waitFor(
+      async () => {
+        const hooks = (await (await fetch(`${env.FIXTURE_URL}/__hooks`)).json()) as Hook[];
+        const hook = hooks.find((h) => h.body.includes('"tone-hook"'));
+        if (!hook) throw new Error("no callback for tone-hook yet");
+        return hook;
+      },
+      { timeout: 10_000, interval: 100 },
     );
+    const payload = JSON.parse(received.body);
+    expect(payload).toMatchObject({ task_ids: [body.task_id], result: { clip_id: "tone-hook", success: true } });
+    const verified = await verifySignature(SECRET, received.body, received.headers, Math.floor(Date.now() / 1000));
     expect(verified.ok).toBe(true);
   });
 });

@@ -6,7 +6,7 @@
  */
 import { runDurableObjectAlarm } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { CleanupResponse, ClipStatus, ProcessClipsResponse, Task, TaskStats } from "../../shared/schemas.ts";
 import { MISSING_CALLER } from "../src/rpc.ts";
 import { ClipAudioRpcError } from "../src/rpc-error.ts";
@@ -29,14 +29,16 @@ async function rpc<T>(caller: Fetcher, method: string, ...args: unknown[]): Prom
 }
 
 async function waitForTask(taskId: string, clipId: string): Promise<Task> {
-  for (let i = 0; i < 60; i++) {
-    // Over the signed HTTP API: the same task, seen through the other door.
-    const task = await json<Task>(await call(`/task/${taskId}`));
-    if (task.status === "completed" || task.status === "failed") return task;
-    await runDurableObjectAlarm(env.CLIP_JOBS.get(env.CLIP_JOBS.idFromName(clipId)));
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`task ${taskId} did not finish`);
+  return vi.waitFor(
+    async () => {
+      // Over the signed HTTP API: the same task, seen through the other door.
+      const task = await json<Task>(await call(`/task/${taskId}`));
+      if (task.status === "completed" || task.status === "failed") return task;
+      await runDurableObjectAlarm(env.CLIP_JOBS.get(env.CLIP_JOBS.idFromName(clipId)));
+      throw new Error(`task ${taskId} is ${task.status}`);
+    },
+    { timeout: 15_000, interval: 100 },
+  );
 }
 
 // Each caller has the default window (10 calls a minute): RECAP_CALLER makes 9 calls in this

@@ -1,7 +1,14 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { signRequest } from "../../shared/hmac.ts";
-import type { CleanupResponse, ClipStatus, ListProcessedResponse, TaskList, TaskStats } from "../../shared/schemas.ts";
+import type {
+  CleanupResponse,
+  ClipResult,
+  ClipStatus,
+  ListProcessedResponse,
+  TaskList,
+  TaskStats,
+} from "../../shared/schemas.ts";
 import { S3RVER_KEYS } from "../../test/support/s3-credentials.ts";
 import app from "../src/index.ts";
 import { R2Storage, S3Storage } from "../src/storage.ts";
@@ -124,7 +131,13 @@ describe("DELETE /cleanup", () => {
 
   it("refuses while the clip is being processed (409)", async () => {
     const started = call("/process-clips", { body: { clip_ids: ["slow-clean"] } });
-    await new Promise((r) => setTimeout(r, 800));
+    // Ask once the engine is downloading it (the slow source runs into the engine's 3 s timeout).
+    await expect
+      .poll(async () => (await json<ClipStatus>(await call("/clip-status/slow-clean"))).state, {
+        timeout: 10_000,
+        interval: 50,
+      })
+      .toBe("downloading");
     const response = await call("/cleanup/slow-clean", { method: "DELETE" });
     expect(response.status).toBe(409);
     const result = await json<{ results: { results: { error_code: string }[] } }>(await started);
@@ -137,13 +150,41 @@ describe("tasks", () => {
     const missing = await call("/task/nope");
     expect(missing.status).toBe(404);
     expect(await json(missing)).toEqual({ detail: "Task not found" });
+    // Three tasks of known outcome: one still running, one completed, one failed.
+    const store = env.TASKS.get(env.TASKS.idFromName("tasks"));
+    const before = await json<TaskStats>(await call("/tasks/stats"));
+    const finished = (clip_id: string, success: boolean): ClipResult => ({
+      clip_id,
+      success,
+      error: success ? null : "The clip does not exist",
+      error_code: success ? null : "not_found",
+      files_uploaded: [],
+      duration: success ? 1 : null,
+      needs_chunking: false,
+      skipped: false,
+    });
+    const running = await store.create(["tone-stats-r"]);
+    const completed = await store.create(["tone-stats-c"]);
+    const failed = await store.create(["missing-stats-f"]);
+    await store.clipFinished(completed.task_id, finished("tone-stats-c", true));
+    await store.clipFinished(failed.task_id, finished("missing-stats-f", false));
     const list = await json<TaskList>(await call("/tasks?limit=5"));
     expect(list.tasks.length).toBeLessThanOrEqual(5);
+    expect(list.tasks.map((t) => t.task_id)).toEqual(
+      expect.arrayContaining([running.task_id, completed.task_id, failed.task_id]),
+    );
     const times = list.tasks.map((t) => t.created_at);
     expect([...times].sort().reverse()).toEqual(times);
     const stats = await json<TaskStats>(await call("/tasks/stats"));
-    const { queued, running, completed, failed } = stats.by_status;
-    expect(stats.total_tasks).toBe(queued + running + completed + failed);
+    expect(stats).toEqual({
+      total_tasks: before.total_tasks + 3,
+      by_status: {
+        queued: before.by_status.queued,
+        running: before.by_status.running + 1,
+        completed: before.by_status.completed + 1,
+        failed: before.by_status.failed + 1,
+      },
+    });
   });
 
   it("deletes a finished task and refuses a running one", async () => {
