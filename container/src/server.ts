@@ -3,6 +3,7 @@
  * the job API, and on SIGTERM stops taking jobs, cancels the running ones and exits.
  */
 import { mkdir } from "node:fs/promises";
+import type { Server } from "node:http";
 import { serve } from "@hono/node-server";
 import { ConfigError } from "../../shared/config.ts";
 import { log, setLogLevel } from "../../shared/log.ts";
@@ -15,6 +16,20 @@ import { missingTools } from "./tools.ts";
 
 /** Jobs get this long to stop after SIGTERM before the process exits anyway. */
 const SHUTDOWN_GRACE_MS = 10_000;
+/** How often a closing server looks for connections that have gone idle, to close them. */
+const IDLE_SWEEP_MS = 50;
+
+/**
+ * Stops listening and resolves once every response has ended. Node keeps a keep-alive
+ * connection open for seconds after its last response even while closing, so connections are
+ * closed as soon as they are idle.
+ */
+async function closeServer(server: Server): Promise<void> {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  const sweep = setInterval(() => server.closeIdleConnections(), IDLE_SWEEP_MS);
+  await closed;
+  clearInterval(sweep);
+}
 
 async function main(): Promise<void> {
   let config: ContainerConfig;
@@ -62,7 +77,7 @@ async function main(): Promise<void> {
     timer.unref();
     await jobs.cancelAll();
     // The cancelled jobs' final events reach the Worker before the process exits.
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await closeServer(server as Server);
     sink.close();
     extractors().close();
     process.exit(0);
