@@ -5,6 +5,8 @@
  * bucket configured by the environment. Also stands in for the CLI when it is not committed.
  * Exit code 1 when any clip failed.
  */
+// As the engine's entry points do: dead Buffers freed after a few MB (container/src/heap.ts).
+import "../container/src/heap.ts";
 import { loadConfig } from "../container/src/config.ts";
 import { processClip } from "../container/src/pipeline.ts";
 import { S3Sink } from "../container/src/sinks/s3.ts";

@@ -249,6 +249,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         HOST: "127.0.0.1",
         PORT: String(ports.container),
         PATH: `${TOOLS_BIN}${delimiter}${process.env.PATH}`,
+        // As the image's NODE_OPTIONS (Dockerfile): a 1 MB young generation (container/src/heap.ts).
+        NODE_OPTIONS: "--max-semi-space-size=1",
       },
       readyUrl: `${urls.container}/health`,
     },

@@ -10,6 +10,8 @@
  * with --json, one CliReport document) to stdout. Exits 1 when any clip failed, 2 on bad usage
  * or when ffmpeg, yt-dlp or its Python is missing (found before anything is downloaded).
  */
+// First: how soon V8 frees dead Buffers, before any media byte passes (heap.ts).
+import "./heap.ts";
 import { mkdir } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { ConfigError } from "../../shared/config.ts";

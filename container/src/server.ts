@@ -2,6 +2,8 @@
  * The container process: `node container/src/server.ts`. Reads its environment once, serves
  * the job API, and on SIGTERM stops taking jobs, cancels the running ones and exits.
  */
+// First: how soon V8 frees dead Buffers, before any media byte passes (heap.ts).
+import "./heap.ts";
 import { mkdir } from "node:fs/promises";
 import type { Server } from "node:http";
 import { serve } from "@hono/node-server";
