@@ -30,8 +30,17 @@ describe("ListProcessedQuery", () => {
     [{ limit: "5000" }, 1000],
     [{ limit: "20" }, 20],
     [{ limit: "abc" }, 50],
+    [{ limit: "1.5" }, 50],
+    [{ limit: "" }, 50],
+    [{ limit: " " }, 50],
+    [{ limit: 7 }, 7],
   ])("clamps %o to %d", (query, limit) => {
     expect(ListProcessedQuery.parse(query).limit).toBe(limit);
+  });
+
+  it("reads an empty cursor as none", () => {
+    expect(ListProcessedQuery.parse({ cursor: "" }).cursor).toBeUndefined();
+    expect(ListProcessedQuery.parse({ cursor: "YXVkaW8vZnoud2F2" }).cursor).toBe("YXVkaW8vZnoud2F2");
   });
 });
 

@@ -156,14 +156,29 @@ export type ClipStatus = z.infer<typeof ClipStatus>;
 
 // ---- GET /list-processed-clips -------------------------------------------------------
 
-export const ListProcessedQuery = z.object({
-  limit: z.coerce
+/** A query string's value where blank means "not given". */
+const unlessBlank = (value: unknown) => (typeof value === "string" && value.trim() === "" ? undefined : value);
+
+/**
+ * A page size (`?limit=` of the listings, or a number from the RPC door): absent, blank or not an
+ * integer means 50; clamped to 1..1000, never refused (the contract).
+ */
+export const PageLimit = z.preprocess(
+  unlessBlank,
+  z.coerce
     .number()
     .int()
     .catch(50)
     .transform((n) => Math.min(1000, Math.max(1, n))),
-  cursor: z.string().min(1).optional(),
+);
+
+export const ListProcessedQuery = z.object({
+  limit: PageLimit,
+  /** An empty cursor is the first page; any other that does not decode is refused by the listing. */
+  cursor: z.preprocess((value) => (value === "" ? undefined : value), z.string().optional()),
 });
+
+export const TasksQuery = z.object({ limit: PageLimit });
 
 export const ListProcessedResponse = z.object({
   clips: z.array(z.string()),
@@ -213,6 +228,10 @@ export type Task = z.infer<typeof Task>;
 
 export const TaskList = z.object({ tasks: z.array(Task), total: z.number().int() });
 export type TaskList = z.infer<typeof TaskList>;
+
+/** DELETE /task/{task_id}. */
+export const TaskDeleted = z.object({ task_id: z.string(), deleted: z.literal(true), message: z.string() });
+export type TaskDeleted = z.infer<typeof TaskDeleted>;
 
 export const TaskStats = z.object({
   total_tasks: z.number().int(),

@@ -155,11 +155,8 @@ export async function listProcessedClips(
   { storage }: OperationContext,
   options: { limit?: string | number | undefined; cursor?: string | undefined } = {},
 ): Promise<ListProcessedResponse> {
-  // An empty value means the default, as an absent one does.
-  const query = ListProcessedQuery.parse({
-    limit: (typeof options.limit === "string" ? options.limit.trim() : options.limit) || undefined,
-    cursor: options.cursor || undefined,
-  });
+  // An empty value means the default, as an absent one does (the schema says so).
+  const query = ListProcessedQuery.parse(options);
   let startAfter = query.cursor ? decodeCursor(query.cursor) : undefined;
   const found: string[] = [];
   let exhausted = false;

@@ -2,17 +2,13 @@
  * Background tasks: one record each, newest first, with counts by status. `caller` (the RPC
  * door's binding name) limits each operation to that caller's tasks; the HTTP API passes none.
  */
-import type { Task, TaskList, TaskStats } from "../../../shared/schemas.ts";
+import { PageLimit, type Task, type TaskDeleted, type TaskList, type TaskStats } from "../../../shared/schemas.ts";
 import { ApiError } from "../errors.ts";
 import type { OperationContext } from "./context.ts";
 
 export const taskStore = (env: Env) => env.TASKS.get(env.TASKS.idFromName("tasks"));
 
-export interface TaskDeleted {
-  task_id: string;
-  deleted: true;
-  message: string;
-}
+export type { TaskDeleted };
 
 export async function getTask({ env }: OperationContext, taskId: string, caller?: string): Promise<Task> {
   const task = await taskStore(env).get(taskId, caller);
@@ -27,15 +23,13 @@ export async function deleteTask({ env }: OperationContext, taskId: string, call
   return { task_id: taskId, deleted: true, message: `Task ${taskId} deleted` };
 }
 
-/** `limit` as a query gives it (a string, maybe empty) or as a number; clamped to 1..1000. */
+/** `limit` as a query gives it (a string, maybe empty) or as a number; read as PageLimit reads it. */
 export async function listTasks(
   { env }: OperationContext,
   limit?: string | number,
   caller?: string,
 ): Promise<TaskList> {
-  const raw = Number((typeof limit === "string" ? limit.trim() : limit) || 50);
-  const clamped = Number.isInteger(raw) ? Math.min(1000, Math.max(1, raw)) : 50;
-  return taskStore(env).list(clamped, caller);
+  return taskStore(env).list(PageLimit.parse(limit), caller);
 }
 
 export async function taskStats({ env }: OperationContext, caller?: string): Promise<TaskStats> {
