@@ -1,12 +1,23 @@
 /** GET /health: 200 when healthy, 503 when not (./operations/health.ts does the checks). */
-import { Hono } from "hono";
+import { createRoute } from "@hono/zod-openapi";
 import { requestContext } from "../operations/context.ts";
 import { health as checkHealth } from "../operations/health.ts";
-import type { AppEnv } from "../types.ts";
+import { Body, json, openResponses, routes } from "./openapi.ts";
 
-export const health = new Hono<AppEnv>();
+export const health = routes();
 
-health.get("/health", async (c) => {
+const healthRoute = createRoute({
+  method: "get",
+  path: "/health",
+  summary: "Service health (open: no signature, not rate-limited)",
+  responses: {
+    200: json(Body.Health, "Healthy"),
+    503: json(Body.Health, "Unhealthy: the bucket or the Durable Objects did not answer"),
+    ...openResponses,
+  },
+});
+
+health.openapi(healthRoute, async (c) => {
   const body = await checkHealth(requestContext(c));
-  return c.json(body, body.status === "healthy" ? 200 : 503);
+  return body.status === "healthy" ? c.json(body, 200) : c.json(body, 503);
 });
