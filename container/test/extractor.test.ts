@@ -84,7 +84,7 @@ it("replaces a worker that died", async () => {
   const [first] = extractors.pids() as [number];
   process.kill(first, "SIGKILL");
   // Gone (reaped), not merely signalled: signal 0 to its pid fails.
-  await vi.waitFor(() => expect(() => process.kill(first, 0)).toThrow(), { interval: 20 });
+  await vi.waitFor(() => expect(() => process.kill(first, 0)).toThrow(), { timeout: 5_000, interval: 20 });
   const info = await fetchSourceInfo(clip("tone"), limits, true, extractors);
   expect(info.formats).toHaveLength(1);
   expect(extractors.pids()).not.toContain(first);

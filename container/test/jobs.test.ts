@@ -56,7 +56,7 @@ describe("JobManager", () => {
     expect(first.tools?.yt_dlp).toMatch(/^\d{4}\.\d{2}\.\d{2}/);
     const downloads = fixtures.downloads().length;
     // The job has left the running set (its final event goes out before it does).
-    await vi.waitFor(() => expect(jobs.active).toBe(0), { interval: 10 });
+    await vi.waitFor(() => expect(jobs.active).toBe(0), { timeout: 5_000, interval: 10 });
 
     const followed = await run({ clip_id: "tone-follow", follow: true });
     expect(followed).toEqual([first]);

@@ -99,13 +99,19 @@ async function start(): Promise<Started> {
   npm.all?.on("data", (chunk: Buffer) => {
     output += chunk.toString("utf8");
   });
-  const deadline = Date.now() + START_TIMEOUT_MS;
-  while (!output.includes(READY_LINE)) {
-    if (npm.exitCode !== null || Date.now() > deadline) {
-      npm.kill("SIGKILL");
-      throw new Error(`npm start did not come up:\n${output.slice(-4000)}`);
-    }
-    await new Promise((r) => setTimeout(r, 250));
+  // Up when it prints its ready line; not when it exits first or the time is out.
+  const up = await new Promise<boolean>((resolve) => {
+    const timer = setTimeout(() => resolve(false), START_TIMEOUT_MS);
+    const settle = (ok: boolean) => {
+      clearTimeout(timer);
+      resolve(ok);
+    };
+    npm.all?.on("data", () => output.includes(READY_LINE) && settle(true));
+    npm.once("exit", () => settle(output.includes(READY_LINE)));
+  });
+  if (!up) {
+    npm.kill("SIGKILL");
+    throw new Error(`npm start did not come up:\n${output.slice(-4000)}`);
   }
   return { npm, output: () => output, ports };
 }

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { AwsClient } from "aws4fetch";
 import { execa } from "execa";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { freePort, type Stack, startStack } from "../../scripts/stack.ts";
 import { signRequest } from "../../shared/hmac.ts";
 import { keys } from "../../shared/keys.ts";
@@ -20,9 +20,10 @@ import type {
   Task,
 } from "../../shared/schemas.ts";
 import { decodeWav, dominantFrequency } from "../support/audio.ts";
+import { SPEECH_WAV } from "../support/ffprobe.ts";
 import { type FixtureServer, startFixtureServer } from "../support/fixture-server.ts";
 import { CLIP_SECONDS } from "../support/media.ts";
-import { CALLER_WAIT_MS, callerHeaders, callerRecord } from "../support/recap-caller.ts";
+import { callerHeaders, callerRecord } from "../support/recap-caller.ts";
 import { S3RVER_KEYS } from "../support/s3-credentials.ts";
 
 const SECRET = "e2e-secret-0123456789";
@@ -71,14 +72,7 @@ async function api(
 const bucket = () => new AwsClient({ ...S3RVER_KEYS, service: "s3", region: "auto" });
 const objectUrl = (key: string) => `${stack.urls.bucket}/clip-recap-pipeline/${key}`;
 
-async function waitFor<T>(read: () => Promise<T>, done: (value: T) => boolean, seconds = 60): Promise<T> {
-  for (let i = 0; i < seconds * 4; i++) {
-    const value = await read();
-    if (done(value)) return value;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error("condition not reached in time");
-}
+const clipState = async (id: string) => ((await (await api(`/clip-status/${id}`)).json()) as ClipStatus).state;
 
 describe("the local stack", () => {
   it("processes a clip synchronously; the WAV in the bucket is 16 kHz mono 440 Hz", async () => {
@@ -89,8 +83,9 @@ describe("the local stack", () => {
     const wav = await bucket().fetch(objectUrl(keys.wav("tone-e2e")));
     expect(wav.status).toBe(200);
     const decoded = decodeWav(Buffer.from(await wav.arrayBuffer()));
-    expect([decoded.sampleRate, decoded.channels]).toEqual([16000, 1]);
-    expect(Math.abs(decoded.durationSeconds - 6)).toBeLessThan(0.05);
+    expect(decoded).toMatchObject(SPEECH_WAV);
+    expect(Math.abs(decoded.durationSeconds - CLIP_SECONDS)).toBeLessThan(0.05);
+    expect(decoded.headerDurationSeconds).toBeCloseTo(decoded.durationSeconds, 3);
     expect(dominantFrequency(decoded.samples, decoded.sampleRate)).toBe(440);
   });
 
@@ -98,9 +93,13 @@ describe("the local stack", () => {
     const response = await api("/process-clips", { body: { clip_ids: ["tone-e2e-bg"], background: true } });
     expect(response.status).toBe(202);
     const { task_id } = (await response.json()) as ProcessClipsResponse;
-    const task = await waitFor(
-      async () => (await (await api(`/task/${task_id}`)).json()) as Task,
-      (t) => t.status === "completed" || t.status === "failed",
+    const task = await vi.waitFor(
+      async () => {
+        const now = (await (await api(`/task/${task_id}`)).json()) as Task;
+        if (now.status !== "completed" && now.status !== "failed") throw new Error(`task is ${now.status}`);
+        return now;
+      },
+      { timeout: 60_000, interval: 100 },
     );
     expect(task.status).toBe("completed");
     const status = (await (await api("/clip-status/tone-e2e-bg")).json()) as ClipStatus;
@@ -174,7 +173,8 @@ describe("the local stack", () => {
 
   it("never reports a job as complete when the container dies in the middle", async () => {
     const pending = api("/process-clips", { body: { clip_ids: ["slow-e2e-kill"] } });
-    await new Promise((r) => setTimeout(r, 1500));
+    // Killed in the middle: once the Worker has heard from the engine that it is downloading.
+    await expect.poll(() => clipState("slow-e2e-kill"), { timeout: 20_000, interval: 100 }).toBe("downloading");
     stack.processes.container?.kill("SIGKILL");
     const body = (await (await pending).json()) as ProcessClipsResponse;
     expect(body.success).toBe(false);
@@ -190,7 +190,8 @@ describe("the local stack", () => {
  * The recap pipeline's Worker played step by step (test/support/recap-caller.ts), the way issue
  * 14 found it: it stores its Twitch clip record at clips/{id}.json, POSTs the day's clips in one
  * synchronous batch signed its way, waits a fixed 5 s, judges success by HEAD audio/{id}.wav,
- * reads the WAV, and cleans up. Its record must come through byte for byte.
+ * reads the WAV, and cleans up. Its record must come through byte for byte. The test HEADs as
+ * soon as the POST answers: stricter than the caller's 5 s wait, which it does not repeat.
  */
 describe("the recap pipeline as a caller", () => {
   const ids = ["tone-caller-a", "tone-caller-b", "tone-caller-c"];
@@ -209,7 +210,7 @@ describe("the recap pipeline as a caller", () => {
     return { body: await response.text(), lastModified: response.headers.get("last-modified") };
   }
 
-  it("stores its records, POSTs, waits 5 s, HEADs and reads the WAVs, cleans up; its records never change", async () => {
+  it("stores its records, POSTs, HEADs and reads the WAVs, cleans up; its records never change", async () => {
     for (const id of ids) {
       const headers = { "Content-Type": "application/json" };
       const put = await bucket().fetch(objectUrl(keys.callerRecord(id)), {
@@ -231,6 +232,7 @@ describe("the recap pipeline as a caller", () => {
       let reads = 0;
       for (; posting; reads++) {
         await unchanged();
+        // The pace of the checks while the POST runs, not a wait for anything.
         await new Promise((r) => setTimeout(r, 100));
       }
       return reads;
@@ -249,8 +251,6 @@ describe("the recap pipeline as a caller", () => {
       expect(clip.files_uploaded).not.toContain(keys.callerRecord(clip.clip_id));
     }
 
-    await new Promise((r) => setTimeout(r, CALLER_WAIT_MS));
-
     // Success as the caller judges it, then its transcriber reads each WAV.
     for (const id of ids) {
       const head = await bucket().fetch(objectUrl(keys.wav(id)), { method: "HEAD" });
@@ -262,6 +262,10 @@ describe("the recap pipeline as a caller", () => {
       expect(wav.readUInt32LE(4)).toBe(size - 8);
       // 16 kHz mono 16-bit: 32 000 bytes a second after the 44-byte header.
       expect(Math.abs((size - 44) / 32_000 - CLIP_SECONDS)).toBeLessThan(0.05);
+      // And as an independent decoder reads it.
+      const decoded = decodeWav(wav);
+      expect(decoded).toMatchObject(SPEECH_WAV);
+      expect(Math.abs(decoded.durationSeconds - CLIP_SECONDS)).toBeLessThan(0.05);
     }
     const status = (await (await callerFetch(`/api/clip-status/${ids[0]}`, "GET")).json()) as ClipStatus;
     expect(status).toMatchObject({ audio_processed: true, ready_for_transcription: true, state: "completed" });

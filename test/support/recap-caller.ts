@@ -1,12 +1,10 @@
 /**
  * The recap pipeline's Worker (paulchrisluke/pcl-labs, branch feature/ai-blog-generation,
  * clip-recap-pipeline/src/services/{security,scheduler}.ts) as a caller, for end-to-end tests:
- * how it signs, what it stores at clips/{id}.json, how long it waits. Written from reading its
- * code, not copied; this project's own signing code is deliberately not used.
+ * how it signs, what it stores at clips/{id}.json. (It also waits a fixed 5 s between its POST
+ * and its HEADs of audio/{id}.wav; the tests HEAD at once, which is stricter.) Written from
+ * reading its code, not copied; this project's own signing code is deliberately not used.
  */
-
-/** The caller's fixed wait between its POST and its HEADs of audio/{id}.wav. */
-export const CALLER_WAIT_MS = 5_000;
 
 const ALPHANUMERIC = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
