@@ -19,6 +19,7 @@ interface Operation {
 }
 interface Document {
   openapi: string;
+  servers: { url: string }[];
   paths: Record<string, Record<string, Operation>>;
   components: {
     schemas: Record<string, unknown>;
@@ -68,8 +69,12 @@ describe("/openapi.json", () => {
       const [, , kind, name] = ref.split("/");
       expect(components[kind as string]?.[name as string], ref).toBeDefined();
     }
-    // Served at /api too, like every route.
+    // Served at /api too, like every route; the document names both bases, and both answer.
     expect(await json(await call("/api/openapi.json", { sign: false }))).toEqual(doc);
+    expect(doc.servers.map((s) => s.url)).toEqual(["/", "/api"]);
+    for (const { url } of doc.servers) {
+      expect((await call(`${url.replace(/\/$/, "")}/health`, { sign: false })).status, url).toBe(200);
+    }
   });
 
   it("names every route the app answers, and only those", () => {

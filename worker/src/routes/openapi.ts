@@ -158,6 +158,8 @@ const DOCUMENT = {
     version: "1.0.0",
     description: "Twitch clips to speech-ready audio in R2. Every route also answers under /api.",
   },
+  // Relative to where the document is served: every route answers at both.
+  servers: [{ url: "/" }, { url: "/api", description: "The same routes (existing callers use it)" }],
 };
 
 /** Serves the document of every route `app` has (mounted ones included) at /openapi.json. */
