@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { s3Settings } from "../../shared/config.ts";
 import { keys } from "../../shared/keys.ts";
 import { type FixtureServer, startFixtureServer } from "../../test/support/fixture-server.ts";
+import { CLIP_SECONDS } from "../../test/support/media.ts";
 import { type LocalS3, startS3, TEST_BUCKET } from "../../test/support/s3.ts";
 import { loadConfig } from "../src/config.ts";
 import { processClip } from "../src/pipeline.ts";
@@ -129,6 +130,8 @@ describe("objects as the original wrote them (s3rver, a test double of S3)", () 
       duration: manifest.duration_s.toFixed(3),
       source_kind: "clip",
     });
+    // The duration is the clip's (the fixture's length), not merely the manifest's own figure.
+    expect(Number(wav.meta.duration)).toBeCloseTo(CLIP_SECONDS, 1);
     // created_at is when we processed the clip, not when it was made on Twitch.
     const createdAt = Date.parse(wav.meta.created_at as string);
     expect(createdAt).toBeGreaterThanOrEqual(before);
