@@ -1,9 +1,9 @@
 /**
  * Source → media, in one download: the bytes go to ffmpeg and to a file at once, so the audio is
- * decoded while they arrive, and the file is the stored video, or the fallback input when the
- * format cannot be decoded from a pipe (an MP4 whose index comes last). The bytes come from Node
- * itself for a progressive HTTP(S) format, from ffmpeg for an HLS stream (transfer.ts), else from
- * yt-dlp's stdout (a VOD's time range, anything else).
+ * decoded (and its silences found, ffmpeg.ts) while they arrive, and the file is the stored
+ * video, or the fallback input when the format cannot be decoded from a pipe (an MP4 whose index
+ * comes last). The bytes come from Node itself for a progressive HTTP(S) format, from ffmpeg for
+ * an HLS stream (transfer.ts), else from yt-dlp's stdout (a VOD's time range, anything else).
  */
 import { createWriteStream } from "node:fs";
 import { join } from "node:path";
@@ -11,7 +11,7 @@ import { type Readable, Transform, type Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { ClipAudioError } from "../../shared/errors.ts";
 import type { Context } from "./context.ts";
-import { classifyFfmpeg, followProgress, startExtract } from "./ffmpeg.ts";
+import { classifyFfmpeg, followProgress, readSilences, type Silence, startExtract } from "./ffmpeg.ts";
 import { type RunLimits, subprocessError } from "./subprocess.ts";
 import { classifyHlsFfmpeg, directFormat, fetchMedia, hlsFormat, startHls, transferError } from "./transfer.ts";
 import { readWavInfo } from "./wav.ts";
@@ -20,7 +20,11 @@ import { classifyYtDlp, type SourceInfo, saveInfo, startDownload } from "./ytdlp
 export interface Media {
   wavPath: string;
   videoPath: string;
+  /** ffmpeg's log of the decode, with silencedetect's lines. */
+  logPath: string;
   downloadedBytes: number;
+  /** Found while decoding, where the chunks may be cut. */
+  silences: Silence[];
 }
 
 interface AudioFormat {
@@ -35,14 +39,16 @@ export async function downloadAndExtract(context: Context, info: SourceInfo, aud
   const media: Media = {
     wavPath: join(workDir, "audio.wav"),
     videoPath: join(workDir, "source.media"),
+    logPath: join(workDir, "ffmpeg.log"),
     downloadedBytes: 0,
+    silences: [],
   };
   const format = { sampleRate: config.AUDIO_SAMPLE_RATE, channels: config.AUDIO_CHANNELS };
   const downloadLimits = { timeoutMs: config.DOWNLOAD_TIMEOUT_SECONDS * 1000, signal };
   const extractLimits = { timeoutMs: config.EXTRACT_TIMEOUT_SECONDS * 1000, signal };
   const duration = info.duration;
 
-  const ffmpeg = startExtract("pipe:0", media.wavPath, format, extractLimits);
+  const ffmpeg = startExtract("pipe:0", media.wavPath, media.logPath, format, extractLimits);
   followProgress(ffmpeg.stdout, (seconds) => {
     if (duration) progress("downloading", (100 * seconds) / duration, media.downloadedBytes);
   });
@@ -84,6 +90,7 @@ export async function downloadAndExtract(context: Context, info: SourceInfo, aud
     // ffmpeg says so only on stderr: it exits 0 with an empty WAV. Decode the saved file.
     await extractFromFile(media, format, extractLimits);
   }
+  media.silences = await readSilences(media.logPath);
   return media;
 }
 
@@ -149,7 +156,7 @@ async function hasSamples(wavPath: string): Promise<boolean> {
 
 async function extractFromFile(media: Media, format: AudioFormat, limits: RunLimits): Promise<void> {
   try {
-    await startExtract(media.videoPath, media.wavPath, format, limits);
+    await startExtract(media.videoPath, media.wavPath, media.logPath, format, limits);
   } catch (error) {
     throw subprocessError(error, "Extracting audio with ffmpeg", "extract_failed", classifyFfmpeg, limits.timeoutMs);
   }

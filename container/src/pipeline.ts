@@ -21,7 +21,6 @@ import { type Context, checkCancelled, type ProcessOptions, throttledProgress } 
 import { type DiskNeed, estimateDownloadBytes, reserveDisk } from "./disk.ts";
 import { downloadAndExtract, type Media } from "./download.ts";
 import { extractors } from "./extractor.ts";
-import { detectSilences } from "./ffmpeg.ts";
 import { forEachPiece } from "./file-pieces.ts";
 import { readManifest, skippedResult, withdrawManifest, writeManifest } from "./manifest.ts";
 import { resolveSource, type Source } from "./source.ts";
@@ -155,19 +154,19 @@ async function decodedAudio(context: Context, media: Media, info: SourceInfo) {
   const duration = wav.dataBytes / wav.blockAlign / wav.sampleRate;
   // Sources that do not state their length up front are held to the same limit afterwards.
   rejectTooLong(context.source, { ...info, duration }, config);
-  const chunks = duration > config.MAX_CLIP_DURATION ? await cutPlan(context, media.wavPath, wav) : [];
+  const chunks = duration > config.MAX_CLIP_DURATION ? cutPlan(context, media, wav) : [];
   return { wav, duration, chunks };
 }
 
-async function cutPlan(context: Context, wavPath: string, wav: WavInfo) {
-  const { config, signal } = context.options;
-  const silences = await detectSilences(wavPath, { timeoutMs: config.EXTRACT_TIMEOUT_SECONDS * 1000, signal });
+/** Cuts in the silences the decode found (download.ts). */
+function cutPlan(context: Context, media: Media, wav: WavInfo) {
+  const { config } = context.options;
   return planChunks({
     totalSamples: wav.dataBytes / wav.blockAlign,
     sampleRate: wav.sampleRate,
     targetSeconds: config.CHUNK_SECONDS,
     overlapSeconds: config.CHUNK_OVERLAP_SECONDS,
-    silences,
+    silences: media.silences,
   });
 }
 
