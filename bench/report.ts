@@ -1,5 +1,5 @@
 /** The printed report: tables of figures, the targets, and a timeline of one run per pipeline. */
-import type { Run } from "./run.ts";
+import type { Run } from "./runs.ts";
 import type { CaseStats, Spread, Summary } from "./stats.ts";
 
 const LENGTH_LABEL = { clip: "60 s clip", long: "30-min video" } as const;

@@ -23,13 +23,13 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { type LocalBucket, S3RVER_CREDENTIALS, startBucket } from "./bucket.ts";
 import { ensureFixtures, type Fixtures, type LengthName, type MediaFile, ROOT, renditionOf } from "./fixtures.ts";
-import { type Measurement, measure } from "./measure.ts";
+import { measure } from "./measure.ts";
 import { formatReport } from "./report.ts";
-import { type FixtureServer, type RequestRecord, startFixtureServer } from "./server.ts";
+import type { PipelineName, Run } from "./runs.ts";
+import { type FixtureServer, startFixtureServer } from "./server.ts";
 import { runOnService, type Service, startService } from "./service.ts";
 import { type Floors, floorKey, type Summary, summarize } from "./stats.ts";
 
-export type PipelineName = "baseline" | "ours" | "ours-novideo";
 const PIPELINES: readonly PipelineName[] = ["baseline", "ours", "ours-novideo"];
 const BUCKET = "clip-recap-pipeline";
 /** The engine's CLI; before it exists, a runner calling its processClip() the same way. */
@@ -48,23 +48,6 @@ function committed(path: string): boolean {
 }
 const BASELINE = join(ROOT, "bench/baseline.ts");
 const RUNNER = join(ROOT, "bench/engine-runner.ts");
-
-export interface Run {
-  kind: "single" | "batch";
-  length: LengthName;
-  linkMbps: number;
-  pipeline: PipelineName;
-  rep: number;
-  clips: number;
-  measurement: Omit<Measurement, "probe"> & { probe: Measurement["probe"] };
-  bytesDownloaded: number;
-  requests: RequestRecord[];
-  /** Objects the run left in the bucket, and whether the clip's completion marker is among them. */
-  objects: Record<string, number>;
-  complete: boolean;
-  /** ffmpeg decoding this step's rendition alone, timed right before the step (single runs). */
-  decodeSeconds: number | null;
-}
 
 interface Step {
   kind: "single" | "batch";

@@ -1,6 +1,6 @@
 /** Medians, spreads, ratios to the baseline and the targets, from the raw runs. */
 import { type Fixtures, type LengthName, renditionOf } from "./fixtures.ts";
-import type { PipelineName, Run } from "./run.ts";
+import type { PipelineName, Run } from "./runs.ts";
 
 export interface Floor {
   rendition: string;
