@@ -31,6 +31,7 @@ const CALLERS: Record<string, Record<string, string> | null> = {
   RECAP_CALLER: { caller: "recap" },
   DIGEST_CALLER: { caller: "digest" },
   FLOOD_CALLER: { caller: "flood" },
+  RETRY_CALLER: { caller: "retry" },
   ANONYMOUS_CALLER: null,
 };
 

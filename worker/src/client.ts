@@ -8,7 +8,7 @@
  */
 
 import type { z } from "zod";
-import { requestTarget, signRequest } from "../../shared/hmac.ts";
+import { IDEMPOTENCY_HEADER, requestTarget, signRequest } from "../../shared/hmac.ts";
 import {
   CleanupResponse,
   ClipStatus,
@@ -44,12 +44,13 @@ export function createClipAudioClient(fetcher: Fetcher, secret: string, baseUrl 
     method: string,
     path: string,
     body?: unknown,
+    extraHeaders: Record<string, string> = {},
   ): Promise<z.infer<T>> {
     const text = body === undefined ? "" : JSON.stringify(body);
     const url = new URL(`${baseUrl}/api${path}`);
     // Signature version 2: the method, path and query are signed too.
     const signature = await signRequest(secret, text, { target: requestTarget(method, url) });
-    const headers = { ...signature, ...(text ? { "content-type": "application/json" } : {}) };
+    const headers = { ...signature, ...extraHeaders, ...(text ? { "content-type": "application/json" } : {}) };
     const response = await fetcher.fetch(new Request(url, { method, headers, ...(text ? { body: text } : {}) }));
     const json: unknown = await response.json().catch(() => ({ detail: `HTTP ${response.status}` }));
     if (!response.ok && response.status !== 207) {
@@ -59,7 +60,15 @@ export function createClipAudioClient(fetcher: Fetcher, secret: string, baseUrl 
   }
   const id = encodeURIComponent;
   return {
-    processClips: (input: ProcessClipsInput) => send(ProcessClipsResponse, "POST", "/process-clips", input),
+    /** With `idempotencyKey`, a retried call within 24 h answers the first call's response. */
+    processClips: (input: ProcessClipsInput, options: { idempotencyKey?: string } = {}) =>
+      send(
+        ProcessClipsResponse,
+        "POST",
+        "/process-clips",
+        input,
+        options.idempotencyKey ? { [IDEMPOTENCY_HEADER]: options.idempotencyKey } : {},
+      ),
     clipStatus: (clipId: string) => send(ClipStatus, "GET", `/clip-status/${id(clipId)}`),
     listProcessedClips: (limit = 50, cursor?: string) =>
       send(

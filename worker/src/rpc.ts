@@ -25,6 +25,7 @@ import type {
 import { bindingCallerName } from "./caller.ts";
 import { ApiError, STORAGE_UNAVAILABLE, StorageError } from "./errors.ts";
 import { log } from "./log.ts";
+import { claimIdempotencyKey } from "./middleware/idempotency.ts";
 import { hitRateLimit } from "./middleware/rate-limit.ts";
 import { cleanup, clipStatus, listProcessedClips, processClips } from "./operations/clips.ts";
 import { type OperationContext, operationContext } from "./operations/context.ts";
@@ -105,15 +106,40 @@ export class ClipAudioRpc extends WorkerEntrypoint<Env> {
 
   /**
    * POST /process-clips: results at once, or (background) the task id at once; with a
-   * `listener`, its `taskEnded(task)` is called when the background task ends.
+   * `listener`, its `taskEnded(task)` is called when the background task ends. With an
+   * `idempotencyKey` (as X-Idempotency-Key: 16-64 letters, digits or hyphens), a repeated call
+   * with the same input within 24 h answers the first call's result instead of doing the work
+   * again (a listener then hears the first call's task); the key is this caller's alone.
    */
-  processClips(input: ProcessClipsInput, listener?: TaskListener): Promise<ProcessClipsResponse> {
+  processClips(
+    input: ProcessClipsInput,
+    listener?: TaskListener,
+    options: { idempotencyKey?: string } = {},
+  ): Promise<ProcessClipsResponse> {
     return this.#call("processClips", async (context, caller) => {
-      const answer = await processClips(context, input, { caller });
-      const taskId = answer.response.task_id;
+      const response = await this.#once(caller, options.idempotencyKey, input, async () => {
+        return (await processClips(context, input, { caller })).response;
+      });
+      const taskId = response.task_id;
       if (taskId && listener) this.ctx.waitUntil(this.#tell(context, caller, taskId, listener));
-      return answer.response;
+      return response;
     });
+  }
+
+  /** Runs `work` once per idempotency key and input, as the HTTP middleware does for a request. */
+  async #once<T>(caller: string, key: string | undefined, input: unknown, work: () => Promise<T>): Promise<T> {
+    if (key === undefined) return work();
+    const claim = await claimIdempotencyKey(this.env, key, JSON.stringify(input ?? null), `rpc:${caller}:`);
+    if (claim.replay) return JSON.parse(claim.replay.body) as T;
+    let result: T;
+    try {
+      result = await work();
+    } catch (error) {
+      await claim.release();
+      throw error;
+    }
+    await claim.complete(200, JSON.stringify(result));
+    return result;
   }
 
   /** Waits for the task to end, then calls the listener; a failure to reach it is only logged. */

@@ -7,6 +7,7 @@ declare namespace Cloudflare {
     /** The example caller Worker (examples/recap-caller), bound to ClipAudioService with these props. */
     RECAP_CALLER: Fetcher; // { caller: "recap" }
     DIGEST_CALLER: Fetcher; // { caller: "digest" }
+    RETRY_CALLER: Fetcher; // { caller: "retry" }
     FLOOD_CALLER: Fetcher; // { caller: "flood" }
     ANONYMOUS_CALLER: Fetcher; // no props
   }
