@@ -17,6 +17,8 @@ export const ErrorCode = z.enum([
   "insufficient_disk",
   "cancelled",
   "extractor_outdated",
+  /** ffmpeg, yt-dlp or python3 is not installed where the engine looks: retrying cannot help. */
+  "tool_missing",
   "container_unavailable",
   "internal",
 ]);

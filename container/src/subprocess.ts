@@ -2,6 +2,7 @@
  * How every subprocess is run: an argv array, a timeout, the job's cancel signal, a forced
  * kill after a grace period, and a failure turned into a typed error with a short stderr tail.
  */
+import type { ChildProcess } from "node:child_process";
 import { ExecaError, execa, type Options } from "execa";
 import { ClipAudioError, type ErrorCode } from "../../shared/errors.ts";
 
@@ -60,6 +61,45 @@ export function processOptions(limits: RunLimits): Options {
   };
 }
 
+/** Process groups of tools still running: ended with the engine, which execa does not do for them. */
+const liveGroups = new Set<number>();
+process.once("exit", () => {
+  for (const pid of liveGroups) signalGroup(pid, "SIGKILL");
+});
+
+/**
+ * Starts a tool that starts tools of its own (yt-dlp runs ffmpeg for HLS and
+ * `--download-sections`) in a process group of its own, and ends the group with it: execa's
+ * cancel and timeout signal the tool alone, which would leave its ffmpeg running. A cancel
+ * signals the whole group at once; when the tool exits, whatever is left of the group gets
+ * SIGTERM, then SIGKILL after KILL_GRACE_MS.
+ */
+export function startTool<const Extra extends Options>(file: string, args: string[], limits: RunLimits, extra: Extra) {
+  const subprocess = execa(file, args, { ...processOptions(limits), ...extra, detached: true });
+  const pid = subprocess.pid;
+  if (pid === undefined) return subprocess; // it did not start: execa rejects with the reason
+  liveGroups.add(pid);
+  const onCancel = () => signalGroup(pid, "SIGTERM");
+  limits.signal?.addEventListener("abort", onCancel, { once: true });
+  // The ChildProcess's own exit: the promise would also wait for the group to close stdout.
+  (subprocess as unknown as ChildProcess).once("exit", () => {
+    limits.signal?.removeEventListener("abort", onCancel);
+    liveGroups.delete(pid);
+    if (signalGroup(pid, "SIGTERM")) setTimeout(() => signalGroup(pid, "SIGKILL"), KILL_GRACE_MS).unref();
+  });
+  return subprocess;
+}
+
+/** Signals every process of the group `pid` leads; false when none is left. */
+function signalGroup(pid: number, signal: NodeJS.Signals): boolean {
+  try {
+    process.kill(-pid, signal);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** The last lines of stderr, without URLs (they may carry signed tokens). */
 export function stderrTail(stderr: unknown): string {
   const text = typeof stderr === "string" ? stderr : "";
@@ -84,6 +124,7 @@ export function subprocessError(
   if (!(error instanceof ExecaError)) {
     return new ClipAudioError(fallback, `${what} failed: ${String(error)}`, { cause: error });
   }
+  if (error.code === "ENOENT") return missingTool(what, error);
   if (error.isCanceled) return new ClipAudioError("cancelled", `${what} was cancelled`, { cause: error });
   if (error.timedOut) {
     const limit = timeoutMs ? ` after ${Math.round(timeoutMs / 1000)} s` : "";
@@ -92,11 +133,16 @@ export function subprocessError(
   const tail = stderrTail(error.stderr);
   const known = classify(tail);
   if (known) return new ClipAudioError(known.code, known.message, { cause: error });
-  if (error.code === "ENOENT") {
-    return new ClipAudioError("internal", `${what} could not start: ${error.shortMessage}`, { cause: error });
-  }
   const exit = error.exitCode ?? error.signal ?? "unknown";
   return new ClipAudioError(fallback, `${what} failed (exit ${exit})${tail ? `: ${tail}` : ""}`, { cause: error });
+}
+
+/** A tool that is not installed (spawn ENOENT): retrying cannot help until it is. */
+function missingTool(what: string, error: ExecaError): ClipAudioError {
+  const file = (error.cause as { path?: string } | undefined)?.path ?? "the tool";
+  return new ClipAudioError("tool_missing", `${what} could not start: ${file} is not installed or not on PATH`, {
+    cause: error,
+  });
 }
 
 /** Runs a short command and returns its stdout, or throws a typed error. */

@@ -5,13 +5,12 @@
  * replaying the saved info JSON so the source page is not fetched a second time.
  */
 import { writeFile } from "node:fs/promises";
-import { execa } from "execa";
 import { ClipAudioError, type ErrorCode } from "../../shared/errors.ts";
 import type { ClipMetadata } from "../../shared/schemas.ts";
 import { describeYtDlp } from "../../shared/ytdlp-age.ts";
 import { type ExtractorPool, extractors } from "./extractor.ts";
 import type { Source } from "./source.ts";
-import { type Classifier, processOptions, type RunLimits, stderrTail, toolVersion } from "./subprocess.ts";
+import { type Classifier, type RunLimits, startTool, stderrTail, toolVersion } from "./subprocess.ts";
 
 export const YT_DLP = "yt-dlp";
 
@@ -273,7 +272,7 @@ export function startDownload(infoPath: string, source: Source, audioOnly: boole
     "-o",
     "-",
   ];
-  return execa(YT_DLP, args, { ...processOptions(limits), stdout: "pipe", buffer: { stdout: false } });
+  return startTool(YT_DLP, args, limits, { stdout: "pipe", buffer: { stdout: false } });
 }
 
 export function saveInfo(infoPath: string, info: SourceInfo): Promise<void> {

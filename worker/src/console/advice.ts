@@ -20,6 +20,8 @@ export const ADVICE: Record<ErrorCode, string> = {
   cancelled: "The job was cancelled. Submit it again if it is still wanted.",
   extractor_outdated:
     "yt-dlp no longer understands Twitch: update yt-dlp in the container image (Dockerfile) and deploy again.",
+  tool_missing:
+    "The engine lacks ffmpeg, yt-dlp or python3: install it in the container image (Dockerfile) or on PATH, then deploy again.",
   container_unavailable:
     "The engine container did not answer. Submit it again; if it persists, check the container's deployment and logs.",
   internal:
