@@ -73,5 +73,5 @@ export function missingTools(env: Record<string, string> = toolEnv()): MissingTo
 
 /** The error a job fails with while tools are missing: retrying cannot help until they are installed. */
 export function missingToolsError(missing: MissingTool[]): ClipAudioError {
-  return new ClipAudioError("internal", missing.map((m) => m.message).join("; "));
+  return new ClipAudioError("tool_missing", missing.map((m) => m.message).join("; "));
 }
