@@ -131,7 +131,9 @@ class Worker {
     if (this.dead) return;
     this.dead = true;
     const tail = this.stderr.trim().slice(-600);
-    this.pending?.reject(new Error(`${error.message}${tail ? `: ${tail}` : ""}`));
+    // The code stays: ENOENT (no Python to run) is a missing tool, not a worker that died.
+    const code = (error as NodeJS.ErrnoException).code;
+    this.pending?.reject(Object.assign(new Error(`${error.message}${tail ? `: ${tail}` : ""}`), { code }));
     this.pending = null;
     this.onExit(this);
   }
@@ -271,6 +273,14 @@ export class ExtractorPool {
       // A worker interrupted mid-request is in an unknown state: it goes, a new one takes its place.
       worker.kill();
       if (error instanceof ClipAudioError) throw error;
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") {
+        const python = extractorCommand().file;
+        throw new ClipAudioError(
+          "tool_missing",
+          `Reading the source with yt-dlp could not start: ${python} is not installed or not on PATH`,
+          { cause: error },
+        );
+      }
       throw requestFailure("died", limits.timeoutMs, (error as Error).message ?? String(error));
     } finally {
       clearTimeout(timer);
