@@ -314,7 +314,9 @@ export class ClipJob extends DurableObject<Env> {
       } catch (error) {
         log("warn", { msg: "callback failed", host: new URL(url).host, error: (error as Error).message, attempt });
       }
-      await new Promise((resolve) => setTimeout(resolve, CALLBACK_BACKOFF_MS * 2 ** (attempt - 1)));
+      // No pause after the last attempt: the alarm that delivers the result has nothing left to wait for.
+      if (attempt < CALLBACK_ATTEMPTS)
+        await new Promise((resolve) => setTimeout(resolve, CALLBACK_BACKOFF_MS * 2 ** (attempt - 1)));
     }
   }
 }
