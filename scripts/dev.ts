@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { parseEnv as parseDotenv } from "node:util";
 import { execa } from "execa";
 import { pickEnv, unknownNames } from "../shared/config.ts";
-import { ContainerHealth } from "../shared/schemas.ts";
+import { EngineHealth } from "../shared/schemas.ts";
 import { describeYtDlp } from "../shared/ytdlp-age.ts";
 import { KNOWN_SETTINGS, SETTING_NAMES } from "../worker/src/config.ts";
 import { startDemo, tryItText } from "./demo.ts";
@@ -136,7 +136,7 @@ async function main(): Promise<void> {
   });
   // In Docker the engine starts with the first job; its yt-dlp is the image's.
   const engine =
-    engineIn === "process" ? ContainerHealth.parse(await (await fetch(`${stack.urls.container}/health`)).json()) : null;
+    engineIn === "process" ? EngineHealth.parse(await (await fetch(`${stack.urls.container}/health`)).json()) : null;
   console.log(`
 clip-audio is running
   API        ${stack.urls.worker}   (also under /api)

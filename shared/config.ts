@@ -125,7 +125,7 @@ export function detectEnvironment(env: RawEnv): Environment {
   return "unknown";
 }
 
-/** Variables both the Worker and the container read. */
+/** Variables both the Worker and the engine read. */
 export const sharedEnvSchema = z.object({
   HMAC_SHARED_SECRET: stringVar(),
   DISABLE_AUTH: boolVar(false),
@@ -228,7 +228,7 @@ export interface S3Settings {
 
 /**
  * Where the S3 API of the bucket is: `S3_ENDPOINT`, else R2's endpoint for the account.
- * Null when no credentials are configured (the container then writes to a local folder).
+ * Null when no credentials are configured (the engine then writes to a local folder).
  */
 export function s3Settings(env: SharedEnv): S3Settings | null {
   const endpoint =

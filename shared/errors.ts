@@ -1,5 +1,5 @@
 /**
- * Stable error codes shared by the engine (container), the Worker and their callers.
+ * Stable error codes shared by the engine, the Worker and their callers.
  * The engine classifies; the Worker maps codes to HTTP and to retry decisions.
  */
 import { z } from "zod";

@@ -1,11 +1,11 @@
 /**
- * The protocol between the Worker and the container service: a job request, and the
- * newline-delimited JSON events the container streams back while it runs the job.
+ * The protocol between the Worker and the engine: a job request, and the
+ * newline-delimited JSON events the engine streams back while it runs the job.
  *
  *   POST   /jobs            JobRequest → 200, body: NDJSON JobEvent stream (ends with
  *                           exactly one `completed` or `failed` event)
  *   DELETE /jobs/{clip_id}  cancel → 204, or 404 when no such job runs
- *   GET    /health          ContainerHealth (no auth)
+ *   GET    /health          EngineHealth (no auth)
  *
  * Requests are signed with the same HMAC scheme as the public API (shared/hmac.ts).
  */
@@ -20,7 +20,7 @@ import { Manifest } from "./schemas.ts";
  */
 export const ENGINE_INSTANCES = 4;
 
-export const CONTAINER_ROUTES = {
+export const ENGINE_ROUTES = {
   jobs: "/jobs",
   job: (clipId: string) => `/jobs/${encodeURIComponent(clipId)}`,
   health: "/health",
@@ -29,7 +29,7 @@ export const CONTAINER_ROUTES = {
 export const JobRequest = z.object({
   clip_id: z.string(),
   force: z.boolean().default(false),
-  /** Overrides STORE_VIDEO of the container for this job. */
+  /** Overrides the engine's STORE_VIDEO for this job. */
   store_video: z.boolean().optional(),
   /**
    * Follow a job the Worker started earlier: join it while it runs, or get its result when it

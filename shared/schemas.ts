@@ -254,7 +254,7 @@ export const MissingTool = z.object({
 });
 export type MissingTool = z.infer<typeof MissingTool>;
 
-export const ContainerHealth = z.object({
+export const EngineHealth = z.object({
   /** `missing_tools`: jobs fail at once until what `missing_tools` lists is installed. */
   status: z.enum(["ok", "draining", "missing_tools"]),
   ffmpeg: z.string().nullable(),
@@ -267,7 +267,7 @@ export const ContainerHealth = z.object({
   max_concurrency: z.number().int().positive(),
   missing_tools: z.array(MissingTool).default([]),
 });
-export type ContainerHealth = z.infer<typeof ContainerHealth>;
+export type EngineHealth = z.infer<typeof EngineHealth>;
 
 export const ExtractorStatus = z.object({
   /** `unknown` until a job or the canary has run since the last deploy. */

@@ -1,5 +1,5 @@
 /**
- * The container's HTTP service, called only by the Worker:
+ * The engine's HTTP service, called only by the Worker:
  *   POST   /jobs            start (or join) a clip's job; the answer is its NDJSON event stream
  *   DELETE /jobs/{clip_id}  cancel a job
  *   GET    /health          tool versions (yt-dlp's age too), missing tools and load (no auth)
@@ -10,7 +10,7 @@ import { stream } from "hono/streaming";
 import { hmacAuth } from "../../shared/hmac-auth.ts";
 import { type JobEvent, JobRequest } from "../../shared/job.ts";
 import { log } from "../../shared/log.ts";
-import type { ContainerHealth } from "../../shared/schemas.ts";
+import type { EngineHealth } from "../../shared/schemas.ts";
 import { staleYtDlpWarning, ytDlpAgeDays } from "../../shared/ytdlp-age.ts";
 import type { JobManager } from "./jobs.ts";
 import { missingTools, missingToolsError, toolVersions } from "./tools.ts";
@@ -43,7 +43,7 @@ export function createApp(options: AppOptions) {
     const tools = await toolVersions();
     const missing = missingTools();
     const now = new Date();
-    const body: ContainerHealth = {
+    const body: EngineHealth = {
       status: options.draining() ? "draining" : missing.length > 0 ? "missing_tools" : "ok",
       ffmpeg: tools.ffmpeg,
       yt_dlp: tools.ytDlp,
@@ -71,7 +71,7 @@ export function createApp(options: AppOptions) {
   );
 
   app.post("/jobs", async (c) => {
-    if (options.draining()) return c.json({ detail: "The container is shutting down" }, 503);
+    if (options.draining()) return c.json({ detail: "The engine is shutting down" }, 503);
     let parsed: ReturnType<typeof JobRequest.safeParse>;
     try {
       parsed = JobRequest.safeParse(await c.req.json());

@@ -1,5 +1,5 @@
 /**
- * The container's configuration: the contract's shared variables plus the engine's own,
+ * The engine's configuration: the contract's shared variables plus its own,
  * parsed once at start. A bad value stops the process with a message naming the variable.
  */
 import { tmpdir } from "node:os";
@@ -17,16 +17,16 @@ import {
 } from "../../shared/config.ts";
 
 /** The engine's settings plus what only the process itself needs (where to listen and write). */
-export const containerEnvSchema = engineEnvSchema.extend({
+export const engineProcessEnvSchema = engineEnvSchema.extend({
   PORT: intVar(8080, 0, 65_535),
   HOST: stringVar().transform((raw) => raw ?? "0.0.0.0"),
   WORK_DIR: stringVar().transform((raw) => resolve(raw ?? join(tmpdir(), "clip-audio"))),
   OUTPUT_DIR: stringVar().transform((raw) => resolve(raw ?? "output")),
 });
-export type ContainerConfig = z.infer<typeof containerEnvSchema>;
+export type EngineConfig = z.infer<typeof engineProcessEnvSchema>;
 
-export function loadConfig(env: RawEnv = process.env): ContainerConfig {
-  const config = parseEnv(containerEnvSchema, env);
+export function loadConfig(env: RawEnv = process.env): EngineConfig {
+  const config = parseEnv(engineProcessEnvSchema, env);
   // The Worker refuses a demo source outside development and forwards ENVIRONMENT; the engine
   // run on its own (the CLI) is often told nothing, so it refuses only when told production.
   const demoProblem = demoSourceProblem(env, config);

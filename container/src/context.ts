@@ -4,7 +4,7 @@
  */
 import { ClipAudioError } from "../../shared/errors.ts";
 import type { JobEvent, JobStage } from "../../shared/job.ts";
-import type { ContainerConfig } from "./config.ts";
+import type { EngineConfig } from "./config.ts";
 import type { Sink } from "./sinks/sink.ts";
 import type { Source } from "./source.ts";
 
@@ -12,7 +12,7 @@ import type { Source } from "./source.ts";
 const PROGRESS_INTERVAL_MS = 500;
 
 export interface ProcessOptions {
-  config: ContainerConfig;
+  config: EngineConfig;
   sink: Sink;
   force?: boolean;
   /** Overrides STORE_VIDEO for this clip. */

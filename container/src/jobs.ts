@@ -1,5 +1,5 @@
 /**
- * Jobs of the container service: at most JOB_CONCURRENCY run at once, one per clip. A second
+ * Jobs of the engine: at most JOB_CONCURRENCY run at once, one per clip. A second
  * request for a clip that is running joins it and receives every event from the start, so
  * duplicate requests never download twice. The engine owns a job once started: it runs to its
  * end whether or not anyone still listens, and its final event is kept for RESULT_RETENTION_MS
@@ -9,7 +9,7 @@ import PQueue from "p-queue";
 import { ClipAudioError } from "../../shared/errors.ts";
 import type { FinalJobEvent, JobEvent, JobRequest } from "../../shared/job.ts";
 import { log } from "../../shared/log.ts";
-import type { ContainerConfig } from "./config.ts";
+import type { EngineConfig } from "./config.ts";
 import { processClip } from "./pipeline.ts";
 import { DiscardSink } from "./sinks/discard.ts";
 import type { Sink } from "./sinks/sink.ts";
@@ -30,14 +30,14 @@ interface Job {
 }
 
 export class JobManager {
-  readonly #config: ContainerConfig;
+  readonly #config: EngineConfig;
   readonly #sink: Sink;
   readonly #jobs = new Map<string, Job>();
   readonly #finished = new Map<string, { event: FinalJobEvent; at: number }>();
   /** At most JOB_CONCURRENCY jobs run; the rest wait here in order. */
   readonly #slots: PQueue;
 
-  constructor(config: ContainerConfig, sink: Sink) {
+  constructor(config: EngineConfig, sink: Sink) {
     this.#config = config;
     this.#sink = sink;
     this.#slots = new PQueue({ concurrency: config.JOB_CONCURRENCY });

@@ -5,7 +5,7 @@
 import type { JobResult } from "../../shared/job.ts";
 import { CONTENT_TYPES, keys } from "../../shared/keys.ts";
 import { type ClipMetadata, Manifest, parseManifest } from "../../shared/schemas.ts";
-import type { ContainerConfig } from "./config.ts";
+import type { EngineConfig } from "./config.ts";
 import { type Context, checkCancelled } from "./context.ts";
 import type { Sink } from "./sinks/sink.ts";
 import { toolVersions } from "./tools.ts";
@@ -19,7 +19,7 @@ export async function readManifest(sink: Sink, id: string): Promise<Manifest | n
 }
 
 /** The result of a clip that is already complete: its manifest, nothing done. */
-export function skippedResult(manifest: Manifest, config: ContainerConfig): JobResult {
+export function skippedResult(manifest: Manifest, config: EngineConfig): JobResult {
   return {
     clip_id: manifest.clip_id,
     skipped: true,

@@ -16,7 +16,7 @@ import { join } from "node:path";
 import { ClipAudioError } from "../../shared/errors.ts";
 import type { JobResult } from "../../shared/job.ts";
 import { planChunks } from "./chunking.ts";
-import type { ContainerConfig } from "./config.ts";
+import type { EngineConfig } from "./config.ts";
 import { type Context, checkCancelled, type ProcessOptions, throttledProgress } from "./context.ts";
 import { type DiskNeed, estimateDownloadBytes, reserveDisk } from "./disk.ts";
 import { downloadAndExtract, type Media } from "./download.ts";
@@ -126,7 +126,7 @@ export function storesVideo(source: Pick<Source, "kind">, requested: boolean): b
   return source.kind !== "vod" && requested;
 }
 
-function diskNeed(source: Source, info: SourceInfo, storeVideo: boolean, config: ContainerConfig): DiskNeed {
+function diskNeed(source: Source, info: SourceInfo, storeVideo: boolean, config: EngineConfig): DiskNeed {
   const length = source.range ? source.range.endSeconds - source.range.startSeconds : info.duration;
   return {
     downloadBytes: estimateDownloadBytes(info.json, length, !storeVideo),
@@ -134,7 +134,7 @@ function diskNeed(source: Source, info: SourceInfo, storeVideo: boolean, config:
   };
 }
 
-function rejectTooLong(source: Source, info: SourceInfo, config: ContainerConfig): void {
+function rejectTooLong(source: Source, info: SourceInfo, config: EngineConfig): void {
   const length = source.range ? source.range.endSeconds - source.range.startSeconds : info.duration;
   if (length !== null && length > config.MAX_SOURCE_DURATION) {
     throw new ClipAudioError(

@@ -1,5 +1,5 @@
 /**
- * The container process: `node container/src/server.ts`. Reads its environment once, serves
+ * The engine process: `node container/src/server.ts`. Reads its environment once, serves
  * the job API, and on SIGTERM stops taking jobs, cancels the running ones and exits.
  */
 // First: how soon V8 frees dead Buffers, before any media byte passes (heap.ts).
@@ -10,7 +10,7 @@ import { serve } from "@hono/node-server";
 import { ConfigError } from "../../shared/config.ts";
 import { log, setLogLevel } from "../../shared/log.ts";
 import { createApp } from "./app.ts";
-import { type ContainerConfig, loadConfig } from "./config.ts";
+import { type EngineConfig, loadConfig } from "./config.ts";
 import { extractors } from "./extractor.ts";
 import { JobManager } from "./jobs.ts";
 import { createSink } from "./sinks/index.ts";
@@ -34,7 +34,7 @@ async function closeServer(server: Server): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  let config: ContainerConfig;
+  let config: EngineConfig;
   try {
     config = loadConfig();
   } catch (error) {

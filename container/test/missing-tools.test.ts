@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signRequest } from "../../shared/hmac.ts";
 import { JobEvent } from "../../shared/job.ts";
-import { ContainerHealth } from "../../shared/schemas.ts";
+import { EngineHealth } from "../../shared/schemas.ts";
 import { type EngineProcess, startEngineProcess } from "../../test/support/engine-process.ts";
 import { type FixtureServer, startFixtureServer } from "../../test/support/fixture-server.ts";
 import { type PathWithout, pathWithout } from "../../test/support/path-without.ts";
@@ -44,7 +44,7 @@ afterAll(async () => {
 
 describe("the engine without ffmpeg", () => {
   it("says on /health what is missing and how to install it", async () => {
-    const health = ContainerHealth.parse(await (await fetch(`${engine.url}/health`)).json());
+    const health = EngineHealth.parse(await (await fetch(`${engine.url}/health`)).json());
     expect(health.status).toBe("missing_tools");
     expect(health.ffmpeg).toBeNull();
     expect(health.missing_tools).toEqual([

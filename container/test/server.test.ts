@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signRequest } from "../../shared/hmac.ts";
 import { JobEvent } from "../../shared/job.ts";
 import { lines } from "../../shared/lines.ts";
-import { ContainerHealth } from "../../shared/schemas.ts";
+import { EngineHealth } from "../../shared/schemas.ts";
 import { STALE_AFTER_DAYS } from "../../shared/ytdlp-age.ts";
 import { type EngineProcess, startEngineProcess } from "../../test/support/engine-process.ts";
 import { type FixtureServer, startFixtureServer } from "../../test/support/fixture-server.ts";
@@ -48,7 +48,7 @@ describe("container service", () => {
   });
 
   it("says how old yt-dlp is on /health, and warns when it is likely too old for Twitch", async () => {
-    const health = ContainerHealth.parse(await (await fetch(`${engine.url}/health`)).json());
+    const health = EngineHealth.parse(await (await fetch(`${engine.url}/health`)).json());
     // The expected age from the binary the engine finds on PATH, counted here, not by the
     // engine's own ytDlpAgeDays (unit-tested by example in ytdlp-age.test.ts).
     const version = (await execa("yt-dlp", ["--version"])).stdout.trim();

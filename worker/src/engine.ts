@@ -10,14 +10,14 @@ import { ENGINE_ENV_NAMES, pickEnv, type RawEnv } from "../../shared/config.ts";
 import { ClipAudioError } from "../../shared/errors.ts";
 import { signRequest } from "../../shared/hmac.ts";
 import {
-  CONTAINER_ROUTES,
   ENGINE_INSTANCES,
+  ENGINE_ROUTES,
   type FinalJobEvent,
   JobEvent,
   type JobRequestInput,
 } from "../../shared/job.ts";
 import { lines } from "../../shared/lines.ts";
-import { ContainerHealth } from "../../shared/schemas.ts";
+import { EngineHealth } from "../../shared/schemas.ts";
 import type { WorkerConfig } from "./config.ts";
 import { log } from "./log.ts";
 
@@ -51,8 +51,8 @@ export class AudioEngine extends Container<Env> {
    */
   override async onActivityExpired(): Promise<void> {
     const probe = { signal: AbortSignal.timeout(HEALTH_TIMEOUT_MS) };
-    const health = await this.containerFetch(`http://engine${CONTAINER_ROUTES.health}`, probe).then(
-      async (response) => (response.ok ? ContainerHealth.parse(await response.json()) : null),
+    const health = await this.containerFetch(`http://engine${ENGINE_ROUTES.health}`, probe).then(
+      async (response) => (response.ok ? EngineHealth.parse(await response.json()) : null),
       () => null,
     );
     if (health && health.active_jobs > 0) {
@@ -137,7 +137,7 @@ async function startJob(
       "content-type": "application/json",
       ...(await signRequest(config.HMAC_SHARED_SECRET ?? "", body)),
     };
-    response = await engineFetch(env, config, CONTAINER_ROUTES.jobs, { method: "POST", body, headers, signal }, clipId);
+    response = await engineFetch(env, config, ENGINE_ROUTES.jobs, { method: "POST", body, headers, signal }, clipId);
   } catch (error) {
     if (signal.aborted) throw error;
     throw new ClipAudioError(
@@ -156,12 +156,12 @@ async function startJob(
 }
 
 /** The engine's health, or null when it does not answer quickly. */
-export async function engineHealth(env: EngineEnv, config: WorkerConfig): Promise<ContainerHealth | null> {
+export async function engineHealth(env: EngineEnv, config: WorkerConfig): Promise<EngineHealth | null> {
   try {
-    const response = await engineFetch(env, config, CONTAINER_ROUTES.health, {
+    const response = await engineFetch(env, config, ENGINE_ROUTES.health, {
       signal: AbortSignal.timeout(HEALTH_TIMEOUT_MS),
     });
-    return response.ok ? ContainerHealth.parse(await response.json()) : null;
+    return response.ok ? EngineHealth.parse(await response.json()) : null;
   } catch {
     return null;
   }

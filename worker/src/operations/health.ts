@@ -4,7 +4,7 @@
  * whether yt-dlp still reads Twitch). Only a local engine process (CONTAINER_URL), which has no
  * sleep to be kept from, is asked directly.
  */
-import type { ContainerHealth, Health } from "../../../shared/schemas.ts";
+import type { EngineHealth, Health } from "../../../shared/schemas.ts";
 import { ENGINE_MONITOR_NAME } from "../durable/engine-monitor.ts";
 import { engineHealth } from "../engine.ts";
 import type { OperationContext } from "./context.ts";
@@ -31,7 +31,7 @@ export async function health({ env, config, storage }: OperationContext): Promis
     r2_configured: bucketOk,
     cache_healthy: cacheOk,
     cache_type: "DurableObject",
-    container: containerView(probed, known?.tools ?? null),
+    container: engineView(probed, known?.tools ?? null),
     extractor: known?.extractor ?? {
       state: "unknown",
       summary: "unknown (engine monitor unavailable)",
@@ -47,8 +47,8 @@ export async function health({ env, config, storage }: OperationContext): Promis
 }
 
 /** A live probe when there was one (null: it did not answer), else the last versions a job reported. */
-function containerView(
-  probed: ContainerHealth | null | undefined,
+function engineView(
+  probed: EngineHealth | null | undefined,
   known: { ffmpeg: string | null; yt_dlp: string | null; seen_at: number } | null,
 ): Health["container"] {
   if (probed !== undefined) {
