@@ -209,5 +209,10 @@ export function formatReport(
   out.push(
     `total bench time ${f(meta.totalSeconds as number, 0)} s (fixture generation ${f(meta.fixturesGeneratedSeconds as number, 0)} s)`,
   );
+  const load = meta.loadAverage as { start: number[]; end: number[] } | undefined;
+  if (load) {
+    const avg = (l: number[]) => l.map((x) => x.toFixed(2)).join(", ");
+    out.push(`load average (1, 5, 15 min) at start ${avg(load.start)}, at end ${avg(load.end)}`);
+  }
   return `${out.join("\n")}\n`;
 }

@@ -19,6 +19,7 @@
  */
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { loadavg } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { type LocalBucket, S3RVER_CREDENTIALS, startBucket } from "./bucket.ts";
@@ -313,6 +314,8 @@ let bucketEndpoint = "";
 
 async function main(): Promise<void> {
   const started = performance.now();
+  // The machine is shared: what else ran is part of every figure, so the report says.
+  const loadAtStart = loadavg();
   const log = (line: string) => process.stderr.write(`${line}\n`);
   const fixtures = await ensureFixtures(log);
   if (fixtures.generatedSeconds) log(`fixtures generated in ${fixtures.generatedSeconds.toFixed(1)} s`);
@@ -361,6 +364,7 @@ async function main(): Promise<void> {
     batchRunner: path === "process" && engineAvailable && !process.env.BENCH_ENGINE_CLI ? RUNNER : null,
     fixturesGeneratedSeconds: fixtures.generatedSeconds,
     totalSeconds,
+    loadAverage: { start: loadAtStart, end: loadavg() },
     startup,
     versions: {
       node: process.version,
