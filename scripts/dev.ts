@@ -136,12 +136,12 @@ async function main(): Promise<void> {
   });
   // In Docker the engine starts with the first job; its yt-dlp is the image's.
   const engine =
-    engineIn === "process" ? EngineHealth.parse(await (await fetch(`${stack.urls.container}/health`)).json()) : null;
+    engineIn === "process" ? EngineHealth.parse(await (await fetch(`${stack.urls.engine}/health`)).json()) : null;
   console.log(`
 clip-audio is running
   API        ${stack.urls.worker}   (also under /api)
   console    ${stack.urls.worker}/console   operator token: ${settings.CONSOLE_TOKEN}
-  container  ${stack.urls.container}
+  engine     ${stack.urls.engine}
   ${engine ? `${describeYtDlp(engine.yt_dlp, new Date())}${engine.yt_dlp_warning ? ": too old for real Twitch clips, fine for local ones (README, 'Updating yt-dlp')" : ""}` : "the Dockerfile's image under Docker, started by the AudioEngine class on the first job"}
   bucket     ${stack.urls.bucket}   (s3rver, a local S3 test double; objects in .dev-data/bucket)
   clips from ${stack.env.CLIP_SOURCE_URL_TEMPLATE ?? "https://clips.twitch.tv/{id}"}

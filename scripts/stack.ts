@@ -82,7 +82,7 @@ export interface StackOptions {
 export type ServiceName = "bucket" | "container" | "worker";
 
 export interface Stack {
-  urls: { worker: string; container: string; bucket: string };
+  urls: { worker: string; engine: string; bucket: string };
   /** The environment both processes were given. */
   env: Record<string, string>;
   engine: EngineMode;
@@ -211,7 +211,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const bucketHost = docker ? DOCKER_HOST_ADDRESS : "127.0.0.1";
   const urls = {
     worker: `http://127.0.0.1:${ports.worker}`,
-    container: docker ? "(in Docker, behind the Worker)" : `http://127.0.0.1:${ports.container}`,
+    engine: docker ? "(in Docker, behind the Worker)" : `http://127.0.0.1:${ports.container}`,
     bucket: `http://${bucketHost}:${ports.bucket}`,
   };
   const env: Record<string, string> = {
@@ -219,7 +219,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     R2_BUCKET: bucket,
     ...S3RVER_CREDENTIALS,
     S3_ENDPOINT: urls.bucket,
-    ...(docker ? {} : { CONTAINER_URL: urls.container }),
+    ...(docker ? {} : { CONTAINER_URL: urls.engine }),
     ...options.env,
   };
   const workerEnvFile = writeWorkerEnvFile(dataDir, env);
@@ -252,7 +252,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         // As the image's NODE_OPTIONS (Dockerfile): a 1 MB young generation (container/src/heap.ts).
         NODE_OPTIONS: "--max-semi-space-size=1",
       },
-      readyUrl: `${urls.container}/health`,
+      readyUrl: `${urls.engine}/health`,
     },
     worker: {
       args: [
