@@ -31,9 +31,26 @@ export function skippedResult(manifest: Manifest, config: EngineConfig): JobResu
   };
 }
 
-/** A forced re-run withdraws the old manifest before uploading: nothing claims the clip is complete. */
-export async function withdrawManifest(sink: Sink, id: string): Promise<void> {
+/**
+ * A forced re-run withdraws the old manifest, then the old WAV, before it uploads: while the
+ * clip's objects are replaced, nothing says it is complete (the manifest) or ready (the WAV,
+ * which callers HEAD). The WAV comes back last of the objects, after the chunks (upload.ts).
+ */
+export async function withdrawCompletion(sink: Sink, id: string): Promise<void> {
   await sink.delete(keys.manifest(id));
+  await sink.delete(keys.wav(id));
+}
+
+/**
+ * Chunks of the replaced run that the new manifest does not list (the re-run cut fewer):
+ * removed once the new manifest is in place. Best effort: an object left over is listed by
+ * nothing, so a failure here is no reason to fail a clip that is complete.
+ */
+export async function removeReplacedChunks(sink: Sink, previous: Manifest | null, current: Manifest): Promise<void> {
+  if (!previous) return;
+  const listed = new Set(current.chunks.map((chunk) => chunk.key));
+  const stale = previous.chunks.map((chunk) => chunk.key).filter((key) => !listed.has(key));
+  await Promise.allSettled(stale.map((key) => sink.delete(key)));
 }
 
 export async function writeManifest(

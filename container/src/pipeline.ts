@@ -22,7 +22,7 @@ import { type DiskNeed, estimateDownloadBytes, reserveDisk } from "./disk.ts";
 import { downloadAndExtract, type Media } from "./download.ts";
 import { extractors } from "./extractor.ts";
 import { forEachPiece } from "./file-pieces.ts";
-import { readManifest, skippedResult, withdrawManifest, writeManifest } from "./manifest.ts";
+import { readManifest, removeReplacedChunks, skippedResult, withdrawCompletion, writeManifest } from "./manifest.ts";
 import { resolveSource, type Source } from "./source.ts";
 import { toolVersions } from "./tools.ts";
 import { uploadArtifacts } from "./upload.ts";
@@ -90,10 +90,11 @@ async function produce(context: Context, info: SourceInfo, storeVideo: boolean):
   const sha256 = await hashFile(media.wavPath);
   checkCancelled(signal);
 
-  // A forced re-run withdraws the old manifest only now, with the new artifacts ready: from here
-  // until the new manifest is written nothing claims the clip is complete, and a re-run that
+  // A forced re-run withdraws the old manifest and WAV only now, with the new artifacts ready:
+  // from here until the new ones are written nothing claims the clip is ready, and a re-run that
   // failed earlier (download, decoding: the long part) left the finished clip as it was.
-  if (options.force) await withdrawManifest(options.sink, source.id);
+  const previous = options.force ? await readManifest(options.sink, source.id) : null;
+  if (options.force) await withdrawCompletion(options.sink, source.id);
   emit({ type: "state", stage: "uploading" });
   const uploaded = await uploadArtifacts(context, { media, wav, duration, chunks, storeVideo });
   const wavBytes = (await stat(media.wavPath)).size;
@@ -107,6 +108,7 @@ async function produce(context: Context, info: SourceInfo, storeVideo: boolean):
     uploaded,
     sourceMetadata,
   });
+  await removeReplacedChunks(options.sink, previous, manifest);
   context.progress("uploading", 100);
   return {
     clip_id: source.id,

@@ -1,7 +1,11 @@
 /**
- * A clip's objects to the sink: the video (when kept), the WAV, the waveform peaks and the
- * chunks, each streamed from the work directory. The manifest is not among them: it goes last,
+ * A clip's objects to the sink: the video (when kept), the waveform peaks and the chunks, each
+ * streamed from the work directory, then the WAV. The manifest is not among them: it goes last,
  * once these are all in place (manifest.ts).
+ *
+ * The WAV waits for the rest because callers take it as the sign that a clip is ready: the
+ * recap pipeline HEADs `audio/{id}.wav` and then reads the chunks. Uploaded beside them, a WAV
+ * could be there while chunks were still on their way (or never came, after a failure).
  */
 import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
@@ -39,9 +43,13 @@ interface Upload {
 export async function uploadArtifacts(context: Context, artifacts: Artifacts): Promise<Uploaded> {
   const { options } = context;
   const uploads = await plannedUploads(context, artifacts);
-  await allOrNone(uploads, options.signal, (done) =>
-    context.progress("uploading", (100 * done) / (uploads.length + 1)),
-  );
+  const wavKey = keys.wav(context.source.id);
+  const first = uploads.filter((upload) => upload.key !== wavKey);
+  const wav = uploads.filter((upload) => upload.key === wavKey);
+  // +1: the manifest is still to come when these are done.
+  const progress = (done: number) => context.progress("uploading", (100 * done) / (uploads.length + 1));
+  await allOrNone(first, options.signal, progress);
+  await allOrNone(wav, options.signal, (done) => progress(first.length + done));
   return { keys: uploads.map((u) => u.key), chunks: chunkEntries(context, artifacts) };
 }
 

@@ -1,8 +1,8 @@
 /**
  * "The first failure stops the rest": when one upload of a clip fails, the others in flight are
  * aborted and have ended before processClip deletes the work directory they read from. The sink
- * is LocalSink with two changes for the test: the peaks upload fails, and the WAV upload is a
- * slow one that lasts until its signal aborts (or 5 s). And the S3 sink's put honours that
+ * is LocalSink with two changes for the test: the peaks upload fails, and the video upload is a
+ * slow one that lasts until its signal aborts (or 5 s). (The WAV waits for both: upload.ts.) And the S3 sink's put honours that
  * signal against s3rver (a test double of S3).
  */
 
@@ -45,16 +45,19 @@ afterAll(async () => {
 
 class FailingSink extends LocalSink {
   inFlight = 0;
-  /** What the slow WAV upload saw when it ended. */
-  wavUpload: { aborted: boolean; fileStillThere: boolean } | null = null;
+  /** What the slow video upload saw when it ended. */
+  slowUpload: { aborted: boolean; fileStillThere: boolean } | null = null;
+
+  wavPut = false;
 
   override async put(key: string, body: Body, options: PutOptions): Promise<void> {
+    if (key === keys.wav("tone-abort")) this.wavPut = true;
     this.inFlight++;
     try {
       if (key === keys.peaks("tone-abort")) {
         throw new ClipAudioError("storage_failed", `Could not write ${key}: the test's sink refuses it`);
       }
-      if (key === keys.wav("tone-abort")) {
+      if (key === keys.video("tone-abort")) {
         const path = String((body as ReadStream).path);
         const aborted = await new Promise<boolean>((resolve) => {
           const timer = setTimeout(() => resolve(false), SLOW_UPLOAD_MS);
@@ -63,7 +66,7 @@ class FailingSink extends LocalSink {
             resolve(true);
           });
         });
-        this.wavUpload = { aborted, fileStillThere: existsSync(path) };
+        this.slowUpload = { aborted, fileStillThere: existsSync(path) };
         (body as ReadStream).destroy();
         if (aborted) throw new ClipAudioError("storage_failed", "aborted");
         return;
@@ -84,14 +87,16 @@ describe("uploads of a clip", () => {
       OUTPUT_DIR: outDir,
     });
     const started = Date.now();
-    await expect(processClip("tone-abort", { config, sink, storeVideo: false })).rejects.toMatchObject({
+    await expect(processClip("tone-abort", { config, sink, storeVideo: true })).rejects.toMatchObject({
       code: "storage_failed",
       message: expect.stringContaining("refuses"),
     });
     // Nothing still uploading once processClip has returned, and the slow upload was stopped
     // (not left to run out its 5 s), while its file was still there to read.
     expect(sink.inFlight).toBe(0);
-    expect(sink.wavUpload).toEqual({ aborted: true, fileStillThere: true });
+    expect(sink.slowUpload).toEqual({ aborted: true, fileStillThere: true });
+    // The WAV, which callers take as "ready", was never put.
+    expect(sink.wavPut).toBe(false);
     expect(Date.now() - started).toBeLessThan(SLOW_UPLOAD_MS);
     expect(await readdir(workDir)).toEqual([]);
     expect(await sink.readText(keys.manifest("tone-abort"))).toBeNull();
