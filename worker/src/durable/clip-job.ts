@@ -132,16 +132,7 @@ export class ClipJob extends DurableObject<Env> {
     if (work.callbackUrl) pending.callbackUrls.push(work.callbackUrl);
     await this.ctx.storage.put({ pending, clip_id: clipId });
     // A run in progress or a retry already pending keeps its state (and its retry time).
-    if (!this.#current && !(await this.getState())?.retry_at)
-      await this.#save({
-        clip_id: clipId,
-        state: "queued",
-        progress: null,
-        error: null,
-        error_code: null,
-        result: null,
-        attempts: 0,
-      });
+    if (!this.#current && !(await this.getState())?.retry_at) await this.#saveQueued(clipId, 0);
     if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now());
   }
 
@@ -222,6 +213,12 @@ export class ClipJob extends DurableObject<Env> {
   /** Not final: the state says so (queued, with when and why), never `failed` in between. */
   async #retryLater(clipId: string, result: ClipResult, attempts: number): Promise<void> {
     const retryAt = Date.now() + RETRY_BASE_MS * 4 ** (attempts - 1);
+    await this.#saveQueued(clipId, attempts, { retry_at: new Date(retryAt).toISOString(), last_error: result.error });
+    await this.ctx.storage.setAlarm(retryAt);
+  }
+
+  /** Waiting for its first attempt, or (with when and why) for a retry. */
+  async #saveQueued(clipId: string, attempts: number, retry?: Pick<ClipJobState, "retry_at" | "last_error">) {
     await this.#save({
       clip_id: clipId,
       state: "queued",
@@ -230,10 +227,8 @@ export class ClipJob extends DurableObject<Env> {
       error_code: null,
       result: null,
       attempts,
-      retry_at: new Date(retryAt).toISOString(),
-      last_error: result.error,
+      ...retry,
     });
-    await this.ctx.storage.setAlarm(retryAt);
   }
 
   /** Saves the final state; only whoever knows that no retry follows calls this. */
