@@ -11,6 +11,7 @@ import { HTTPException } from "hono/http-exception";
 import { secureHeaders } from "hono/secure-headers";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { createRemoteJWKSet, type JWTVerifyGetKey } from "jose";
+import { z } from "zod";
 import { keys } from "../../../shared/keys.ts";
 import { Manifest } from "../../../shared/schemas.ts";
 import { clientKey } from "../caller.ts";
@@ -84,6 +85,23 @@ const accessSettings = (config: WorkerConfig) =>
 
 /** Pages and media are for the signed-in operator only, and never cached by a shared cache. */
 const wantsJson = (path: string) => path.endsWith("/live") || /\/(audio|peaks\.json|chunks\/\d+)$/.test(path);
+
+/**
+ * The console's forms, read through zod like every other input. A field that is missing or not
+ * text reads as empty (a browser always sends the form's fields; anything else is refused by
+ * what comes next: no token, no CSRF match, no clip ids).
+ */
+const text = z.string().catch("");
+const LoginForm = z.object({ token: text });
+const CsrfForm = z.object({ _csrf: text });
+const checkbox = text.transform((raw) => raw === "true");
+/** `ids` as typed (shown again beside an error), separated by spaces, commas or new lines. */
+const SubmitForm = z.object({ ids: text, force: checkbox });
+const CleanupForm = z.object({ confirm: checkbox });
+
+async function readForm<T extends z.ZodType>(c: Context, schema: T): Promise<z.infer<T>> {
+  return schema.parse(await c.req.parseBody());
+}
 
 export const consoleApp = new Hono<ConsoleEnv>();
 
@@ -189,8 +207,7 @@ consoleApp.get("/login", (c) => {
 
 consoleApp.post("/login", async (c) => {
   if (accessSettings(c.var.config)) throw new ApiError(404, "Sign-in is through Cloudflare Access here");
-  const form = await c.req.parseBody();
-  const token = typeof form.token === "string" ? form.token : "";
+  const { token } = await readForm(c, LoginForm);
   if (!(await tokenMatches(token, c.var.secret))) {
     log("warn", { msg: "console sign-in refused", client: clientKey(c) });
     return c.html(<LoginPage error="That token is not the operator token. Check CONSOLE_TOKEN and try again." />, 401);
@@ -231,8 +248,7 @@ consoleApp.use("*", async (c, next) => {
   c.set("session", session);
   c.set("csrf", await csrfToken(session, c.var.secret));
   if (c.req.method === "POST") {
-    const form = await c.req.parseBody();
-    const given = typeof form._csrf === "string" ? form._csrf : "";
+    const { _csrf: given } = await readForm(c, CsrfForm);
     if (!(await csrfMatches(given, session, c.var.secret))) {
       log("warn", { msg: "console CSRF refused", path: c.req.path });
       throw new ApiError(
@@ -289,22 +305,17 @@ consoleApp.get("/", async (c) => c.html(await overview(c)));
 consoleApp.get("/recent/live", async (c) => c.json(await recentClips(c).then(({ clips }) => ({ clips }))));
 
 consoleApp.post("/submit", async (c) => {
-  const form = await c.req.parseBody();
-  const raw = typeof form.ids === "string" ? form.ids : "";
-  const ids = raw
-    .split(/[\s,]+/)
-    .map((s) => s.trim())
-    .filter(Boolean);
+  const { ids, force } = await readForm(c, SubmitForm);
   try {
     const answer = await processClips(requestContext(c), {
-      clip_ids: ids,
+      clip_ids: ids.split(/[\s,]+/).filter(Boolean),
       background: true,
-      force: form.force === "true",
+      force,
     });
     return c.redirect(`${BASE}/tasks/${encodeURIComponent(answer.response.task_id ?? "")}`, 303);
   } catch (error) {
     // The API's own message (which ids are wrong and why), shown beside the form that sent them.
-    if (error instanceof ApiError && error.status === 400) return c.html(await overview(c, error.message, raw), 400);
+    if (error instanceof ApiError && error.status === 400) return c.html(await overview(c, error.message, ids), 400);
     throw error;
   }
 });
@@ -362,11 +373,8 @@ consoleApp.get("/clips/:id/cleanup", async (c) => {
 });
 
 consoleApp.post("/clips/:id/cleanup", async (c) => {
-  const form = await c.req.parseBody();
-  const { status, response } = await cleanup(requestContext(c), c.req.param("id"), {
-    dryRun: false,
-    confirm: form.confirm === "true",
-  });
+  const { confirm } = await readForm(c, CleanupForm);
+  const { status, response } = await cleanup(requestContext(c), c.req.param("id"), { dryRun: false, confirm });
   return c.html(
     <CleanupPage csrf={c.var.csrf} who={c.var.session.sub} clipId={response.clip_id} result={response} />,
     status,
