@@ -10,6 +10,7 @@ import {
   parseEnv,
   s3Settings,
   sharedEnvSchema,
+  unknownNames,
 } from "./config.ts";
 
 const parse = (env: Record<string, string>) => parseEnv(sharedEnvSchema, env);
@@ -166,5 +167,22 @@ describe("demoSourceProblem: demo clips are local development only", () => {
     expect(() => parseEnv(engineEnvSchema, { DEMO_SOURCE_URL: "ftp://x" })).toThrow(
       'DEMO_SOURCE_URL="ftp://x": expected an http(s) URL',
     );
+  });
+});
+
+describe("unknownNames", () => {
+  const known = Object.keys(sharedEnvSchema.shape);
+
+  it("names a misspelt setting and nothing the schema declares", () => {
+    expect(
+      unknownNames({ MAX_CLIP_DURATON: "60", MAX_CLIP_DURATION: "60", AUDIO_SAMPLE_RATE: "16000" }, known),
+    ).toEqual(["MAX_CLIP_DURATON"]);
+  });
+
+  it("leaves out what tools inject (names starting with __), sorted otherwise", () => {
+    expect(unknownNames({ __VITEST_POOL_WORKERS_VITEST_MAJOR_VERSION: "4", ZED: "", ALPHA: "" }, known)).toEqual([
+      "ALPHA",
+      "ZED",
+    ]);
   });
 });

@@ -210,11 +210,14 @@ export function pickEnv(env: RawEnv, names: readonly string[]): Record<string, s
   return picked;
 }
 
-/** Names in `env` that none of `known` declares: a typo there would otherwise be ignored in silence. */
+/**
+ * Names in `env` that none of `known` declares: a typo there would otherwise be ignored in
+ * silence. Names starting with `__` are put there by tools (the test pool), never by a person.
+ */
 export function unknownNames(env: RawEnv, known: Iterable<string>): string[] {
   const declared = new Set(known);
   return Object.keys(env)
-    .filter((name) => !declared.has(name))
+    .filter((name) => !declared.has(name) && !name.startsWith("__"))
     .sort();
 }
 

@@ -68,14 +68,11 @@ export default defineProject({
             HMAC_SHARED_SECRET: TEST_SECRET,
             CONTAINER_URL: inject("engineUrl"),
             ...s3Env,
-            FIXTURE_URL: inject("fixtureUrl"),
             CALLBACK_HOSTS: "127.0.0.1",
             // Background jobs longer than a second are handed from one alarm to the next.
             JOB_FOLLOW_SECONDS: "1",
             // Test output is what failed, not a line per request.
             LOG_LEVEL: "warn",
-            // How many requests the fuzz tier sends (test/fuzz.test.ts; empty: its default).
-            FUZZ_REQUESTS: process.env.FUZZ_REQUESTS ?? "",
           },
           serviceBindings: Object.fromEntries(
             Object.keys(CALLERS).map((binding) => [binding, binding.toLowerCase().replace(/_/g, "-")]),

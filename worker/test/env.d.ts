@@ -1,8 +1,6 @@
 // Test-only bindings (set in worker/vitest.config.ts).
 declare namespace Cloudflare {
   interface Env {
-    FIXTURE_URL: string;
-    FUZZ_REQUESTS: string;
     S3_ENDPOINT: string;
     /** The example caller Worker (examples/recap-caller), bound to ClipAudioService with these props. */
     RECAP_CALLER: Fetcher; // { caller: "recap" }

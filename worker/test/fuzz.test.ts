@@ -11,7 +11,7 @@
  */
 import { env } from "cloudflare:workers";
 import fc from "fast-check";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from "vitest";
 import { computeSignature, newNonce, requestTarget } from "../../shared/hmac.ts";
 import app from "../src/index.ts";
 import { SECRET } from "./helpers.ts";
@@ -21,7 +21,7 @@ import { SECRET } from "./helpers.ts";
  * FUZZ_REQUESTS=10000 (about 10 ms per accepted request on these 2-core machines).
  */
 const DEFAULT_REQUESTS = 2_000;
-const REQUESTS = Number(env.FUZZ_REQUESTS || DEFAULT_REQUESTS);
+const REQUESTS = Number(inject("fuzzRequests") || DEFAULT_REQUESTS);
 /** A high limit for the fuzz client: rate limiting has its own tests, here it would only refuse. */
 const FUZZ_ENV = { ...env, RATE_LIMIT_REQUESTS: "100000" };
 const ORIGIN = "http://clip-audio.test";

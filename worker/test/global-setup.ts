@@ -16,6 +16,8 @@ declare module "vitest" {
     s3Env: Record<string, string>;
     fixtureUrl: string;
     engineUrl: string;
+    /** How many requests the fuzz tier sends (test/fuzz.test.ts; empty: its default). */
+    fuzzRequests: string;
   }
 }
 
@@ -31,6 +33,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide("s3Env", s3.env);
   project.provide("fixtureUrl", fixtures.url);
   project.provide("engineUrl", engine.url);
+  project.provide("fuzzRequests", process.env.FUZZ_REQUESTS ?? "");
   return async () => {
     await engine.stop();
     await Promise.all([fixtures.close(), s3.close()]);

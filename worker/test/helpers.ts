@@ -1,4 +1,5 @@
-import { env, exports } from "cloudflare:workers";
+import { exports } from "cloudflare:workers";
+import { inject } from "vitest";
 import { signRequest } from "../../shared/hmac.ts";
 
 export const SECRET = "worker-test-secret";
@@ -39,6 +40,6 @@ export async function json<T = Record<string, unknown>>(response: Response): Pro
 
 /** Requests the fixture server saw (its log), to count downloads. */
 export async function fixtureDownloads(): Promise<number> {
-  const response = await fetch(`${env.FIXTURE_URL}/__log`);
+  const response = await fetch(`${inject("fixtureUrl")}/__log`);
   return ((await response.json()) as { downloads: number }).downloads;
 }

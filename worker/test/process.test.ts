@@ -1,6 +1,6 @@
 import { runDurableObjectAlarm } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
-import { describe, expect, it, vi } from "vitest";
+import { describe, expect, inject, it, vi } from "vitest";
 import { verifySignature } from "../../shared/hmac.ts";
 import type { ClipStatus, ProcessClipsResponse, Task } from "../../shared/schemas.ts";
 import { createClipAudioClient } from "../src/client.ts";
@@ -169,7 +169,7 @@ describe("background processing", () => {
 
 describe("completion callbacks", () => {
   it("POSTs each clip's result to callback_url, signed with the shared secret", async () => {
-    const hook = `${env.FIXTURE_URL}/hook`;
+    const hook = `${inject("fixtureUrl")}/hook`;
     const body = await json<ProcessClipsResponse>(
       await process({ clip_ids: ["tone-hook"], background: true, callback_url: hook }),
     );
@@ -178,7 +178,7 @@ describe("completion callbacks", () => {
     // The callback may arrive a moment after the task ends: wait until the receiver has it.
     const received = await vi.waitFor(
       async () => {
-        const hooks = (await (await fetch(`${env.FIXTURE_URL}/__hooks`)).json()) as Hook[];
+        const hooks = (await (await fetch(`${inject("fixtureUrl")}/__hooks`)).json()) as Hook[];
         const hook = hooks.find((h) => h.body.includes('"tone-hook"'));
         if (!hook) throw new Error("no callback for tone-hook yet");
         return hook;
