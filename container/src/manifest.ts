@@ -4,7 +4,7 @@
  */
 import type { JobResult } from "../../shared/job.ts";
 import { CONTENT_TYPES, keys } from "../../shared/keys.ts";
-import { type ClipMetadata, Manifest, parseManifest } from "../../shared/schemas.ts";
+import { type ClipMetadata, Manifest } from "../../shared/schemas.ts";
 import type { EngineConfig } from "./config.ts";
 import { type Context, checkCancelled } from "./context.ts";
 import type { Sink } from "./sinks/sink.ts";
@@ -13,10 +13,6 @@ import type { Uploaded } from "./upload.ts";
 import type { WavInfo } from "./wav.ts";
 
 export const ENGINE_VERSION = "clip-audio-engine/0.1.0";
-
-export async function readManifest(sink: Sink, id: string): Promise<Manifest | null> {
-  return parseManifest(await sink.readText(keys.manifest(id)));
-}
 
 /** The result of a clip that is already complete: its manifest, nothing done. */
 export function skippedResult(manifest: Manifest, config: EngineConfig): JobResult {

@@ -13,6 +13,7 @@
 import { createHash, randomUUID } from "node:crypto";
 import { mkdir, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
+import { readManifest } from "../../shared/bucket.ts";
 import { ClipAudioError } from "../../shared/errors.ts";
 import type { JobResult } from "../../shared/job.ts";
 import { planChunks } from "./chunking.ts";
@@ -22,7 +23,7 @@ import { type DiskNeed, estimateDownloadBytes, reserveDisk } from "./disk.ts";
 import { downloadAndExtract, type Media } from "./download.ts";
 import { extractors } from "./extractor.ts";
 import { forEachPiece } from "./file-pieces.ts";
-import { readManifest, removeReplacedChunks, skippedResult, withdrawCompletion, writeManifest } from "./manifest.ts";
+import { removeReplacedChunks, skippedResult, withdrawCompletion, writeManifest } from "./manifest.ts";
 import { resolveSource, type Source } from "./source.ts";
 import { toolVersions } from "./tools.ts";
 import { uploadArtifacts } from "./upload.ts";

@@ -4,7 +4,9 @@
  * container writes into a local S3 server and the Worker must see exactly those objects.
  * Every failure is a StorageError (503), never an empty answer.
  */
+
 import { AwsClient } from "aws4fetch";
+import type { BucketReader } from "../../shared/bucket.ts";
 import { s3Settings } from "../../shared/config.ts";
 import type { WorkerConfig } from "./config.ts";
 import { StorageError } from "./errors.ts";
@@ -34,12 +36,10 @@ export interface ByteRange {
   length: number;
 }
 
-export interface BucketStorage {
-  exists(key: string): Promise<boolean>;
+export interface BucketStorage extends BucketReader {
   head(key: string): Promise<ObjectHead | null>;
   /** A stretch of the object's bytes as a stream (the console's audio player seeks with it). */
   getRange(key: string, range: ByteRange): Promise<ReadableStream<Uint8Array> | null>;
-  getText(key: string): Promise<string | null>;
   list(options: ListOptions): Promise<ListPage>;
   delete(key: string): Promise<void>;
 }
@@ -64,7 +64,7 @@ export class R2Storage implements BucketStorage {
     return guarded(`head ${key}`, async () => (await this.#bucket.head(key)) !== null);
   }
 
-  getText(key: string) {
+  readText(key: string) {
     return guarded(`get ${key}`, async () => (await (await this.#bucket.get(key))?.text()) ?? null);
   }
 
@@ -149,7 +149,7 @@ export class S3Storage implements BucketStorage {
     });
   }
 
-  getText(key: string) {
+  readText(key: string) {
     return guarded(`get ${key}`, async () => {
       const response = await this.#send(this.#url(key), "GET");
       if (response.status === 404) return null;

@@ -219,8 +219,8 @@ describe("storage implementations", () => {
       await put(key);
     expect(await storage.exists("audio/zz-a.wav")).toBe(true);
     expect(await storage.exists("audio/zz-none.wav")).toBe(false);
-    expect(await storage.getText("audio/zz-a.json")).toBe("x");
-    expect(await storage.getText("audio/zz-none.json")).toBeNull();
+    expect(await storage.readText("audio/zz-a.json")).toBe("x");
+    expect(await storage.readText("audio/zz-none.json")).toBeNull();
     const page = await storage.list({ prefix: "audio/zz-", delimiter: "/", limit: 10 });
     expect(page.keys.sort()).toEqual(["audio/zz-a.json", "audio/zz-a.wav", "audio/zz-b.wav"]);
     expect(page.prefixes).toEqual(["audio/zz-a/"]);

@@ -1,5 +1,6 @@
 /** Where a clip's artifacts go: the bucket through the S3 API, or a local folder. */
 import type { Readable } from "node:stream";
+import type { BucketReader } from "../../../shared/bucket.ts";
 
 export interface PutOptions {
   contentType: string;
@@ -11,12 +12,9 @@ export interface PutOptions {
 
 export type Body = string | Buffer | Readable;
 
-export interface Sink {
+export interface Sink extends BucketReader {
   /** For logs and the CLI: the bucket or folder written to (never credentials). */
   readonly description: string;
-  exists(key: string): Promise<boolean>;
-  /** The object's bytes as text, or null when it does not exist. */
-  readText(key: string): Promise<string | null>;
   put(key: string, body: Body, options: PutOptions): Promise<void>;
   delete(key: string): Promise<void>;
   close(): void;

@@ -12,8 +12,8 @@ import { secureHeaders } from "hono/secure-headers";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { createRemoteJWKSet, type JWTVerifyGetKey } from "jose";
 import { z } from "zod";
+import { readManifest } from "../../../shared/bucket.ts";
 import { keys } from "../../../shared/keys.ts";
-import { Manifest } from "../../../shared/schemas.ts";
 import { clientKey } from "../caller.ts";
 import type { WorkerConfig } from "../config.ts";
 import { ApiError, STORAGE_UNAVAILABLE, StorageError } from "../errors.ts";
@@ -336,12 +336,11 @@ consoleApp.get("/tasks/:id/live", async (c) => {
 async function clipDetails(c: Context<ConsoleEnv>) {
   const ctx = requestContext(c);
   const status = await clipStatus(ctx, c.req.param("id") ?? "");
-  const [job, manifestText] = await Promise.all([
+  const [job, manifest] = await Promise.all([
     clipJob(c.env, status.clip_id).getState(),
-    status.audio_processed ? ctx.storage.getText(keys.manifest(status.clip_id)) : Promise.resolve(null),
+    status.audio_processed ? readManifest(ctx.storage, status.clip_id) : Promise.resolve(null),
   ]);
-  const parsed = manifestText ? Manifest.safeParse(JSON.parse(manifestText)) : null;
-  return { status, view: clipView(status, job?.error_code ?? null), manifest: parsed?.success ? parsed.data : null };
+  return { status, view: clipView(status, job?.error_code ?? null), manifest };
 }
 
 consoleApp.get("/clips/:id", async (c) => {

@@ -3,6 +3,7 @@
  * routes (../routes/clips.ts) and the RPC entrypoint (../rpc.ts), so validation (the shared zod
  * schemas) and the job code are the same for both.
  */
+import { readManifest } from "../../../shared/bucket.ts";
 import { invalidClipIdMessage, parseClipId, parseClipIdList } from "../../../shared/clip-id.ts";
 import { clipIdFromWavKey, fixedClipKeys, keys } from "../../../shared/keys.ts";
 import {
@@ -13,7 +14,6 @@ import {
   type ListProcessedResponse,
   ProcessClipsRequest,
   type ProcessClipsResponse,
-  parseManifest,
 } from "../../../shared/schemas.ts";
 import { ApiError } from "../errors.ts";
 import type { OperationContext } from "./context.ts";
@@ -115,14 +115,13 @@ export async function processClips(
 /** What is known of a clip: its objects in the bucket and its job's own word. */
 export async function clipStatus({ env, storage }: OperationContext, rawClipId: string): Promise<ClipStatus> {
   const clipId = validClipId(rawClipId);
-  const [wav, video, transcript, manifestText, job] = await Promise.all([
+  const [wav, video, transcript, manifest, job] = await Promise.all([
     storage.exists(keys.wav(clipId)),
     storage.exists(keys.video(clipId)),
     storage.exists(keys.transcript(clipId, "json")),
-    storage.getText(keys.manifest(clipId)),
+    readManifest(storage, clipId),
     clipJob(env, clipId).getState(),
   ]);
-  const manifest = parseManifest(manifestText);
   // Complete only when the manifest (written last) is there; a job's own word comes next.
   const audioProcessed = wav && manifest !== null;
   const jobSays = job && job.state !== "completed" ? job : null;
