@@ -3,39 +3,20 @@
  * the old manifest is withdrawn only when the new artifacts are ready to upload, so a re-run that
  * fails while downloading or decoding (the long part) leaves the clip readable as complete.
  */
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { keys } from "../../shared/keys.ts";
-import { type FixtureServer, startFixtureServer } from "../../test/support/fixture-server.ts";
-import { loadConfig } from "../src/config.ts";
+import { engineBed } from "../../test/support/engine-bed.ts";
 import { processClip } from "../src/pipeline.ts";
 import { LocalSink } from "../src/sinks/local.ts";
 
-let fixtures: FixtureServer;
-let workDir: string;
-let outDir: string;
-
-beforeAll(async () => {
-  fixtures = await startFixtureServer();
-  workDir = await mkdtemp(join(tmpdir(), "engine-work-"));
-  outDir = await mkdtemp(join(tmpdir(), "engine-out-"));
-}, 120_000);
-
-afterAll(async () => {
-  await fixtures.close();
-  await rm(workDir, { recursive: true, force: true });
-  await rm(outDir, { recursive: true, force: true });
-});
+const bed = engineBed();
 
 /** The source of every id is the fixture clip `clip` (its first word picks the fixture). */
-const config = (clip: string) =>
-  loadConfig({ CLIP_SOURCE_URL_TEMPLATE: `${fixtures.url}/clips/${clip}-{id}`, WORK_DIR: workDir, OUTPUT_DIR: outDir });
+const config = (clip: string) => bed.config({ CLIP_SOURCE_URL_TEMPLATE: `${bed.fixtures.url}/clips/${clip}-{id}` });
 
 describe("a forced re-run that fails", () => {
   it("while decoding leaves the finished clip complete (manifest and WAV as they were)", async () => {
-    const sink = new LocalSink(outDir);
+    const sink = new LocalSink(bed.outDir);
     const id = "keep";
     const first = await processClip(id, { config: config("tone"), sink, storeVideo: false });
     const manifest = await sink.readText(keys.manifest(id));

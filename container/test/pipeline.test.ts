@@ -1,7 +1,5 @@
 import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { s3Settings } from "../../shared/config.ts";
@@ -9,40 +7,19 @@ import type { JobEvent } from "../../shared/job.ts";
 import { keys } from "../../shared/keys.ts";
 import { Peaks } from "../../shared/schemas.ts";
 import { decodeWav, dominantFrequency, rms } from "../../test/support/audio.ts";
+import { engineBed } from "../../test/support/engine-bed.ts";
 import { SPEECH_WAV } from "../../test/support/ffprobe.ts";
-import { type FixtureServer, LONG_CLIP, startFixtureServer } from "../../test/support/fixture-server.ts";
+import { LONG_CLIP } from "../../test/support/fixture-server.ts";
 import { CLIP_SECONDS, INDEX_LAST_SECONDS, TONE_HZ } from "../../test/support/media.ts";
 import { type LocalS3, startS3 } from "../../test/support/s3.ts";
-import { loadConfig } from "../src/config.ts";
 import { processClip } from "../src/pipeline.ts";
 import { LocalSink } from "../src/sinks/local.ts";
 import { S3Sink } from "../src/sinks/s3.ts";
 
-let fixtures: FixtureServer;
-let workDir: string;
-let outDir: string;
+const bed = engineBed();
 let smallestRenditionAudio: Int16Array | null = null;
 
-beforeAll(async () => {
-  fixtures = await startFixtureServer();
-  workDir = await mkdtemp(join(tmpdir(), "engine-work-"));
-  outDir = await mkdtemp(join(tmpdir(), "engine-out-"));
-}, 120_000);
-
-afterAll(async () => {
-  await fixtures.close();
-  await rm(workDir, { recursive: true, force: true });
-  await rm(outDir, { recursive: true, force: true });
-});
-
-function config(overrides: Record<string, string> = {}) {
-  return loadConfig({
-    CLIP_SOURCE_URL_TEMPLATE: fixtures.clipTemplate,
-    WORK_DIR: workDir,
-    OUTPUT_DIR: outDir,
-    ...overrides,
-  });
-}
+const config = (overrides: Record<string, string> = {}) => bed.config(overrides);
 
 /**
  * How alike `b` is to `a` shifted by `lag` samples, in dB: signal over what is left of `b`
@@ -63,25 +40,25 @@ function alignedSnrDb(a: Int16Array, b: Int16Array, lag: number): number {
   return 10 * Math.log10(bb / residual);
 }
 
-const wavOf = (id: string) => decodeWav(readFileSync(join(outDir, keys.wav(id))));
+const wavOf = (id: string) => decodeWav(readFileSync(join(bed.outDir, keys.wav(id))));
 
 describe("processClip into a local folder", () => {
   it("downloads only the smallest landscape rendition and keeps the 440 Hz tone", async () => {
-    const before = fixtures.downloads().length;
+    const before = bed.fixtures.downloads().length;
     const events: JobEvent[] = [];
     const result = await processClip("tone", {
       config: config(),
-      sink: new LocalSink(outDir),
+      sink: new LocalSink(bed.outDir),
       storeVideo: false,
       force: true,
       onEvent: (e) => events.push(e),
     });
-    expect(fixtures.downloads().slice(before)).toEqual(["tone_360.mp4"]);
+    expect(bed.fixtures.downloads().slice(before)).toEqual(["tone_360.mp4"]);
     expect(result.skipped).toBe(false);
     expect(result.files_uploaded).toEqual([keys.wav("tone"), keys.peaks("tone"), keys.manifest("tone")]);
     const wav = wavOf("tone");
     // The console's waveform: one [min, max] pair per run of samples, covering the whole clip.
-    const peaks = Peaks.parse(JSON.parse(readFileSync(join(outDir, keys.peaks("tone")), "utf8")));
+    const peaks = Peaks.parse(JSON.parse(readFileSync(join(bed.outDir, keys.peaks("tone")), "utf8")));
     expect(peaks.samples_per_peak * peaks.length).toBeGreaterThanOrEqual(wav.samples.length);
     expect(Math.max(...peaks.data)).toBeGreaterThan(10);
     // Read by ffprobe and ffmpeg, not by the engine's own WAV parser.
@@ -91,20 +68,20 @@ describe("processClip into a local folder", () => {
     expect(dominantFrequency(wav.samples, wav.sampleRate)).toBe(TONE_HZ);
     expect(events.map((e) => e.type)).toContain("state");
     smallestRenditionAudio = wav.samples;
-    expect(readdirSync(workDir)).toEqual([]);
+    expect(readdirSync(bed.workDir)).toEqual([]);
   });
 
   it("stores the best video once and derives the same audio from it", async () => {
-    const before = fixtures.downloads().length;
+    const before = bed.fixtures.downloads().length;
     const result = await processClip("tone", {
       config: config(),
-      sink: new LocalSink(outDir),
+      sink: new LocalSink(bed.outDir),
       storeVideo: true,
       force: true,
     });
-    expect(fixtures.downloads().slice(before)).toEqual(["tone_1080.mp4"]);
+    expect(bed.fixtures.downloads().slice(before)).toEqual(["tone_1080.mp4"]);
     expect(result.manifest.video_key).toBe(keys.video("tone"));
-    expect(readFileSync(join(outDir, keys.video("tone"))).length).toBe(fixtures.sizes["tone_1080.mp4"]);
+    expect(readFileSync(join(bed.outDir, keys.video("tone"))).length).toBe(bed.fixtures.sizes["tone_1080.mp4"]);
     const wav = wavOf("tone");
     expect(Math.abs(wav.durationSeconds - CLIP_SECONDS)).toBeLessThan(0.05);
     expect(dominantFrequency(wav.samples, wav.sampleRate)).toBe(TONE_HZ);
@@ -119,9 +96,9 @@ describe("processClip into a local folder", () => {
   });
 
   it("writes a manifest whose fields and sha256 match the WAV, and skips next time", async () => {
-    await processClip("tone", { config: config(), sink: new LocalSink(outDir), storeVideo: false, force: true });
-    const manifest = JSON.parse(readFileSync(join(outDir, keys.manifest("tone")), "utf8"));
-    const bytes = readFileSync(join(outDir, keys.wav("tone")));
+    await processClip("tone", { config: config(), sink: new LocalSink(bed.outDir), storeVideo: false, force: true });
+    const manifest = JSON.parse(readFileSync(join(bed.outDir, keys.manifest("tone")), "utf8"));
+    const bytes = readFileSync(join(bed.outDir, keys.wav("tone")));
     expect(manifest.sha256).toBe(createHash("sha256").update(bytes).digest("hex"));
     expect(manifest).toMatchObject({
       clip_id: "tone",
@@ -133,44 +110,44 @@ describe("processClip into a local folder", () => {
     });
     // The source metadata lives in the manifest: clips/{id}.json is the caller's.
     const metadata = manifest.source_metadata;
-    expect(metadata).toMatchObject({ clip_id: "tone", url: fixtures.clipTemplate.replace("{id}", "tone") });
+    expect(metadata).toMatchObject({ clip_id: "tone", url: bed.fixtures.clipTemplate.replace("{id}", "tone") });
     expect(metadata.title).toMatch(/^Fixture clip tone/);
-    expect(existsSync(join(outDir, keys.callerRecord("tone")))).toBe(false);
-    const before = fixtures.requests.length;
-    const again = await processClip("tone", { config: config(), sink: new LocalSink(outDir) });
+    expect(existsSync(join(bed.outDir, keys.callerRecord("tone")))).toBe(false);
+    const before = bed.fixtures.requests.length;
+    const again = await processClip("tone", { config: config(), sink: new LocalSink(bed.outDir) });
     expect(again.skipped).toBe(true);
-    expect(fixtures.requests.length).toBe(before);
+    expect(bed.fixtures.requests.length).toBe(before);
   });
 
   it("decodes a file whose index comes last from the saved download, still downloading once", async () => {
-    const before = fixtures.requests.length;
+    const before = bed.fixtures.requests.length;
     const result = await processClip("indexlast", {
       config: config(),
-      sink: new LocalSink(outDir),
+      sink: new LocalSink(bed.outDir),
       storeVideo: false,
       force: true,
     });
     // yt-dlp's generic extractor opens the URL once to look at it, then downloads it once.
-    expect(fixtures.requests.slice(before).filter((r) => r.path === "/clips/indexlast")).toHaveLength(2);
+    expect(bed.fixtures.requests.slice(before).filter((r) => r.path === "/clips/indexlast")).toHaveLength(2);
     const wav = wavOf("indexlast");
     expect(wav).toMatchObject(SPEECH_WAV);
     expect(Math.abs(wav.durationSeconds - INDEX_LAST_SECONDS)).toBeLessThan(0.03);
     expect(result.duration_s).toBeCloseTo(wav.durationSeconds, 3);
     expect(dominantFrequency(wav.samples.subarray(16_000, 32_000), 16_000)).toBe(TONE_HZ);
-    expect(readdirSync(workDir)).toEqual([]);
+    expect(readdirSync(bed.workDir)).toEqual([]);
   });
 
   it("cuts long audio into sample-exact chunks that end in silences", async () => {
     const result = await processClip("long", {
       config: config({ MAX_CLIP_DURATION: "60", CHUNK_SECONDS: "30" }),
-      sink: new LocalSink(outDir),
+      sink: new LocalSink(bed.outDir),
       force: true,
     });
     const whole = wavOf("long");
     const period = LONG_CLIP.toneSeconds + LONG_CLIP.gapSeconds;
     expect(Math.abs(whole.durationSeconds - LONG_CLIP.segments * period)).toBeLessThan(0.05);
     expect(result.needs_chunking).toBe(true);
-    const chunks = result.manifest.chunks.map((c) => decodeWav(readFileSync(join(outDir, c.key))));
+    const chunks = result.manifest.chunks.map((c) => decodeWav(readFileSync(join(bed.outDir, c.key))));
     expect(chunks.length).toBeGreaterThanOrEqual(LONG_CLIP.segments);
     // Concatenated, the chunks are the whole, sample for sample.
     const joined = Buffer.concat(chunks.map((c) => Buffer.from(c.samples.buffer)));
@@ -196,7 +173,7 @@ describe("processClip into a local folder", () => {
 
 describe("errors", () => {
   const attempt = (id: string, overrides: Record<string, string> = {}) =>
-    processClip(id, { config: config(overrides), sink: new LocalSink(outDir), force: true }).then(
+    processClip(id, { config: config(overrides), sink: new LocalSink(bed.outDir), force: true }).then(
       () => null,
       (error: { code: string; message: string }) => error,
     );
@@ -210,8 +187,8 @@ describe("errors", () => {
     const error = await attempt(id);
     expect(error?.code).toBe(code);
     expect(error?.message).not.toMatch(/127\.0\.0\.1/);
-    expect(readdirSync(workDir)).toEqual([]);
-    expect(() => readFileSync(join(outDir, keys.manifest(id)))).toThrow();
+    expect(readdirSync(bed.workDir)).toEqual([]);
+    expect(() => readFileSync(join(bed.outDir, keys.manifest(id)))).toThrow();
   });
 
   it("names the missing audio stream", async () => {
@@ -221,38 +198,38 @@ describe("errors", () => {
   it("times out on a source that stalls", async () => {
     const error = await attempt("slow", { DOWNLOAD_TIMEOUT_SECONDS: "2" });
     expect(error?.code).toBe("timeout");
-    expect(readdirSync(workDir)).toEqual([]);
+    expect(readdirSync(bed.workDir)).toEqual([]);
   }, 30_000);
 
   it("refuses a source longer than MAX_SOURCE_DURATION before downloading", async () => {
-    const before = fixtures.requests.length;
+    const before = bed.fixtures.requests.length;
     const error = await attempt("long", { MAX_SOURCE_DURATION: "60" });
     expect(error?.code).toBe("too_long");
     expect(error?.message).toMatch(/^The source is 357 s long; the limit is 60 s/);
     // yt-dlp's generic extractor opens the media URL once while reading the page (a normal run
     // opens it twice: that probe, then the download); refused sources stop after the probe.
-    const media = fixtures.requests.slice(before).filter((r) => r.path.startsWith("/media/"));
+    const media = bed.fixtures.requests.slice(before).filter((r) => r.path.startsWith("/media/"));
     expect(media).toHaveLength(1);
   });
 
   it("reports cancellation", async () => {
     const abort = new AbortController();
-    const before = fixtures.requests.length;
+    const before = bed.fixtures.requests.length;
     const running = processClip("slow", {
       config: config(),
-      sink: new LocalSink(outDir),
+      sink: new LocalSink(bed.outDir),
       force: true,
       signal: abort.signal,
     });
     running.catch(() => undefined); // awaited below; not unhandled while the test waits
     // Cancel mid-download: once yt-dlp is fetching the stalled source (which never ends by itself).
     await vi.waitFor(
-      () => expect(fixtures.requests.slice(before).filter((r) => r.path === "/clips/slow").length).toBe(2),
+      () => expect(bed.fixtures.requests.slice(before).filter((r) => r.path === "/clips/slow").length).toBe(2),
       { timeout: 20_000, interval: 50 },
     );
     abort.abort();
     await expect(running).rejects.toMatchObject({ code: "cancelled" });
-    expect(readdirSync(workDir)).toEqual([]);
+    expect(readdirSync(bed.workDir)).toEqual([]);
   }, 30_000);
 });
 
@@ -292,7 +269,7 @@ describe("processClip into S3 (s3rver, a test double of S3)", () => {
     await expect(processClip("tone", { config: cfg, sink, storeVideo: false, force: true })).rejects.toMatchObject({
       code: "storage_failed",
     });
-    expect(readdirSync(workDir)).toEqual([]);
+    expect(readdirSync(bed.workDir)).toEqual([]);
     sink.close();
   });
 });

@@ -5,32 +5,15 @@
  * chunks the new cut no longer has. The sink is LocalSink, recording what it is asked to do.
  */
 import { existsSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { keys } from "../../shared/keys.ts";
-import { type FixtureServer, startFixtureServer } from "../../test/support/fixture-server.ts";
-import { loadConfig } from "../src/config.ts";
+import { engineBed } from "../../test/support/engine-bed.ts";
 import { processClip } from "../src/pipeline.ts";
 import { LocalSink } from "../src/sinks/local.ts";
 import type { Body, PutOptions } from "../src/sinks/sink.ts";
 
-let fixtures: FixtureServer;
-let workDir: string;
-let outDir: string;
-
-beforeAll(async () => {
-  fixtures = await startFixtureServer();
-  workDir = await mkdtemp(join(tmpdir(), "engine-work-"));
-  outDir = await mkdtemp(join(tmpdir(), "engine-out-"));
-}, 120_000);
-
-afterAll(async () => {
-  await fixtures.close();
-  await rm(workDir, { recursive: true, force: true });
-  await rm(outDir, { recursive: true, force: true });
-});
+const bed = engineBed();
 
 /** LocalSink that logs "put-start KEY", "put-end KEY" and "delete KEY" in the order they happen. */
 class RecordingSink extends LocalSink {
@@ -56,12 +39,7 @@ class RecordingSink extends LocalSink {
 
 const run = (sink: LocalSink, chunkSeconds: string, force = false) =>
   processClip("long", {
-    config: loadConfig({
-      CLIP_SOURCE_URL_TEMPLATE: fixtures.clipTemplate,
-      WORK_DIR: workDir,
-      OUTPUT_DIR: outDir,
-      CHUNK_SECONDS: chunkSeconds,
-    }),
+    config: bed.config({ CHUNK_SECONDS: chunkSeconds }),
     sink,
     storeVideo: false,
     force,
@@ -69,7 +47,7 @@ const run = (sink: LocalSink, chunkSeconds: string, force = false) =>
 
 describe("the order of a clip's objects", () => {
   it("puts the WAV only once every chunk is in place, and the manifest after it", async () => {
-    const sink = new RecordingSink(outDir);
+    const sink = new RecordingSink(bed.outDir);
     const result = await run(sink, "30");
     const chunkKeys = result.manifest.chunks.map((chunk) => chunk.key);
     expect(chunkKeys.length).toBeGreaterThan(5);
@@ -79,8 +57,8 @@ describe("the order of a clip's objects", () => {
   }, 60_000);
 
   it("a forced re-run withdraws the manifest and the WAV first and removes the chunks it no longer cuts", async () => {
-    const before = await run(new LocalSink(outDir), "30", true);
-    const sink = new RecordingSink(outDir);
+    const before = await run(new LocalSink(bed.outDir), "30", true);
+    const sink = new RecordingSink(bed.outDir);
     const after = await run(sink, "60", true);
     expect(after.manifest.chunks.length).toBeLessThan(before.manifest.chunks.length);
     // Withdrawn before anything is replaced: nothing says "ready" while the objects change.
@@ -93,8 +71,8 @@ describe("the order of a clip's objects", () => {
     expect(stale.length).toBeGreaterThan(0);
     for (const key of stale) {
       expect(sink.at(`delete ${key}`)).toBeGreaterThan(sink.at(`put-end ${keys.manifest("long")}`));
-      expect(existsSync(join(outDir, key))).toBe(false);
+      expect(existsSync(join(bed.outDir, key))).toBe(false);
     }
-    for (const key of kept) expect(existsSync(join(outDir, key))).toBe(true);
+    for (const key of kept) expect(existsSync(join(bed.outDir, key))).toBe(true);
   }, 60_000);
 });
