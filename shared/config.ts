@@ -20,37 +20,28 @@ export class ConfigError extends Error {
 const TRUE_WORDS = new Set(["true", "1", "yes", "on"]);
 const FALSE_WORDS = new Set(["false", "0", "no", "off"]);
 
-/** An optional integer variable within [min, max]. */
-export function intVar(defaultValue: number, min: number, max: number) {
+/** An optional number variable within [min, max]; with `integer`, whole numbers only. */
+function rangeVar(defaultValue: number, min: number, max: number, integer: boolean) {
+  const expected = `expected ${integer ? "an integer" : "a number"} from ${min} to ${max}`;
   return z
     .string()
     .optional()
     .transform((raw, ctx) => {
       if (raw === undefined || raw.trim() === "") return defaultValue;
       const value = Number(raw.trim());
-      if (!Number.isInteger(value) || value < min || value > max) {
-        ctx.addIssue({ code: "custom", message: `expected an integer from ${min} to ${max}` });
+      if (!(integer ? Number.isInteger(value) : Number.isFinite(value)) || value < min || value > max) {
+        ctx.addIssue({ code: "custom", message: expected });
         return z.NEVER;
       }
       return value;
     });
 }
 
+/** An optional integer variable within [min, max]. */
+export const intVar = (defaultValue: number, min: number, max: number) => rangeVar(defaultValue, min, max, true);
+
 /** An optional number variable within [min, max]. */
-export function numberVar(defaultValue: number, min: number, max: number) {
-  return z
-    .string()
-    .optional()
-    .transform((raw, ctx) => {
-      if (raw === undefined || raw.trim() === "") return defaultValue;
-      const value = Number(raw.trim());
-      if (!Number.isFinite(value) || value < min || value > max) {
-        ctx.addIssue({ code: "custom", message: `expected a number from ${min} to ${max}` });
-        return z.NEVER;
-      }
-      return value;
-    });
-}
+export const numberVar = (defaultValue: number, min: number, max: number) => rangeVar(defaultValue, min, max, false);
 
 /** An optional boolean variable: true/false, 1/0, yes/no, on/off. */
 export function boolVar(defaultValue: boolean) {
