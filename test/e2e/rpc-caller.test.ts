@@ -5,52 +5,26 @@
  * caller reaches clip-audio only through its service binding to ClipAudioService (props
  * `{ caller = "recap" }`): RPC methods without HMAC, and the signed HTTP API passed on.
  */
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort, type Stack, startStack } from "../../scripts/stack.ts";
+import { describe, expect, it } from "vitest";
 import { signRequest } from "../../shared/hmac.ts";
 import type { Task, TaskStats } from "../../shared/schemas.ts";
-import { type FixtureServer, startFixtureServer } from "../support/fixture-server.ts";
+import { stackBed } from "../support/stack-bed.ts";
 
 const SECRET = "e2e-rpc-secret-0123456789";
-let stack: Stack;
-let fixtures: FixtureServer;
-let dataDir: string;
-
-beforeAll(async () => {
-  fixtures = await startFixtureServer();
-  dataDir = await mkdtemp(join(tmpdir(), "clip-audio-e2e-rpc-"));
-  const [worker, container, bucket, inspector] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
-  stack = await startStack({
-    ports: { worker, container, bucket, inspector },
-    dataDir,
-    frontConfig: "examples/recap-caller/wrangler.toml",
-    env: {
-      HMAC_SHARED_SECRET: SECRET,
-      CLIP_SOURCE_URL_TEMPLATE: fixtures.clipTemplate,
-      STORE_VIDEO: "false",
-      DOWNLOAD_TIMEOUT_SECONDS: "20",
-    },
-  });
-}, 120_000);
-
-afterAll(async () => {
-  await stack?.stop();
-  await fixtures?.close();
-  await rm(dataDir, { recursive: true, force: true });
-});
+const bed = stackBed(SECRET, { frontConfig: "examples/recap-caller/wrangler.toml" });
 
 async function rpc<T>(method: string, ...args: unknown[]) {
-  const response = await fetch(`${stack.urls.worker}/rpc/${method}`, { method: "POST", body: JSON.stringify(args) });
+  const response = await fetch(`${bed.stack.urls.worker}/rpc/${method}`, {
+    method: "POST",
+    body: JSON.stringify(args),
+  });
   const body = (await response.json()) as { value?: T; error?: { status: number; detail: string } };
   return { status: response.status, ...body };
 }
 
 describe("a caller Worker beside the service under wrangler dev", () => {
   it("runs a recap's clip through the binding: processed and ready for transcription", async () => {
-    const response = await fetch(`${stack.urls.worker}/recap`, {
+    const response = await fetch(`${bed.stack.urls.worker}/recap`, {
       method: "POST",
       body: JSON.stringify({ clip_ids: ["tone-e2e-rpc"] }),
     });
@@ -63,7 +37,7 @@ describe("a caller Worker beside the service under wrangler dev", () => {
   });
 
   it("in the background: the caller's listener hears the task end; waitForTask returns it", async () => {
-    const response = await fetch(`${stack.urls.worker}/recap/background`, {
+    const response = await fetch(`${bed.stack.urls.worker}/recap/background`, {
       method: "POST",
       body: JSON.stringify({ clip_ids: ["tone-e2e-rpcbg"] }),
     });
@@ -81,10 +55,12 @@ describe("a caller Worker beside the service under wrangler dev", () => {
   });
 
   it("passes the signed HTTP API on through the same binding", async () => {
-    const response = await fetch(`${stack.urls.worker}/api/tasks/stats`, { headers: await signRequest(SECRET, "") });
+    const response = await fetch(`${bed.stack.urls.worker}/api/tasks/stats`, {
+      headers: await signRequest(SECRET, ""),
+    });
     expect(response.status).toBe(200);
     // The HTTP door sees every task, the recap caller's background task among them.
     expect(((await response.json()) as TaskStats).total_tasks).toBeGreaterThanOrEqual(1);
-    expect((await fetch(`${stack.urls.worker}/api/tasks/stats`)).status).toBe(401);
+    expect((await fetch(`${bed.stack.urls.worker}/api/tasks/stats`)).status).toBe(401);
   });
 });

@@ -1,15 +1,12 @@
 /**
  * The whole service on one machine, as `npm start` runs it (scripts/stack.ts): s3rver (a test
- * double of S3), the container process and `wrangler dev`, on free ports, with clips from the
+ * double of S3), the engine process and `wrangler dev`, on free ports, with clips from the
  * local fixture server (Twitch cannot be reached here). Requests go over real HTTP, signed.
  */
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { resolve } from "node:path";
 import { AwsClient } from "aws4fetch";
 import { execa } from "execa";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { freePort, type Stack, startStack } from "../../scripts/stack.ts";
+import { describe, expect, it, vi } from "vitest";
 import { signRequest } from "../../shared/hmac.ts";
 import { keys } from "../../shared/keys.ts";
 import type {
@@ -21,38 +18,14 @@ import type {
 } from "../../shared/schemas.ts";
 import { decodeWav, dominantFrequency } from "../support/audio.ts";
 import { SPEECH_WAV } from "../support/ffprobe.ts";
-import { type FixtureServer, startFixtureServer } from "../support/fixture-server.ts";
 import { CLIP_SECONDS } from "../support/media.ts";
 import { callerHeaders, callerRecord } from "../support/recap-caller.ts";
 import { S3RVER_KEYS } from "../support/s3-credentials.ts";
+import { stackBed } from "../support/stack-bed.ts";
 
 const SECRET = "e2e-secret-0123456789";
-let stack: Stack;
-let fixtures: FixtureServer;
-let dataDir: string;
 let ipCounter = 0;
-
-beforeAll(async () => {
-  fixtures = await startFixtureServer();
-  dataDir = await mkdtemp(join(tmpdir(), "clip-audio-e2e-"));
-  const [worker, container, bucket, inspector] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
-  stack = await startStack({
-    ports: { worker, container, bucket, inspector },
-    dataDir,
-    env: {
-      HMAC_SHARED_SECRET: SECRET,
-      CLIP_SOURCE_URL_TEMPLATE: fixtures.clipTemplate,
-      STORE_VIDEO: "false",
-      DOWNLOAD_TIMEOUT_SECONDS: "20",
-    },
-  });
-}, 120_000);
-
-afterAll(async () => {
-  await stack?.stop();
-  await fixtures?.close();
-  await rm(dataDir, { recursive: true, force: true });
-});
+const bed = stackBed(SECRET);
 
 /** A fresh client address per test (the Worker keys its rate limit on CF-Connecting-IP). */
 const newIp = () => `198.51.100.${++ipCounter}`;
@@ -66,11 +39,11 @@ async function api(
   const headers: Record<string, string> = { "CF-Connecting-IP": options.ip ?? newIp() };
   if (body) headers["content-type"] = "application/json";
   if (options.sign !== false) Object.assign(headers, await signRequest(SECRET, body));
-  return fetch(`${stack.urls.worker}${path}`, { method, headers, ...(body ? { body } : {}) });
+  return fetch(`${bed.stack.urls.worker}${path}`, { method, headers, ...(body ? { body } : {}) });
 }
 
 const bucket = () => new AwsClient({ ...S3RVER_KEYS, service: "s3", region: "auto" });
-const objectUrl = (key: string) => `${stack.urls.bucket}/clip-recap-pipeline/${key}`;
+const objectUrl = (key: string) => `${bed.stack.urls.bucket}/clip-recap-pipeline/${key}`;
 
 const clipState = async (id: string) => ((await (await api(`/clip-status/${id}`)).json()) as ClipStatus).state;
 
@@ -131,8 +104,8 @@ describe("the local stack", () => {
   it("refuses unsigned and replayed requests, and limits a client after 10 requests", async () => {
     expect((await api("/tasks/stats", { sign: false })).status).toBe(401);
     const headers = { "CF-Connecting-IP": newIp(), ...(await signRequest(SECRET, "")) };
-    expect((await fetch(`${stack.urls.worker}/tasks/stats`, { headers })).status).toBe(200);
-    expect((await fetch(`${stack.urls.worker}/tasks/stats`, { headers })).status).toBe(401);
+    expect((await fetch(`${bed.stack.urls.worker}/tasks/stats`, { headers })).status).toBe(200);
+    expect((await fetch(`${bed.stack.urls.worker}/tasks/stats`, { headers })).status).toBe(401);
     const ip = newIp();
     const statuses: number[] = [];
     for (let i = 0; i < 11; i++) statuses.push((await api("/tasks/stats", { ip })).status);
@@ -143,7 +116,7 @@ describe("the local stack", () => {
   it("signs with scripts/signed-curl.sh as the README shows", async () => {
     const result = await execa(
       resolve(import.meta.dirname, "../../scripts/signed-curl.sh"),
-      ["GET", `${stack.urls.worker}/api/tasks/stats`],
+      ["GET", `${bed.stack.urls.worker}/api/tasks/stats`],
       {
         env: { HMAC_SHARED_SECRET: SECRET },
       },
@@ -152,21 +125,21 @@ describe("the local stack", () => {
   });
 
   it("downloads once for 100 concurrent requests for the same clip", async () => {
-    const before = fixtures.downloads().length;
+    const before = bed.fixtures.downloads().length;
     const responses = await Promise.all(
       Array.from({ length: 100 }, () => api("/process-clips", { body: { clip_ids: ["tone-e2e-100"] } })),
     );
     const bodies = (await Promise.all(responses.map((r) => r.json()))) as ProcessClipsResponse[];
     expect(bodies.every((b) => b.success)).toBe(true);
-    expect(fixtures.downloads().length - before).toBe(1);
+    expect(bed.fixtures.downloads().length - before).toBe(1);
   }, 60_000);
 
   it("answers 503 while the bucket is down, and recovers", async () => {
-    await stack.stopService("bucket");
+    await bed.stack.stopService("bucket");
     const down = await api("/clip-status/tone-e2e");
     expect(down.status).toBe(503);
     expect(await down.json()).toEqual({ detail: "Storage service temporarily unavailable" });
-    await stack.restartService("bucket");
+    await bed.stack.restartService("bucket");
     const up = await api("/clip-status/tone-e2e");
     expect(up.status).toBe(200);
   }, 60_000);
@@ -175,14 +148,14 @@ describe("the local stack", () => {
     const pending = api("/process-clips", { body: { clip_ids: ["slow-e2e-kill"] } });
     // Killed in the middle: once the Worker has heard from the engine that it is downloading.
     await expect.poll(() => clipState("slow-e2e-kill"), { timeout: 20_000, interval: 100 }).toBe("downloading");
-    stack.processes.container?.kill("SIGKILL");
+    bed.stack.processes.container?.kill("SIGKILL");
     const body = (await (await pending).json()) as ProcessClipsResponse;
     expect(body.success).toBe(false);
     expect(body.results?.results[0]).toMatchObject({ success: false, error_code: "container_unavailable" });
     const status = (await (await api("/clip-status/slow-e2e-kill")).json()) as ClipStatus;
     expect(status).toMatchObject({ audio_processed: false, state: "failed" });
     expect(status.error).toMatch(/media engine/);
-    await stack.restartService("container");
+    await bed.stack.restartService("container");
   }, 60_000);
 });
 
@@ -197,7 +170,7 @@ describe("the recap pipeline as a caller", () => {
   const ids = ["tone-caller-a", "tone-caller-b", "tone-caller-c"];
 
   const callerFetch = async (path: string, method: string, body = "") =>
-    fetch(`${stack.urls.worker}${path}`, {
+    fetch(`${bed.stack.urls.worker}${path}`, {
       method,
       // CF-Connecting-IP is what Cloudflare's edge adds in front of a deployed Worker.
       headers: { ...(await callerHeaders(SECRET, body)), "CF-Connecting-IP": newIp() },
