@@ -5,12 +5,12 @@
  * to neither pipeline nor to the fixture server's event loop.
  */
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { DeleteObjectsCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
 import { execa, type ResultPromise } from "execa";
+import { freePort } from "../scripts/stack.ts";
 import { S3RVER_KEYS } from "../test/support/s3-credentials.ts";
 import { ROOT } from "./fixtures.ts";
 
@@ -26,15 +26,6 @@ export interface LocalBucket {
   /** Deletes every object (between runs, so the disk does not fill up with 30-minute videos). */
   empty(): Promise<void>;
   stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, "127.0.0.1");
-  await new Promise((done) => server.once("listening", done));
-  const address = server.address();
-  const port = typeof address === "object" && address ? address.port : 0;
-  await new Promise((done) => server.close(done));
-  return port;
 }
 
 export async function startBucket(bucket: string): Promise<LocalBucket> {

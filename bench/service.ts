@@ -17,6 +17,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { freePort } from "../scripts/stack.ts";
 import { signRequest } from "../shared/hmac.ts";
 import { ROOT } from "./fixtures.ts";
 import { memoryKb, processTree } from "./measure.ts";
@@ -45,16 +46,6 @@ export interface ServiceRun {
   /** Peak of the whole tree's RSS sum (Node + yt-dlp workers + ffmpeg), sampled. */
   treePeakRssMb: number;
   errors: string[];
-}
-
-async function freePort(): Promise<number> {
-  const { createServer } = await import("node:net");
-  const server = createServer().listen(0, "127.0.0.1");
-  await new Promise((done) => server.once("listening", done));
-  const address = server.address();
-  const port = typeof address === "object" && address ? address.port : 0;
-  await new Promise((done) => server.close(done));
-  return port;
 }
 
 async function waitReady(url: string, child: ChildProcess): Promise<void> {

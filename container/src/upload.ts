@@ -17,6 +17,7 @@ import type { planChunks } from "./chunking.ts";
 import { type Context, checkCancelled } from "./context.ts";
 import type { Media } from "./download.ts";
 import { computePeaks } from "./peaks.ts";
+import type { Sink } from "./sinks/sink.ts";
 import { type WavInfo, wavHeader } from "./wav.ts";
 
 /** Uploads of one clip in flight at once (video, metadata, WAV, chunks). */
@@ -108,29 +109,9 @@ async function plannedUploads(context: Context, artifacts: Artifacts): Promise<U
   });
   const uploads: Upload[] = [];
   if (artifacts.storeVideo) {
-    const size = (await stat(media.videoPath)).size;
-    uploads.push({
-      key: keys.video(source.id),
-      put: (signal) =>
-        sink.put(keys.video(source.id), createReadStream(media.videoPath), {
-          contentType: CONTENT_TYPES.video,
-          metadata,
-          contentLength: size,
-          signal,
-        }),
-    });
+    uploads.push(await fileUpload(sink, keys.video(source.id), media.videoPath, CONTENT_TYPES.video, metadata));
   }
-  const wavSize = (await stat(media.wavPath)).size;
-  uploads.push({
-    key: keys.wav(source.id),
-    put: (signal) =>
-      sink.put(keys.wav(source.id), createReadStream(media.wavPath), {
-        contentType: CONTENT_TYPES.wav,
-        metadata,
-        contentLength: wavSize,
-        signal,
-      }),
-  });
+  uploads.push(await fileUpload(sink, keys.wav(source.id), media.wavPath, CONTENT_TYPES.wav, metadata));
   // The console's waveform; like every artifact it is uploaded before the manifest and listed in it.
   uploads.push({
     key: keys.peaks(source.id),
@@ -161,6 +142,21 @@ async function plannedUploads(context: Context, artifacts: Artifacts): Promise<U
     });
   }
   return uploads;
+}
+
+/** A whole file from the work directory, streamed, with its length (one PUT up to 4 GiB). */
+async function fileUpload(
+  sink: Sink,
+  key: string,
+  path: string,
+  contentType: string,
+  metadata: Record<string, string>,
+): Promise<Upload> {
+  const contentLength = (await stat(path)).size;
+  return {
+    key,
+    put: (signal) => sink.put(key, createReadStream(path), { contentType, metadata, contentLength, signal }),
+  };
 }
 
 /** A WAV file of samples [startSample, endSample) of `path`, streamed from disk. */
