@@ -20,6 +20,11 @@ export const ErrorCode = z.enum([
   /** ffmpeg, yt-dlp or python3 is not installed where the engine looks: retrying cannot help. */
   "tool_missing",
   "container_unavailable",
+  /**
+   * The engine is stopping (a rollout, a host move, a settings change) or stopped under a job:
+   * the job is started again or re-attached; this costs none of the clip's attempts.
+   */
+  "engine_restarting",
   "internal",
 ]);
 export type ErrorCode = z.infer<typeof ErrorCode>;
@@ -31,6 +36,7 @@ export const RETRYABLE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   "timeout",
   "storage_failed",
   "container_unavailable",
+  "engine_restarting",
   "internal",
 ]);
 

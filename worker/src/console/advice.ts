@@ -24,6 +24,8 @@ export const ADVICE: Record<ErrorCode, string> = {
     "The engine lacks ffmpeg, yt-dlp or python3: install it in the container image (Dockerfile) or on PATH, then deploy again.",
   container_unavailable:
     "The engine container did not answer. Submit it again; if it persists, check the container's deployment and logs.",
+  engine_restarting:
+    "The engine was stopping (a rollout, a host move or a settings change) under this job. It is picked up again on its own; nothing to do.",
   internal:
     "An unexpected engine error. Submit it again once; if it repeats, read the Worker's and the container's logs.",
 };
