@@ -179,6 +179,12 @@ export const engineEnvSchema = sharedEnvSchema.extend({
   EXTRACT_TIMEOUT_SECONDS: intVar(1800, 1, 6 * 3600),
   UPLOAD_TIMEOUT_SECONDS: intVar(900, 1, 6 * 3600),
   /**
+   * After SIGTERM (every rollout and host move), how long running jobs get to finish before
+   * they are cut off as `engine_restarting` (and started again on a new instance). Cloudflare
+   * kills the container 15 minutes after SIGTERM; 14 leaves a minute to report and exit.
+   */
+  DRAIN_SECONDS: intVar(840, 0, 900),
+  /**
    * Local development only (`npm start` sets it): where clip ids starting with `demo-` are
    * fetched from, `<DEMO_SOURCE_URL>/<id>` (scripts/demo.ts serves the demo clips there).
    * Unset, a `demo-` id is an ordinary Twitch clip id. The Worker refuses to run with it

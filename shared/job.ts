@@ -2,8 +2,11 @@
  * The protocol between the Worker and the engine: a job request, and the
  * newline-delimited JSON events the engine streams back while it runs the job.
  *
- *   POST   /jobs            JobRequest → 200, body: NDJSON JobEvent stream (ends with
- *                           exactly one `completed` or `failed` event)
+ *   POST   /jobs            JobRequest → 200, body: NDJSON JobStreamLine stream: the job's
+ *                           events, ending with exactly one `completed` or `failed` event, or
+ *                           with `released` when the request's `follow_seconds` passed first
+ *                           (the job runs on); `heartbeat` lines keep a quiet stream alive.
+ *                           503 `engine_restarting` while the engine drains (SIGTERM).
  *   DELETE /jobs/{clip_id}  cancel → 204, or 404 when no such job runs
  *   GET    /health          EngineHealth (no auth)
  *
@@ -39,6 +42,18 @@ export const JobRequest = z.object({
   follow: z.boolean().default(false),
   /** The canary: the whole pipeline runs, but nothing is written to (or read from) the bucket. */
   canary: z.boolean().default(false),
+  /**
+   * How long this stream follows the job: then the engine ends it with `released` and the job
+   * runs on. The engine ends the stream, not the Worker: a request aborted from the Worker's
+   * side leaks the Container's in-flight count (@cloudflare/containers #241/#242), and an
+   * instance that counts a request in flight never sleeps. Unset: until the job ends.
+   */
+  follow_seconds: z
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 3600)
+    .optional(),
 });
 export type JobRequest = z.infer<typeof JobRequest>;
 /** A job request as the Worker writes it (defaults filled in by the engine). */
@@ -74,4 +89,19 @@ export const JobEvent = z.discriminatedUnion("type", [
   z.object({ type: z.literal("failed"), error: JobError, tools: EngineTools.optional() }),
 ]);
 export type JobEvent = z.infer<typeof JobEvent>;
+
+/** How often the engine writes a `heartbeat` line on a stream that has had nothing else to say. */
+export const HEARTBEAT_SECONDS = 10;
+
+/**
+ * A line of the job stream: a job event, a `heartbeat` (the job is alive, nothing new: no idle
+ * timeout between the engine and the Worker can cut a quiet stream), or `released` (the
+ * request's `follow_seconds` passed; the job runs on and a `follow` request joins it again).
+ */
+export const JobStreamLine = z.discriminatedUnion("type", [
+  ...JobEvent.options,
+  z.object({ type: z.literal("heartbeat") }),
+  z.object({ type: z.literal("released") }),
+]);
+export type JobStreamLine = z.infer<typeof JobStreamLine>;
 export type FinalJobEvent = Extract<JobEvent, { type: "completed" | "failed" }>;

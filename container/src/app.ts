@@ -7,11 +7,13 @@
  */
 import { Hono } from "hono";
 import { stream } from "hono/streaming";
+import { ClipAudioError } from "../../shared/errors.ts";
 import { hmacAuth } from "../../shared/hmac-auth.ts";
 import { type JobEvent, JobRequest } from "../../shared/job.ts";
 import { log } from "../../shared/log.ts";
 import type { EngineHealth } from "../../shared/schemas.ts";
 import { staleYtDlpWarning, ytDlpAgeDays } from "../../shared/ytdlp-age.ts";
+import { EventMailbox, pump, type StreamTiming } from "./job-stream.ts";
 import type { JobManager } from "./jobs.ts";
 import { missingTools, missingToolsError, toolVersions } from "./tools.ts";
 
@@ -32,7 +34,8 @@ export interface AppOptions {
   jobs: JobManager;
   secret: string | null;
   maxConcurrency: number;
-  draining: () => boolean;
+  /** Heartbeat interval of job streams (tests shorten it). */
+  heartbeatMs?: number | undefined;
 }
 
 export function createApp(options: AppOptions) {
@@ -44,7 +47,7 @@ export function createApp(options: AppOptions) {
     const missing = missingTools();
     const now = new Date();
     const body: EngineHealth = {
-      status: options.draining() ? "draining" : missing.length > 0 ? "missing_tools" : "ok",
+      status: options.jobs.draining ? "draining" : missing.length > 0 ? "missing_tools" : "ok",
       ffmpeg: tools.ffmpeg,
       yt_dlp: tools.ytDlp,
       yt_dlp_age_days: ytDlpAgeDays(tools.ytDlp, now),
@@ -71,7 +74,6 @@ export function createApp(options: AppOptions) {
   );
 
   app.post("/jobs", async (c) => {
-    if (options.draining()) return c.json({ detail: "The engine is shutting down" }, 503);
     let parsed: ReturnType<typeof JobRequest.safeParse>;
     try {
       parsed = JobRequest.safeParse(await c.req.json());
@@ -81,32 +83,32 @@ export function createApp(options: AppOptions) {
     if (!parsed.success)
       return c.json({ detail: `Invalid job request: ${parsed.error.issues[0]?.message ?? "bad shape"}` }, 400);
     const request = parsed.data;
-    c.header("Content-Type", "application/x-ndjson");
     // Without ffmpeg or yt-dlp every job fails: say so at once, with how to install them.
     const missing = missingTools();
     if (missing.length > 0) {
       const failed: JobEvent = { type: "failed", error: missingToolsError(missing).toJSON() };
+      c.header("Content-Type", "application/x-ndjson");
       return c.body(`${JSON.stringify(failed)}\n`);
     }
+    const mailbox = new EventMailbox();
+    let subscription: ReturnType<JobManager["subscribe"]>;
+    try {
+      subscription = options.jobs.subscribe(request, mailbox.push);
+    } catch (error) {
+      // Draining: a job that is not running here is not started; the Worker tries again later.
+      if (error instanceof ClipAudioError) return c.json({ detail: error.message, code: error.code }, 503);
+      throw error;
+    }
+    const timing: StreamTiming = {
+      heartbeatMs: options.heartbeatMs,
+      releaseAfterMs: request.follow_seconds === undefined ? undefined : request.follow_seconds * 1000,
+    };
+    c.header("Content-Type", "application/x-ndjson");
     return stream(c, async (out) => {
-      const queue: JobEvent[] = [];
-      let wake: (() => void) | null = null;
-      const { done, unsubscribe } = options.jobs.subscribe(request, (event) => {
-        queue.push(event);
-        wake?.();
-      });
-      out.onAbort(unsubscribe);
-      let finished = false;
-      while (!finished) {
-        if (queue.length === 0) await new Promise<void>((resolve) => (wake = resolve));
-        wake = null;
-        for (const event of queue.splice(0)) {
-          await out.write(`${JSON.stringify(event)}\n`);
-          if (event.type === "completed" || event.type === "failed") finished = true;
-        }
-      }
-      unsubscribe();
-      await done;
+      out.onAbort(subscription.unsubscribe);
+      const ended = await pump(mailbox, (line) => out.write(`${JSON.stringify(line)}\n`), timing);
+      subscription.unsubscribe();
+      if (ended === "ended") await subscription.done;
     });
   });
 

@@ -4,6 +4,10 @@
  * duplicate requests never download twice. The engine owns a job once started: it runs to its
  * end whether or not anyone still listens, and its final event is kept for RESULT_RETENTION_MS
  * so the Worker can follow a job that outlasts one of its alarms (`follow`).
+ *
+ * On SIGTERM the engine drains (`drain`): no new job starts, the running and queued ones get
+ * DRAIN_SECONDS to end, and whatever is still running then is cut off as `engine_restarting`,
+ * which the Worker starts again on a new instance without counting it as a failed attempt.
  */
 import PQueue from "p-queue";
 import { ClipAudioError } from "../../shared/errors.ts";
@@ -26,6 +30,8 @@ interface Job {
   events: JobEvent[];
   listeners: Set<Listener>;
   abort: AbortController;
+  /** Set when a drain cut the job off: its failure is `engine_restarting`, not `cancelled`. */
+  interrupted: boolean;
   done: Promise<void>;
 }
 
@@ -36,6 +42,7 @@ export class JobManager {
   readonly #finished = new Map<string, { event: FinalJobEvent; at: number }>();
   /** At most JOB_CONCURRENCY jobs run; the rest wait here in order. */
   readonly #slots: PQueue;
+  #draining = false;
 
   constructor(config: EngineConfig, sink: Sink) {
     this.#config = config;
@@ -47,9 +54,14 @@ export class JobManager {
     return this.#jobs.size;
   }
 
+  get draining(): boolean {
+    return this.#draining;
+  }
+
   /**
    * Starts the clip's job, or joins the one running; `listener` gets every event, in order. A
    * `follow` request for a job that ended recently gets its final event instead of a new run.
+   * While draining, a job that would have to start is refused with `engine_restarting`.
    */
   subscribe(request: JobRequest, listener: Listener): { done: Promise<void>; unsubscribe: () => void } {
     const key = jobKey(request);
@@ -58,7 +70,9 @@ export class JobManager {
       listener(finished);
       return { done: Promise.resolve(), unsubscribe: () => undefined };
     }
-    const job = this.#jobs.get(key) ?? this.#start(request);
+    const running = this.#jobs.get(key);
+    if (!running && this.#draining) throw draining();
+    const job = running ?? this.#start(request);
     for (const event of job.events) listener(event);
     job.listeners.add(listener);
     return { done: job.done, unsubscribe: () => job.listeners.delete(listener) };
@@ -76,11 +90,24 @@ export class JobManager {
     return job !== undefined;
   }
 
-  /** Cancels every job and waits for them to end (SIGTERM). */
-  async cancelAll(): Promise<void> {
+  /**
+   * SIGTERM: refuses new jobs, lets the running and queued ones end within `graceMs`, then cuts
+   * off the rest (`engine_restarting`) and waits for their final events.
+   */
+  async drain(graceMs: number): Promise<void> {
+    this.#draining = true;
     const jobs = [...this.#jobs.values()];
-    for (const job of jobs) job.abort.abort();
-    await Promise.all(jobs.map((job) => job.done));
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, graceMs);
+    });
+    await Promise.race([Promise.all(jobs.map((job) => job.done)), deadline]);
+    clearTimeout(timer);
+    for (const job of this.#jobs.values()) {
+      job.interrupted = true;
+      job.abort.abort();
+    }
+    await Promise.all([...this.#jobs.values()].map((job) => job.done));
   }
 
   #start(request: JobRequest): Job {
@@ -91,6 +118,7 @@ export class JobManager {
       events: [],
       listeners: new Set(),
       abort: new AbortController(),
+      interrupted: false,
       done: Promise.resolve(),
     };
     const emit = (event: JobEvent) => {
@@ -119,8 +147,12 @@ export class JobManager {
       const result = await this.#inSlot(job.abort.signal, () => processClip(request.clip_id, options));
       this.#end(job, emit, { type: "completed", result, tools: await engineTools() });
     } catch (error) {
-      const failure =
-        error instanceof ClipAudioError
+      const failure = job.interrupted
+        ? new ClipAudioError(
+            "engine_restarting",
+            "The engine stopped (SIGTERM: a rollout or a host move) before the job ended; it is started again on a new instance",
+          )
+        : error instanceof ClipAudioError
           ? error
           : new ClipAudioError("internal", `Unexpected engine error: ${(error as Error)?.message ?? String(error)}`);
       if (!(error instanceof ClipAudioError))
@@ -152,6 +184,10 @@ export class JobManager {
     this.#finished.set(job.key, { event, at: Date.now() });
     emit(event);
   }
+}
+
+function draining(): ClipAudioError {
+  return new ClipAudioError("engine_restarting", "The engine is shutting down (SIGTERM); start the job again shortly");
 }
 
 /** Canary runs never join (or are joined by) a real job of the same clip. */

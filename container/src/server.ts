@@ -1,6 +1,8 @@
 /**
  * The engine process: `node container/src/server.ts`. Reads its environment once, serves
- * the job API, and on SIGTERM stops taking jobs, cancels the running ones and exits.
+ * the job API, and on SIGTERM drains: it stops taking jobs, lets the running ones end within
+ * DRAIN_SECONDS (Cloudflare sends SIGTERM on every rollout and allows 15 minutes), cuts off the
+ * rest as `engine_restarting`, delivers every final event, and exits.
  */
 // First: how soon V8 frees dead Buffers, before any media byte passes (heap.ts).
 import "./heap.ts";
@@ -16,8 +18,8 @@ import { JobManager } from "./jobs.ts";
 import { createSink } from "./sinks/index.ts";
 import { missingTools } from "./tools.ts";
 
-/** Jobs get this long to stop after SIGTERM before the process exits anyway. */
-const SHUTDOWN_GRACE_MS = 10_000;
+/** After the drain, cut-off jobs get this long to stop and report before the process exits anyway. */
+const STOP_GRACE_MS = 10_000;
 /** How often a closing server looks for connections that have gone idle, to close them. */
 const IDLE_SWEEP_MS = 50;
 
@@ -54,13 +56,7 @@ async function main(): Promise<void> {
   // yt-dlp's resident extractors start now: the first job must not wait for Python's import.
   extractors(config.JOB_CONCURRENCY).warm();
   const jobs = new JobManager(config, sink);
-  let draining = false;
-  const app = createApp({
-    jobs,
-    secret: config.HMAC_SHARED_SECRET,
-    maxConcurrency: config.JOB_CONCURRENCY,
-    draining: () => draining,
-  });
+  const app = createApp({ jobs, secret: config.HMAC_SHARED_SECRET, maxConcurrency: config.JOB_CONCURRENCY });
   const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, (info) => {
     log("info", {
       msg: "listening",
@@ -71,14 +67,18 @@ async function main(): Promise<void> {
     });
   });
 
-  const shutdown = async (signal: string) => {
-    if (draining) return;
-    draining = true;
-    log("info", { msg: "shutting down", signal, active_jobs: jobs.active });
-    const timer = setTimeout(() => process.exit(1), SHUTDOWN_GRACE_MS);
+  let stopping = false;
+  /** SIGTERM (the platform) drains; SIGINT (a person's Ctrl-C) cuts running jobs off at once. */
+  const shutdown = async (signal: "SIGTERM" | "SIGINT") => {
+    if (stopping) return;
+    stopping = true;
+    const drainMs = signal === "SIGTERM" ? config.DRAIN_SECONDS * 1000 : 0;
+    log("info", { msg: "draining", signal, active_jobs: jobs.active, drain_seconds: drainMs / 1000 });
+    const timer = setTimeout(() => process.exit(1), drainMs + STOP_GRACE_MS);
     timer.unref();
-    await jobs.cancelAll();
-    // The cancelled jobs' final events reach the Worker before the process exits.
+    await jobs.drain(drainMs);
+    log("info", { msg: "drained: exiting" });
+    // The jobs' final events reach the Worker before the process exits.
     await closeServer(server as Server);
     sink.close();
     extractors().close();

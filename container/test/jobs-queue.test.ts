@@ -31,7 +31,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  await jobs.cancelAll();
+  await jobs.drain(0);
   await fixtures.close();
   await rm(dir, { recursive: true, force: true });
 });

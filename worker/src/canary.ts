@@ -12,7 +12,7 @@ import { runEngineJob } from "./engine.ts";
 import { log } from "./log.ts";
 
 /** A canary clip is short; one that has not finished in this long counts as a timeout. */
-const CANARY_TIMEOUT_MS = 5 * 60_000;
+const CANARY_TIMEOUT_SECONDS = 5 * 60;
 
 export type CanaryOutcome = { ran: false; reason: string } | { ran: true; observation: EngineObservation };
 
@@ -43,10 +43,13 @@ async function observe(
   clipId: string,
 ): Promise<EngineObservation> {
   try {
-    const request = { clip_id: clipId, canary: true, force: true };
-    const final = await runEngineJob(env, config, request, () => undefined, CANARY_TIMEOUT_MS);
-    if (final) return engineObservation(final);
-    return failure("timeout", `The canary clip did not finish within ${CANARY_TIMEOUT_MS / 60_000} minutes`);
+    // The engine ends the stream at the deadline (`released`); the Worker never aborts it.
+    const request = { clip_id: clipId, canary: true, force: true, follow_seconds: CANARY_TIMEOUT_SECONDS };
+    const outcome = await runEngineJob(env, config, request, () => undefined);
+    if (outcome.kind === "ended") return engineObservation(outcome.event);
+    if (outcome.kind === "detached")
+      return failure("container_unavailable", `The canary's stream was lost: ${outcome.reason}`);
+    return failure("timeout", `The canary clip did not finish within ${CANARY_TIMEOUT_SECONDS / 60} minutes`);
   } catch (error) {
     const known = error instanceof ClipAudioError ? error : new ClipAudioError("internal", String(error));
     return failure(known.code, known.message);

@@ -13,8 +13,10 @@ import {
   ENGINE_INSTANCES,
   ENGINE_ROUTES,
   type FinalJobEvent,
-  JobEvent,
+  HEARTBEAT_SECONDS,
+  type JobEvent,
   type JobRequestInput,
+  JobStreamLine,
 } from "../../shared/job.ts";
 import { lines } from "../../shared/lines.ts";
 import { EngineHealth } from "../../shared/schemas.ts";
@@ -86,42 +88,104 @@ function engineFetch(
   return env.ENGINE.get(env.ENGINE.idFromName(instanceFor(clipId))).fetch(new Request(`http://engine${path}`, init));
 }
 
-async function* ndjson(body: ReadableStream<Uint8Array>): AsyncGenerator<unknown> {
-  for await (const line of lines(body)) if (line.trim()) yield JSON.parse(line);
-}
+/**
+ * How a stream of a job ended for its follower. `released`: the engine let go at the request's
+ * `follow_seconds`, the job runs on. `detached`: the stream broke or went quiet without a final
+ * event (a Durable Object reset, a lost connection, an engine killed under the job); the engine
+ * may still run the job, so a `follow` request re-attaches to it, and this is no failed attempt.
+ */
+export type EngineOutcome =
+  | { kind: "ended"; event: FinalJobEvent }
+  | { kind: "released" }
+  | { kind: "detached"; reason: string };
+
+/** A stream with no line (not even a heartbeat) for this long has been lost. */
+const SILENCE_LIMIT_MS = 3 * HEARTBEAT_SECONDS * 1000;
+/** The answer to a job request may wait for a cold container to start. */
+const START_LIMIT_MS = 120_000;
 
 /**
- * Runs one job on the engine, calling `onEvent` for each event, and returns the final one
- * (`completed` or `failed`) — or null when `followForMs` passed first: the engine goes on with
- * the job, and a later call with `follow: true` picks it up again. An engine that cannot be
- * reached or ends the stream early is a retryable `container_unavailable` failure.
+ * Runs one job on the engine (or follows the one running), calling `onEvent` for each event.
+ * The engine ends the stream itself (`follow_seconds`); the Worker aborts it only when it has
+ * gone silent past three heartbeats. An engine that cannot be reached is a retryable
+ * `container_unavailable` failure, one that is draining `engine_restarting`.
  */
 export async function runEngineJob(
   env: EngineEnv,
   config: WorkerConfig,
   request: JobRequestInput,
   onEvent: (event: JobEvent) => void | Promise<void>,
-  followForMs?: number,
-): Promise<FinalJobEvent | null> {
+): Promise<EngineOutcome> {
   const body = JSON.stringify(request);
-  const stop = new AbortController();
-  const timer = followForMs === undefined ? undefined : setTimeout(() => stop.abort(), followForMs);
+  const silence = new SilenceWatch(START_LIMIT_MS);
   try {
-    const response = await startJob(env, config, request.clip_id, body, stop.signal);
-    for await (const raw of ndjson(response.body)) {
-      const event = JobEvent.parse(raw);
-      await onEvent(event);
-      if (event.type === "completed" || event.type === "failed") return event;
+    const response = await startJob(env, config, request.clip_id, body, silence.signal);
+    silence.heard(SILENCE_LIMIT_MS);
+    for await (const line of lines(response.body)) {
+      silence.heard(SILENCE_LIMIT_MS);
+      const parsed = streamLine(line);
+      if (!parsed || parsed.type === "heartbeat") continue;
+      if (parsed.type === "released") return { kind: "released" };
+      await onEvent(parsed);
+      if (parsed.type === "completed" || parsed.type === "failed") return { kind: "ended", event: parsed };
     }
+    return { kind: "detached", reason: "the stream ended without a result" };
   } catch (error) {
-    if (stop.signal.aborted) return null;
     if (error instanceof ClipAudioError) throw error;
-    throw new ClipAudioError("container_unavailable", `The media engine stopped mid-job: ${(error as Error).message}`);
+    const reason = silence.signal.aborted
+      ? `no word from the engine for ${silence.limitMs / 1000} s`
+      : `the stream broke: ${(error as Error).message}`;
+    return { kind: "detached", reason };
   } finally {
-    if (timer !== undefined) clearTimeout(timer);
+    silence.stop();
   }
-  if (stop.signal.aborted) return null;
-  throw new ClipAudioError("container_unavailable", "The media engine ended the job without a result");
+}
+
+/** One line of the stream; null for a blank line or a line type this Worker does not know yet. */
+function streamLine(line: string): JobStreamLine | null {
+  if (!line.trim()) return null;
+  let raw: unknown;
+  try {
+    raw = JSON.parse(line);
+  } catch {
+    throw new ClipAudioError(
+      "container_unavailable",
+      `The media engine sent a line that is not JSON: ${line.slice(0, 100)}`,
+    );
+  }
+  const parsed = JobStreamLine.safeParse(raw);
+  if (parsed.success) return parsed.data;
+  const type = (raw as { type?: unknown })?.type;
+  // A newer engine (the image rolls out after the Worker) may say more: skip what is unknown.
+  if (typeof type === "string" && !KNOWN_LINE_TYPES.has(type)) return null;
+  throw new ClipAudioError("container_unavailable", `The media engine sent a malformed line: ${parsed.error.message}`);
+}
+
+const KNOWN_LINE_TYPES: ReadonlySet<string> = new Set(JobStreamLine.options.map((option) => option.shape.type.value));
+
+/** Aborts when nothing was heard for the last `limitMs` given. */
+class SilenceWatch {
+  readonly #controller = new AbortController();
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  limitMs = 0;
+
+  constructor(limitMs: number) {
+    this.heard(limitMs);
+  }
+
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  heard(limitMs: number): void {
+    clearTimeout(this.#timer);
+    this.limitMs = limitMs;
+    this.#timer = setTimeout(() => this.#controller.abort(), limitMs);
+  }
+
+  stop(): void {
+    clearTimeout(this.#timer);
+  }
 }
 
 async function startJob(
@@ -139,7 +203,6 @@ async function startJob(
     };
     response = await engineFetch(env, config, ENGINE_ROUTES.jobs, { method: "POST", body, headers, signal }, clipId);
   } catch (error) {
-    if (signal.aborted) throw error;
     throw new ClipAudioError(
       "container_unavailable",
       `The media engine could not be reached: ${(error as Error).message}`,
@@ -147,12 +210,24 @@ async function startJob(
   }
   if (!response.ok || !response.body) {
     const detail = await response.text().catch(() => "");
+    if (response.status === 503 && engineSaid(detail)?.code === "engine_restarting") {
+      throw new ClipAudioError("engine_restarting", `The media engine is restarting: ${engineSaid(detail)?.detail}`);
+    }
     throw new ClipAudioError(
       "container_unavailable",
       `The media engine answered HTTP ${response.status}${detail ? `: ${detail.slice(0, 200)}` : ""}`,
     );
   }
   return response as Response & { body: ReadableStream<Uint8Array> };
+}
+
+/** The engine's JSON error body ({detail, code}), or null. */
+function engineSaid(text: string): { detail?: string; code?: string } | null {
+  try {
+    return JSON.parse(text) as { detail?: string; code?: string };
+  } catch {
+    return null;
+  }
 }
 
 /** The engine's health, or null when it does not answer quickly. */

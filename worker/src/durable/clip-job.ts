@@ -5,13 +5,18 @@
  * failures are tried again with backoff, others end in `failed` with their error.
  *
  * The engine owns a job once it has started it; this object follows. An alarm follows for at
- * most JOB_FOLLOW_SECONDS (an alarm's wall-clock time is limited, a 4-hour VOD is not), then
- * lets go and sets the next alarm, which joins the same job again (`follow`) — or gets its
- * result, when it ended in between.
+ * most JOB_FOLLOW_SECONDS (an alarm's wall-clock time is limited, a 4-hour VOD is not): the
+ * engine then releases the stream, and the next alarm joins the same job again (`follow`) — or
+ * gets its result, when it ended in between.
+ *
+ * What the platform does to a job is not a failed attempt: a stream broken while the engine
+ * runs on (a Durable Object reset by a deploy, a lost connection) is re-attached, and a job cut
+ * off by an engine that stops (SIGTERM on a rollout) or refused by one that is draining is
+ * started again once a new instance answers. Both count as interruptions, bounded by
+ * MAX_INTERRUPTIONS so that an engine that keeps dying still ends in a failure.
  */
 import { DurableObject } from "cloudflare:workers";
 import { ClipAudioError, type ErrorCode } from "../../../shared/errors.ts";
-import { signRequest } from "../../../shared/hmac.ts";
 import type { FinalJobEvent, JobEvent, JobResult } from "../../../shared/job.ts";
 import { keys } from "../../../shared/keys.ts";
 import type { ClipResult, ClipState } from "../../../shared/schemas.ts";
@@ -19,17 +24,22 @@ import { loadConfig } from "../config.ts";
 import { runEngineJob } from "../engine.ts";
 import { log } from "../log.ts";
 import { bucketStorage } from "../storage.ts";
+import { postCallback } from "./clip-callback.ts";
 import { ENGINE_MONITOR_NAME, engineObservation } from "./engine-monitor.ts";
 
 /** Background attempts per clip before it is failed for good. */
 export const MAX_ATTEMPTS = 3;
 /** Backoff before attempt n+1: 5 s, 20 s, … (×4). */
 const RETRY_BASE_MS = 5_000;
-const CALLBACK_ATTEMPTS = 3;
-const CALLBACK_BACKOFF_MS = 1_000;
-const CALLBACK_TIMEOUT_MS = 10_000;
-/** The pause before the next alarm picks the job up again. */
+/**
+ * Interruptions a job may meet before they count as a failed attempt. A rollout costs one or
+ * two; twenty in a row is an engine that keeps dying, and must end in a failure.
+ */
+export const MAX_INTERRUPTIONS = 20;
+/** The pause before the next alarm picks the job up again (released, or a broken stream). */
 const FOLLOW_AGAIN_DELAY_MS = 1_000;
+/** The pause before a job refused or cut off by a stopping engine is tried again. */
+const RESTART_WAIT_MS = 15_000;
 
 export interface ClipJobState {
   clip_id: string;
@@ -44,6 +54,8 @@ export interface ClipJobState {
   retry_at?: string | null;
   /** The error of the last failed attempt, while the work goes on. */
   last_error?: string | null;
+  /** Interruptions since the last failed attempt (a stream lost, an engine restarting). */
+  interruptions?: number;
   updated_at: string;
 }
 
@@ -51,6 +63,12 @@ interface PendingWork {
   force: boolean;
   taskIds: string[];
   callbackUrls: string[];
+}
+
+/** Not a result yet: follow the job again (or start it again) after `resumeInMs`. */
+interface Resume {
+  resumeInMs: number;
+  why: string;
 }
 
 const ACTIVE: ReadonlySet<ClipState> = new Set(["queued", "downloading", "extracting", "uploading"]);
@@ -69,7 +87,7 @@ function failedResult(clipId: string, error: ClipAudioError): ClipResult {
 }
 
 export class ClipJob extends DurableObject<Env> {
-  #current: Promise<ClipResult | null> | null = null;
+  #current: Promise<ClipResult | Resume> | null = null;
 
   async getState(): Promise<ClipJobState | null> {
     return (await this.ctx.storage.get<ClipJobState>("state")) ?? null;
@@ -87,19 +105,37 @@ export class ClipJob extends DurableObject<Env> {
   async run(clipId: string, force: boolean): Promise<ClipResult> {
     for (;;) {
       const result = await this.#attempt(clipId, force);
-      // null: an alarm that was following the job let go; follow it from here.
-      if (!result) continue;
+      if ("resumeInMs" in result) {
+        // Released or re-attachable: follow it from here, as the caller is waiting.
+        if (result.resumeInMs <= FOLLOW_AGAIN_DELAY_MS) continue;
+        // The engine is restarting: no caller should wait for that; the clip's alarm carries it.
+        const failure = failedResult(clipId, new ClipAudioError("engine_restarting", result.why));
+        await this.#handOver(clipId, force, failure, Date.now() + result.resumeInMs);
+        return failure;
+      }
       if (await this.ctx.storage.get<PendingWork>("pending")) return result;
       if (force && !result.success && result.error_code && isRetryable(result.error_code)) {
         // A forced re-run may have withdrawn a finished clip's manifest before it was
         // interrupted: the job's own retries carry it to completion, as for background work.
-        await this.ctx.storage.put("pending", { force: true, taskIds: [], callbackUrls: [] } satisfies PendingWork);
-        await this.#retryLater(clipId, result, 1);
+        await this.#handOver(clipId, force, result, Date.now() + RETRY_BASE_MS, 1);
         return result;
       }
       await this.#settle(clipId, result);
       return result;
     }
+  }
+
+  /** A synchronous run's unfinished work becomes background work (no task, no callback). */
+  async #handOver(clipId: string, force: boolean, result: ClipResult, at: number, attempts?: number) {
+    if (!(await this.ctx.storage.get<PendingWork>("pending")))
+      await this.ctx.storage.put("pending", { force, taskIds: [], callbackUrls: [] } satisfies PendingWork);
+    const previous = await this.getState();
+    await this.#saveQueued(clipId, attempts ?? previous?.attempts ?? 0, {
+      retry_at: new Date(at).toISOString(),
+      last_error: result.error,
+      interruptions: previous?.interruptions ?? 0,
+    });
+    await this.ctx.storage.setAlarm(at);
   }
 
   /** Forgets the job's record (after the clip's objects were deleted); refused while it runs. */
@@ -109,9 +145,9 @@ export class ClipJob extends DurableObject<Env> {
     return true;
   }
 
-  /** The run in progress, or a new one; null when it was followed for `followForMs` without ending. */
-  #attempt(clipId: string, force: boolean, followForMs?: number): Promise<ClipResult | null> {
-    this.#current ??= this.#execute(clipId, force, followForMs).finally(() => {
+  /** The run in progress, or a new one; a Resume when it has not ended (yet) for this follower. */
+  #attempt(clipId: string, force: boolean, followSeconds?: number): Promise<ClipResult | Resume> {
+    this.#current ??= this.#execute(clipId, force, followSeconds).finally(() => {
       this.#current = null;
     });
     return this.#current;
@@ -140,9 +176,9 @@ export class ClipJob extends DurableObject<Env> {
     const pending = await this.ctx.storage.get<PendingWork>("pending");
     const clipId = await this.ctx.storage.get<string>("clip_id");
     if (!pending || !clipId) return;
-    const result = await this.#attempt(clipId, pending.force, this.#config().JOB_FOLLOW_SECONDS * 1000);
-    if (!result) {
-      await this.ctx.storage.setAlarm(Date.now() + FOLLOW_AGAIN_DELAY_MS);
+    const result = await this.#attempt(clipId, pending.force, this.#config().JOB_FOLLOW_SECONDS);
+    if ("resumeInMs" in result) {
+      await this.ctx.storage.setAlarm(Date.now() + result.resumeInMs);
       return;
     }
     const attempts = ((await this.getState())?.attempts ?? 0) + 1;
@@ -165,7 +201,7 @@ export class ClipJob extends DurableObject<Env> {
     await this.ctx.storage.put("state", { ...fields, updated_at: new Date().toISOString() } satisfies ClipJobState);
   }
 
-  async #execute(clipId: string, force: boolean, followForMs?: number): Promise<ClipResult | null> {
+  async #execute(clipId: string, force: boolean, followSeconds?: number): Promise<ClipResult | Resume> {
     await this.ctx.storage.put("clip_id", clipId);
     const previous = await this.getState();
     const following = (await this.ctx.storage.get<boolean>("following")) === true;
@@ -176,6 +212,7 @@ export class ClipJob extends DurableObject<Env> {
       result: null,
       attempts: previous?.attempts ?? 0,
       last_error: previous?.last_error ?? null,
+      interruptions: previous?.interruptions ?? 0,
     };
     if (!following) await this.#save({ ...base, state: "queued", progress: null });
     const onEvent = async (event: JobEvent) => {
@@ -184,19 +221,24 @@ export class ClipJob extends DurableObject<Env> {
     };
     let result: ClipResult;
     try {
-      const config = this.#config();
-      const request = { clip_id: clipId, force, follow: following };
-      const final = await runEngineJob(this.env, config, request, onEvent, followForMs);
-      if (!final) {
+      const request = { clip_id: clipId, force, follow: following, follow_seconds: followSeconds };
+      const outcome = await runEngineJob(this.env, this.#config(), request, onEvent);
+      if (outcome.kind === "released") {
         await this.ctx.storage.put("following", true);
         log("info", { msg: "job still running in the engine; the next alarm follows it", clip_id: clipId });
-        return null;
+        return { resumeInMs: FOLLOW_AGAIN_DELAY_MS, why: "released" };
       }
+      if (outcome.kind === "detached") return await this.#interrupted(clipId, outcome.reason, FOLLOW_AGAIN_DELAY_MS);
+      const final = outcome.event;
+      if (final.type === "failed" && final.error.code === "engine_restarting")
+        return await this.#interrupted(clipId, final.error.message, RESTART_WAIT_MS);
       await this.ctx.storage.delete("following");
       await this.#observe(final);
       result =
         final.type === "completed" ? await this.#verified(clipId, final.result) : failedResult(clipId, toError(final));
     } catch (error) {
+      if (error instanceof ClipAudioError && error.code === "engine_restarting")
+        return await this.#interrupted(clipId, error.message, RESTART_WAIT_MS);
       await this.ctx.storage.delete("following");
       const failure = error instanceof ClipAudioError ? error : new ClipAudioError("internal", String(error));
       result = failedResult(clipId, failure);
@@ -210,6 +252,26 @@ export class ClipJob extends DurableObject<Env> {
     return result;
   }
 
+  /**
+   * The job was not failed by its source but interrupted by the platform: follow it again
+   * (`follow` re-attaches to a job the engine still runs, collects one that ended, or starts it
+   * again on an engine that lost it). Only an endless run of interruptions is a failed attempt.
+   */
+  async #interrupted(clipId: string, why: string, resumeInMs: number): Promise<ClipResult | Resume> {
+    const state = await this.getState();
+    const interruptions = (state?.interruptions ?? 0) + 1;
+    log("warn", { msg: "clip job interrupted; following it again", clip_id: clipId, why, interruptions });
+    if (interruptions > MAX_INTERRUPTIONS) {
+      await this.ctx.storage.delete("following");
+      if (state) await this.#save({ ...state, interruptions: 0 });
+      const message = `The media engine was interrupted ${MAX_INTERRUPTIONS} times in a row under this job (last: ${why})`;
+      return failedResult(clipId, new ClipAudioError("container_unavailable", message));
+    }
+    await this.ctx.storage.put("following", true);
+    if (state) await this.#save({ ...state, interruptions });
+    return { resumeInMs, why };
+  }
+
   /** Not final: the state says so (queued, with when and why), never `failed` in between. */
   async #retryLater(clipId: string, result: ClipResult, attempts: number): Promise<void> {
     const retryAt = Date.now() + RETRY_BASE_MS * 4 ** (attempts - 1);
@@ -218,7 +280,11 @@ export class ClipJob extends DurableObject<Env> {
   }
 
   /** Waiting for its first attempt, or (with when and why) for a retry. */
-  async #saveQueued(clipId: string, attempts: number, retry?: Pick<ClipJobState, "retry_at" | "last_error">) {
+  async #saveQueued(
+    clipId: string,
+    attempts: number,
+    retry?: Pick<ClipJobState, "retry_at" | "last_error" | "interruptions">,
+  ) {
     await this.#save({
       clip_id: clipId,
       state: "queued",
@@ -286,33 +352,8 @@ export class ClipJob extends DurableObject<Env> {
     for (const taskId of pending.taskIds) {
       await this.env.TASKS.get(this.env.TASKS.idFromName("tasks")).clipFinished(taskId, result);
     }
-    for (const url of pending.callbackUrls) await this.#callback(url, pending.taskIds, result);
-  }
-
-  /** POSTs the clip's result, signed like a request to us, with a few retries. */
-  async #callback(url: string, taskIds: string[], result: ClipResult): Promise<void> {
-    const body = JSON.stringify({ task_ids: taskIds, result });
-    for (let attempt = 1; attempt <= CALLBACK_ATTEMPTS; attempt++) {
-      try {
-        const headers = {
-          "content-type": "application/json",
-          ...(await signRequest(this.#config().HMAC_SHARED_SECRET ?? "", body)),
-        };
-        const response = await fetch(url, {
-          method: "POST",
-          body,
-          headers,
-          signal: AbortSignal.timeout(CALLBACK_TIMEOUT_MS),
-        });
-        if (response.ok) return;
-        log("warn", { msg: "callback refused", host: new URL(url).host, status: response.status, attempt });
-      } catch (error) {
-        log("warn", { msg: "callback failed", host: new URL(url).host, error: (error as Error).message, attempt });
-      }
-      // No pause after the last attempt: the alarm that delivers the result has nothing left to wait for.
-      if (attempt < CALLBACK_ATTEMPTS)
-        await new Promise((resolve) => setTimeout(resolve, CALLBACK_BACKOFF_MS * 2 ** (attempt - 1)));
-    }
+    const secret = this.#config().HMAC_SHARED_SECRET ?? "";
+    for (const url of pending.callbackUrls) await postCallback(url, secret, pending.taskIds, result);
   }
 }
 
