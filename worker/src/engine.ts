@@ -213,6 +213,13 @@ async function startJob(
     if (response.status === 503 && engineSaid(detail)?.code === "engine_restarting") {
       throw new ClipAudioError("engine_restarting", `The media engine is restarting: ${engineSaid(detail)?.detail}`);
     }
+    // The Container class's own answer when the container went away under the request.
+    if (response.status === 500 && detail.startsWith(CONTAINER_GONE)) {
+      throw new ClipAudioError(
+        "engine_restarting",
+        `The media engine's container disconnected: ${detail.slice(0, 200)}`,
+      );
+    }
     throw new ClipAudioError(
       "container_unavailable",
       `The media engine answered HTTP ${response.status}${detail ? `: ${detail.slice(0, 200)}` : ""}`,
@@ -220,6 +227,9 @@ async function startJob(
   }
   return response as Response & { body: ReadableStream<Uint8Array> };
 }
+
+/** How @cloudflare/containers answers when the container disconnects mid-request (e.g. it just exited). */
+const CONTAINER_GONE = "Container suddenly disconnected";
 
 /** The engine's JSON error body ({detail, code}), or null. */
 function engineSaid(text: string): { detail?: string; code?: string } | null {

@@ -5,6 +5,7 @@
  * Worker's bindings through `provide`/`inject`; the teardown stops all three.
  */
 import type { TestProject } from "vitest/node";
+import { startEngineLink } from "../../test/support/engine-link.ts";
 import { startEngineProcess } from "../../test/support/engine-process.ts";
 import { startFixtureServer } from "../../test/support/fixture-server.ts";
 import { startS3 } from "../../test/support/s3.ts";
@@ -23,18 +24,23 @@ declare module "vitest" {
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const [s3, fixtures] = await Promise.all([startS3(), startFixtureServer()]);
-  const engine = await startEngineProcess({
+  const engineEnv = {
     ...s3.env,
     HMAC_SHARED_SECRET: TEST_SECRET,
     CLIP_SOURCE_URL_TEMPLATE: fixtures.clipTemplate,
     STORE_VIDEO: "false",
     DOWNLOAD_TIMEOUT_SECONDS: "3",
-  });
+  };
+  const engine = await startEngineProcess(engineEnv);
+  // The Worker reaches the engines through a stand-in of the platform between them, which the
+  // lifecycle tests use to break streams and roll engines out (test/lifecycle.test.ts).
+  const link = await startEngineLink(engine.url, engineEnv, { drain60: 60, drain0: 0 });
   project.provide("s3Env", s3.env);
   project.provide("fixtureUrl", fixtures.url);
-  project.provide("engineUrl", engine.url);
+  project.provide("engineUrl", link.url);
   project.provide("fuzzRequests", process.env.FUZZ_REQUESTS ?? "");
   return async () => {
+    await link.close();
     await engine.stop();
     await Promise.all([fixtures.close(), s3.close()]);
   };
