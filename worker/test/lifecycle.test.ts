@@ -65,7 +65,21 @@ describe("a broken stream while the engine runs on", () => {
     expect(await job("paced-cut-sync").getState()).toMatchObject({ state: "completed", attempts: 0 });
   });
 
-  it("costs a background job no attempt when its Durable Object is reset mid-follow", async () => {
+  it("costs a background job no attempt when its alarm's stream is cut (the engine's object reset)", async () => {
+    const before = await fixtureDownloads();
+    const taskId = await background("paced-cut-bg");
+    await downloading("paced-cut-bg", before);
+    // Alarms hand the job on every second here (JOB_FOLLOW_SECONDS=1): cut until a stream was open.
+    await vi.waitFor(async () => {
+      const { cut } = (await (await link("cut/paced-cut-bg")).json()) as { cut: number };
+      if (cut === 0) throw new Error("no stream open yet");
+    });
+    expect(await settled("paced-cut-bg")).toMatchObject({ state: "completed", attempts: 0 });
+    expect((await fixtureDownloads()) - before).toBe(1);
+    expect((await json<Task>(await call(`/task/${taskId}`))).status).toBe("completed");
+  });
+
+  it("carries a background job across a reset of its own Durable Object: the next alarm joins the job", async () => {
     const before = await fixtureDownloads();
     const taskId = await background("paced-reset-bg");
     await downloading("paced-reset-bg", before);
