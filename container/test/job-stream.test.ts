@@ -2,6 +2,9 @@
  * A follower's stream: heartbeats while a job is quiet, `released` at the request's
  * follow_seconds (the engine ends the stream, the job runs on and can be joined again).
  */
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signRequest } from "../../shared/hmac.ts";
 import { type JobEvent, JobStreamLine } from "../../shared/job.ts";
@@ -20,6 +23,8 @@ beforeAll(async () => {
     HMAC_SHARED_SECRET: SECRET,
     CLIP_SOURCE_URL_TEMPLATE: fixtures.clipTemplate,
     STORE_VIDEO: "false",
+    // A fresh folder each time: a clip found already processed would be skipped, not run.
+    OUTPUT_DIR: mkdtempSync(join(tmpdir(), "engine-out-")),
   });
 }, 60_000);
 afterAll(async () => {

@@ -4,6 +4,9 @@
  * within DRAIN_SECONDS, cuts off what is still running then as `engine_restarting` (retryable,
  * never `cancelled`), delivers every final event and exits 0. SIGINT (Ctrl-C) cuts off at once.
  */
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { signRequest } from "../../shared/hmac.ts";
 import { JobStreamLine } from "../../shared/job.ts";
@@ -29,6 +32,8 @@ async function startEngine(drainSeconds: number): Promise<EngineProcess> {
     HMAC_SHARED_SECRET: SECRET,
     CLIP_SOURCE_URL_TEMPLATE: fixtures.clipTemplate,
     STORE_VIDEO: "false",
+    // A fresh folder each time: a clip found already processed would be skipped, not run.
+    OUTPUT_DIR: mkdtempSync(join(tmpdir(), "engine-out-")),
     DRAIN_SECONDS: String(drainSeconds),
   });
   return engine;
