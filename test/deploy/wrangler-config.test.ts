@@ -24,7 +24,11 @@ interface DeployConfig {
     max_instances?: number;
     observability?: { enabled?: boolean; logs?: { enabled?: boolean } };
   }[];
-  observability?: { enabled?: boolean; head_sampling_rate?: number; logs?: { enabled?: boolean; invocation_logs?: boolean } };
+  observability?: {
+    enabled?: boolean;
+    head_sampling_rate?: number;
+    logs?: { enabled?: boolean; invocation_logs?: boolean };
+  };
   triggers: { crons?: string[] };
   durable_objects: { bindings: { name: string; class_name: string }[] };
 }
