@@ -9,22 +9,13 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseEnv as parseDotenv } from "node:util";
-import { execa } from "execa";
 import { pickEnv, unknownNames } from "../shared/config.ts";
 import { EngineHealth } from "../shared/schemas.ts";
 import { describeYtDlp } from "../shared/ytdlp-age.ts";
 import { KNOWN_SETTINGS, SETTING_NAMES } from "../worker/src/config.ts";
 import { startDemo, tryItText } from "./demo.ts";
-import {
-  DOCKER_HOST_ADDRESS,
-  EGRESS_STANDIN_IMAGE,
-  type EngineMode,
-  LOCAL_BASE_IMAGE,
-  PortInUseError,
-  ROOT,
-  type ServiceName,
-  startStack,
-} from "./stack.ts";
+import { chooseEngine, DOCKER_HOST_ADDRESS, EngineSettingsError } from "./docker-engine.ts";
+import { PortInUseError, ROOT, type ServiceName, startStack } from "./stack.ts";
 
 const DATA_DIR = join(ROOT, ".dev-data");
 const COLORS: Record<ServiceName, string> = { bucket: "\x1b[35m", container: "\x1b[36m", worker: "\x1b[33m" };
@@ -67,34 +58,6 @@ function port(name: string, fallback: number): number {
   return value;
 }
 
-/**
- * Where the engine runs, from CLIP_AUDIO_ENGINE: `docker` runs what deploys, the Dockerfile's
- * image under `wrangler dev` through the real AudioEngine class (scripts/docker/prepare.sh
- * readies Docker for it); `process` runs the engine as a Node process on the host. `auto` (the
- * default) picks docker when a Docker engine answers and has been readied (the local base image
- * and the egress stand-in exist), else process. The image is built offline (local base,
- * Debian's old yt-dlp) unless CLIP_AUDIO_OFFLINE_IMAGE=0.
- */
-async function engineMode(): Promise<EngineMode> {
-  const raw = process.env.CLIP_AUDIO_ENGINE?.trim() || "auto";
-  if (raw === "process" || raw === "docker") return raw;
-  if (raw === "auto") return (await dockerReady()) ? "docker" : "process";
-  throw new Error(`CLIP_AUDIO_ENGINE=${JSON.stringify(raw)}: expected process, docker or auto`);
-}
-
-/** A Docker engine answers and holds the images scripts/docker/prepare.sh builds. */
-async function dockerReady(): Promise<boolean> {
-  const images = [LOCAL_BASE_IMAGE, EGRESS_STANDIN_IMAGE];
-  const inspect = await execa("docker", ["image", "inspect", ...images], {
-    reject: false,
-    stdin: "ignore",
-    stdout: "ignore",
-    stderr: "ignore",
-    timeout: 15_000,
-  });
-  return inspect.exitCode === 0;
-}
-
 async function main(): Promise<void> {
   mkdirSync(DATA_DIR, { recursive: true });
   const settings = loadSettings();
@@ -102,7 +65,9 @@ async function main(): Promise<void> {
   if (generated) settings.HMAC_SHARED_SECRET = developmentSecret();
   // The operator console (/console) signs in with this token; one is made for local use.
   settings.CONSOLE_TOKEN ||= developmentSecret("console-token");
-  const engineIn = await engineMode();
+  // CLIP_AUDIO_ENGINE: docker, process, or auto (docker where scripts/docker/prepare.sh has readied it).
+  const { mode: engineIn, notice } = await chooseEngine(process.env.CLIP_AUDIO_ENGINE, settings);
+  if (notice) console.warn(notice);
   // The demo clips (made at first start, in a few seconds) are served while the stack starts,
   // where the engine can reach them: on the host, or at the bridge gateway for an engine in Docker.
   const demo = await startDemo({
@@ -185,6 +150,7 @@ Ctrl-C stops everything.`);
 }
 
 main().catch((error: unknown) => {
-  console.error(error instanceof PortInUseError ? `\n${error.message}` : error);
+  const known = error instanceof PortInUseError || error instanceof EngineSettingsError;
+  console.error(known ? `\n${error.message}` : error);
   process.exit(1);
 });

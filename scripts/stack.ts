@@ -9,16 +9,27 @@
  *              through the real `AudioEngine` class (@cloudflare/containers) under Docker. The
  *              bucket then listens on Docker's bridge gateway, where the container can reach it.
  *              scripts/docker/ prepares dockerd, a local base image and a local stand-in for
- *              Cloudflare's egress sidecar (see scripts/docker/egress-standin/server.mjs).
+ *              Cloudflare's egress sidecar (scripts/docker-engine.ts).
  */
-import { once } from "node:events";
 import { mkdirSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { delimiter, join, resolve } from "node:path";
 import type { Readable } from "node:stream";
 import { execa, type ResultPromise } from "execa";
 import { lines } from "../shared/lines.ts";
 import { S3RVER_CREDENTIALS } from "../test/support/s3-credentials.ts";
+import {
+  DOCKER_HOST_ADDRESS,
+  dockerUnreachable,
+  dockerWranglerEnv,
+  type EngineMode,
+  EngineSettingsError,
+  prepareDocker,
+} from "./docker-engine.ts";
+import { forgetEngineObjects } from "./engine-state.ts";
+import { assertPortFree } from "./ports.ts";
+
+export { DOCKER_HOST_ADDRESS, EGRESS_STANDIN_IMAGE, type EngineMode, LOCAL_BASE_IMAGE } from "./docker-engine.ts";
+export { assertPortFree, freePort, PortInUseError } from "./ports.ts";
 
 export const ROOT = resolve(import.meta.dirname, "..");
 const BIN = {
@@ -29,13 +40,6 @@ const BIN = {
 };
 /** Where scripts/bootstrap.mjs installs the pinned yt-dlp release. */
 const TOOLS_BIN = join(ROOT, ".tools/bin");
-
-/** The host as containers on Docker's default bridge see it (dockerd runs with --bip=172.17.0.1/16). */
-export const DOCKER_HOST_ADDRESS = "172.17.0.1";
-/** The images scripts/docker/prepare.sh builds (no Docker Hub here): the base, and the egress sidecar's stand-in. */
-export const LOCAL_BASE_IMAGE = process.env.CLIP_AUDIO_BASE_IMAGE ?? "clip-audio-base:bookworm-node22";
-export const EGRESS_STANDIN_IMAGE = process.env.MINIFLARE_CONTAINER_EGRESS_IMAGE ?? "clip-audio-egress-standin:local";
-const DOCKER_SCRIPTS = join(ROOT, "scripts/docker");
 
 /** How long each process may take to answer its first request: wrangler dev bundles first. */
 const READY_TIMEOUT_MS = 60_000;
@@ -53,8 +57,6 @@ export interface StackPorts {
   bucket: number;
   inspector: number;
 }
-
-export type EngineMode = "process" | "docker";
 
 export interface StackOptions {
   ports: StackPorts;
@@ -95,35 +97,6 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-export class PortInUseError extends Error {
-  override readonly name = "PortInUseError";
-}
-
-/** Resolves when `port` can be bound on 127.0.0.1; throws a clear error when it is taken. */
-export async function assertPortFree(port: number, what: string): Promise<void> {
-  const server = createServer();
-  server.listen(port, "127.0.0.1");
-  try {
-    await once(server, "listening");
-  } catch {
-    throw new PortInUseError(
-      `Port ${port} (${what}) is already in use on 127.0.0.1. Stop what uses it or choose another port.`,
-    );
-  } finally {
-    server.close();
-  }
-}
-
-/** A port nobody listens on right now. */
-export async function freePort(): Promise<number> {
-  const server = createServer().listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const address = server.address();
-  server.close();
-  if (address === null || typeof address === "string") throw new Error("no TCP address");
-  return address.port;
-}
-
 async function waitUntilAnswering(url: string, name: string, child: ResultPromise, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let exited = false;
@@ -162,31 +135,6 @@ function writeWorkerEnvFile(dataDir: string, env: Record<string, string>): strin
 }
 
 /**
- * Runs scripts/docker/prepare.sh (dockerd, local base image, egress stand-in), logging its
- * lines as the container's. Throws with its output when it fails.
- */
-async function prepareDocker(log: StackOptions["log"]): Promise<void> {
-  const result = await execa(join(DOCKER_SCRIPTS, "prepare.sh"), { stdin: "ignore", all: true, reject: false });
-  for (const line of result.all.split("\n")) if (line.trim()) log?.("container", line);
-  if (result.exitCode !== 0) throw new Error(`scripts/docker/prepare.sh failed:\n${result.all}`);
-}
-
-/** Debian's yt-dlp and the image scripts/docker/base-image.sh builds: an image made offline. */
-const OFFLINE_IMAGE_ARGS = {
-  CLIP_AUDIO_BASE_IMAGE: LOCAL_BASE_IMAGE,
-  CLIP_AUDIO_YT_DLP_SOURCE: "debian",
-};
-
-/** What wrangler needs to build and run the engine's image with this machine's Docker. */
-function dockerWranglerEnv(offlineImage: boolean): Record<string, string> {
-  return {
-    WRANGLER_DOCKER_BIN: join(DOCKER_SCRIPTS, "docker-for-wrangler.sh"),
-    MINIFLARE_CONTAINER_EGRESS_IMAGE: EGRESS_STANDIN_IMAGE,
-    ...(offlineImage ? OFFLINE_IMAGE_ARGS : {}),
-  };
-}
-
-/**
  * With a front config the service is wrangler's second configuration, and wrangler does not
  * give a second one `--env-file` (wrangler 4.164 passes it only `--env`): it reads its
  * variables from the process environment when CLOUDFLARE_INCLUDE_PROCESS_ENV is set. The whole process environment then
@@ -204,7 +152,15 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const docker = engine === "docker";
   for (const [what, port] of Object.entries(ports)) await assertPortFree(port, what);
   mkdirSync(join(dataDir, "bucket"), { recursive: true });
-  if (docker) await prepareDocker(log);
+  const persistDir = join(dataDir, "wrangler");
+  if (docker) {
+    const problem = dockerUnreachable(options.env);
+    if (problem) throw new EngineSettingsError(problem);
+    await prepareDocker((line) => log?.("container", line));
+  } else {
+    // The AudioEngine objects of an earlier run in Docker would fail their alarms on every start.
+    forgetEngineObjects(persistDir);
+  }
 
   const bucket = options.env.R2_BUCKET ?? "clip-recap-pipeline";
   // In Docker the engine reaches the bucket at the bridge gateway; the Worker can use it there too.
@@ -268,7 +224,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         "--env-file",
         workerEnvFile,
         "--persist-to",
-        join(dataDir, "wrangler"),
+        persistDir,
         "--show-interactive-dev-session=false",
         "--log-level",
         "log",

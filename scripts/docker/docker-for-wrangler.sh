@@ -4,7 +4,8 @@
 # - `build`: drops --load and --provenance=… (buildx-only flags the legacy builder refuses)
 #   and builds with DOCKER_BUILDKIT=0. CLIP_AUDIO_BASE_IMAGE and CLIP_AUDIO_YT_DLP_SOURCE, when
 #   set, become the Dockerfile's BASE_IMAGE and YT_DLP_SOURCE build arguments (an offline
-#   build: the local base image and Debian's old yt-dlp; see the Dockerfile).
+#   build: the local base image and Debian's old yt-dlp; see the Dockerfile). Every image gets
+#   this checkout's label (lib.sh, CHECKOUT_LABEL), so prune.sh removes only this checkout's.
 # - `pull IMAGE`: does nothing when IMAGE is already present (the local egress stand-in,
 #   the base image), so nothing is fetched from a registry this machine cannot reach.
 # Everything else goes to docker unchanged.
@@ -14,7 +15,7 @@ source "$(dirname "$0")/lib.sh"
 case "${1:-}" in
   build)
     shift
-    args=(build)
+    args=(build --label "$CHECKOUT_LABEL")
     [ -n "${CLIP_AUDIO_BASE_IMAGE:-}" ] && args+=(--build-arg "BASE_IMAGE=$CLIP_AUDIO_BASE_IMAGE")
     [ -n "${CLIP_AUDIO_YT_DLP_SOURCE:-}" ] && args+=(--build-arg "YT_DLP_SOURCE=$CLIP_AUDIO_YT_DLP_SOURCE")
     for arg in "$@"; do

@@ -18,3 +18,7 @@ apt_install() {
 docker_build_legacy() {
   DOCKER_BUILDKIT=0 docker_cli build "$@" 2> >(grep -v -E 'DEPRECATED: The legacy builder|BuildKit|buildx|docs\.docker\.com/go/buildx|environment-variable\.|^\s*$' >&2)
 }
+
+# The label that marks what this checkout builds and runs (its engine images, their containers):
+# a dockerd shared by several checkouts then prunes only its own (scripts/docker/prune.sh).
+CHECKOUT_LABEL="dev.clip-audio.checkout=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)"

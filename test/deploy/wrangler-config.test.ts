@@ -1,7 +1,8 @@
 /**
  * What `wrangler deploy` would deploy, read the way wrangler reads it: every environment is
  * safe to deploy as it stands, names its bucket once in effect (the engine's R2_BUCKET and the
- * Worker's binding agree), and declares every class and binding the code needs.
+ * Worker's binding agree), declares every class and binding the code needs, and keeps the
+ * Worker's and the engine's logs in Workers Logs.
  */
 
 import { describe, expect, it } from "vitest";
@@ -10,12 +11,24 @@ import { authConfigProblem, demoSourceProblem, detectEnvironment } from "../../s
 import { ENGINE_INSTANCES } from "../../shared/job.ts";
 
 const ENVIRONMENTS = [undefined, "staging"] as const;
+/** The recap pipeline's bucket: production writes the audio where its caller reads it. */
+const PRODUCTION_BUCKET = "clip-recap-assets";
 /** The parts of wrangler's resolved config these tests read. */
 interface DeployConfig {
   name?: string;
   vars: Record<string, unknown>;
   r2_buckets: { binding: string; bucket_name?: string }[];
-  containers?: { class_name: string; image?: string; max_instances?: number }[];
+  containers?: {
+    class_name: string;
+    image?: string;
+    max_instances?: number;
+    observability?: { enabled?: boolean; logs?: { enabled?: boolean } };
+  }[];
+  observability?: {
+    enabled?: boolean;
+    head_sampling_rate?: number;
+    logs?: { enabled?: boolean; invocation_logs?: boolean };
+  };
   triggers: { crons?: string[] };
   durable_objects: { bindings: { name: string; class_name: string }[] };
 }
@@ -45,6 +58,16 @@ describe.each(ENVIRONMENTS)("wrangler.toml, environment %s", (env) => {
     expect(binding?.bucket_name).toBe(vars.R2_BUCKET);
   });
 
+  it("keeps the Worker's logs (every invocation) and the engine's in Workers Logs", () => {
+    expect(config.observability?.enabled).toBe(true);
+    expect(config.observability?.head_sampling_rate ?? 1).toBe(1);
+    expect(config.observability?.logs?.enabled).toBe(true);
+    expect(config.observability?.logs?.invocation_logs).toBe(true);
+    // Named on the container application itself, not left to wrangler's fallback to the
+    // Worker's setting (its newer Durable Object-managed container form has no such fallback).
+    expect(config.containers?.[0]?.observability?.logs?.enabled).toBe(true);
+  });
+
   it("runs the AudioEngine container from the Dockerfile, and the canary on a schedule", () => {
     expect(config.containers?.map((c) => c.class_name)).toEqual(["AudioEngine"]);
     expect(config.containers?.[0]?.image).toMatch(/\/Dockerfile$/);
@@ -62,6 +85,8 @@ it("gives each environment its own Worker name and bucket, so one deploy never o
   const [production, staging] = ENVIRONMENTS.map(read);
   expect(production?.name).toBe("clip-audio");
   expect(production?.vars.ENVIRONMENT).toBe("production");
+  expect(production?.vars.R2_BUCKET).toBe(PRODUCTION_BUCKET);
+  expect(production?.r2_buckets.find((b) => b.binding === "BUCKET")?.bucket_name).toBe(PRODUCTION_BUCKET);
   expect(staging?.name).not.toBe(production?.name);
-  expect(staging?.vars.R2_BUCKET).not.toBe(production?.vars.R2_BUCKET);
+  expect(staging?.vars.R2_BUCKET).toBe(`${PRODUCTION_BUCKET}-staging`);
 });
