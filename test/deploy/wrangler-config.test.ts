@@ -7,7 +7,7 @@
 
 import { describe, expect, it } from "vitest";
 import { unstable_readConfig } from "wrangler";
-import { authConfigProblem, demoSourceProblem, detectEnvironment } from "../../shared/config.ts";
+import { authConfigProblem, demoSourceProblem, detectEnvironment, engineEnvSchema } from "../../shared/config.ts";
 import { ENGINE_INSTANCES } from "../../shared/job.ts";
 
 const ENVIRONMENTS = [undefined, "staging"] as const;
@@ -22,6 +22,7 @@ interface DeployConfig {
     class_name: string;
     image?: string;
     max_instances?: number;
+    rollout_active_grace_period?: number;
     observability?: { enabled?: boolean; logs?: { enabled?: boolean } };
   }[];
   observability?: {
@@ -66,6 +67,14 @@ describe.each(ENVIRONMENTS)("wrangler.toml, environment %s", (env) => {
     // Named on the container application itself, not left to wrangler's fallback to the
     // Worker's setting (its newer Durable Object-managed container form has no such fallback).
     expect(config.containers?.[0]?.observability?.logs?.enabled).toBe(true);
+  });
+
+  it("lets a rollout's busy engine finish its jobs: a grace period, then a drain that ends before SIGKILL", () => {
+    // Cloudflare kills a container 15 minutes after SIGTERM; the engine must have reported by then.
+    const drainSeconds = engineEnvSchema.shape.DRAIN_SECONDS.parse(vars.DRAIN_SECONDS);
+    expect(drainSeconds).toBeGreaterThanOrEqual(60);
+    expect(drainSeconds).toBeLessThanOrEqual(15 * 60 - 30);
+    expect(config.containers?.[0]?.rollout_active_grace_period).toBeGreaterThanOrEqual(60);
   });
 
   it("runs the AudioEngine container from the Dockerfile, and the canary on a schedule", () => {
