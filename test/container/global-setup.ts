@@ -24,6 +24,7 @@ declare module "vitest" {
     secret: string;
     s3Credentials: { accessKeyId: string; secretAccessKey: string };
     stackLog: string;
+    fixtureUrl: string;
   }
 }
 
@@ -53,6 +54,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
         STORE_VIDEO: "false",
         // Long enough for the secrets test to look at the trickling download's subprocesses.
         DOWNLOAD_TIMEOUT_SECONDS: "120",
+        // Short enough for the drain test to see the engine exit, long enough for its clip.
+        DRAIN_SECONDS: "30",
         ...WORKER_SETTINGS,
       },
       log: (name, line) => {
@@ -76,6 +79,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     secretAccessKey: stack.env.R2_SECRET_ACCESS_KEY ?? "",
   });
   project.provide("stackLog", logPath);
+  project.provide("fixtureUrl", fixtures.url);
 
   return async () => {
     await stack?.stop();
