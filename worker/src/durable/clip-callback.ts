@@ -1,6 +1,7 @@
 /** A background clip's result, POSTed to the caller's callback URL: signed like a request to us. */
-import type { ClipResult } from "../../../shared/schemas.ts";
+
 import { signRequest } from "../../../shared/hmac.ts";
+import type { ClipResult } from "../../../shared/schemas.ts";
 import { log } from "../log.ts";
 
 const CALLBACK_ATTEMPTS = 3;

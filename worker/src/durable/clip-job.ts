@@ -16,16 +16,17 @@
  * MAX_INTERRUPTIONS so that an engine that keeps dying still ends in a failure.
  */
 import { DurableObject } from "cloudflare:workers";
-import { ClipAudioError, type ErrorCode } from "../../../shared/errors.ts";
-import type { FinalJobEvent, JobEvent, JobResult } from "../../../shared/job.ts";
-import { keys } from "../../../shared/keys.ts";
+import { ClipAudioError } from "../../../shared/errors.ts";
+import type { JobEvent } from "../../../shared/job.ts";
 import type { ClipResult, ClipState } from "../../../shared/schemas.ts";
 import { loadConfig } from "../config.ts";
 import { runEngineJob } from "../engine.ts";
 import { log } from "../log.ts";
-import { bucketStorage } from "../storage.ts";
 import { postCallback } from "./clip-callback.ts";
-import { ENGINE_MONITOR_NAME, engineObservation } from "./engine-monitor.ts";
+import type { ClipJobState, PendingWork } from "./clip-job-state.ts";
+import { failedResult, finalResult, isRetryable, observeEngine } from "./clip-result.ts";
+
+export type { ClipJobState } from "./clip-job-state.ts";
 
 /** Background attempts per clip before it is failed for good. */
 export const MAX_ATTEMPTS = 3;
@@ -41,30 +42,6 @@ const FOLLOW_AGAIN_DELAY_MS = 1_000;
 /** The pause before a job refused or cut off by a stopping engine is tried again. */
 const RESTART_WAIT_MS = 15_000;
 
-export interface ClipJobState {
-  clip_id: string;
-  state: ClipState;
-  progress: number | null;
-  error: string | null;
-  error_code: ErrorCode | null;
-  result: ClipResult | null;
-  /** Failed attempts of the current background work so far. */
-  attempts: number;
-  /** When the next attempt starts, while a retry is pending (state `queued`). */
-  retry_at?: string | null;
-  /** The error of the last failed attempt, while the work goes on. */
-  last_error?: string | null;
-  /** Interruptions since the last failed attempt (a stream lost, an engine restarting). */
-  interruptions?: number;
-  updated_at: string;
-}
-
-interface PendingWork {
-  force: boolean;
-  taskIds: string[];
-  callbackUrls: string[];
-}
-
 /** Not a result yet: follow the job again (or start it again) after `resumeInMs`. */
 interface Resume {
   resumeInMs: number;
@@ -72,19 +49,6 @@ interface Resume {
 }
 
 const ACTIVE: ReadonlySet<ClipState> = new Set(["queued", "downloading", "extracting", "uploading"]);
-
-function failedResult(clipId: string, error: ClipAudioError): ClipResult {
-  return {
-    clip_id: clipId,
-    success: false,
-    error: error.message,
-    error_code: error.code,
-    files_uploaded: [],
-    duration: null,
-    needs_chunking: false,
-    skipped: false,
-  };
-}
 
 export class ClipJob extends DurableObject<Env> {
   #current: Promise<ClipResult | Resume> | null = null;
@@ -233,9 +197,8 @@ export class ClipJob extends DurableObject<Env> {
       if (final.type === "failed" && final.error.code === "engine_restarting")
         return await this.#interrupted(clipId, final.error.message, RESTART_WAIT_MS);
       await this.ctx.storage.delete("following");
-      await this.#observe(final);
-      result =
-        final.type === "completed" ? await this.#verified(clipId, final.result) : failedResult(clipId, toError(final));
+      await observeEngine(this.env, final);
+      result = await finalResult(this.env, this.#config(), clipId, final);
     } catch (error) {
       if (error instanceof ClipAudioError && error.code === "engine_restarting")
         return await this.#interrupted(clipId, error.message, RESTART_WAIT_MS);
@@ -311,43 +274,6 @@ export class ClipJob extends DurableObject<Env> {
     });
   }
 
-  /** What this job told about the engine, for `/health` (a failure to record it fails nothing). */
-  async #observe(final: FinalJobEvent): Promise<void> {
-    const observation = engineObservation(final);
-    await this.env.ENGINE_MONITOR.get(this.env.ENGINE_MONITOR.idFromName(ENGINE_MONITOR_NAME))
-      .observe(observation)
-      .catch((error: unknown) => log("warn", { msg: "engine monitor unavailable", error: String(error) }));
-  }
-
-  /**
-   * A completed job counts only when the Worker sees its manifest through its own binding: the
-   * engine writes through the S3 API to R2_BUCKET, and a binding to another bucket would
-   * otherwise report clips that no reader of that bucket can find.
-   */
-  async #verified(clipId: string, done: JobResult): Promise<ClipResult> {
-    const config = this.#config();
-    let visible: boolean;
-    try {
-      visible = await bucketStorage(this.env, config).exists(keys.manifest(clipId));
-    } catch (error) {
-      return failedResult(clipId, new ClipAudioError("storage_failed", (error as Error).message));
-    }
-    if (!visible) {
-      log("error", { msg: "bucket mismatch", clip_id: clipId, r2_bucket: config.R2_BUCKET });
-      return failedResult(clipId, bucketMismatch(clipId, config.R2_BUCKET));
-    }
-    return {
-      clip_id: clipId,
-      success: true,
-      error: null,
-      error_code: null,
-      files_uploaded: done.files_uploaded,
-      duration: done.duration_s,
-      needs_chunking: done.needs_chunking,
-      skipped: done.skipped,
-    };
-  }
-
   async #finish(pending: PendingWork, result: ClipResult): Promise<void> {
     for (const taskId of pending.taskIds) {
       await this.env.TASKS.get(this.env.TASKS.idFromName("tasks")).clipFinished(taskId, result);
@@ -355,19 +281,4 @@ export class ClipJob extends DurableObject<Env> {
     const secret = this.#config().HMAC_SHARED_SECRET ?? "";
     for (const url of pending.callbackUrls) await postCallback(url, secret, pending.taskIds, result);
   }
-}
-
-export function bucketMismatch(clipId: string, bucket: string): ClipAudioError {
-  return new ClipAudioError(
-    "storage_misconfigured",
-    `The engine wrote ${keys.manifest(clipId)} to bucket "${bucket}" (R2_BUCKET), but the Worker's BUCKET binding does not see it: R2_BUCKET and the binding's bucket_name must name the same bucket`,
-  );
-}
-
-function toError(final: Extract<FinalJobEvent, { type: "failed" }>): ClipAudioError {
-  return new ClipAudioError(final.error.code, final.error.message);
-}
-
-function isRetryable(code: ErrorCode): boolean {
-  return new ClipAudioError(code, "").retryable;
 }
