@@ -178,13 +178,13 @@ class SilenceWatch {
   }
 
   heard(limitMs: number): void {
-    clearTimeout(this.#timer);
+    this.stop();
     this.limitMs = limitMs;
     this.#timer = setTimeout(() => this.#controller.abort(), limitMs);
   }
 
   stop(): void {
-    clearTimeout(this.#timer);
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
   }
 }
 

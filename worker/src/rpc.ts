@@ -34,7 +34,6 @@ import {
   deleteTask,
   getTask,
   listTasks,
-  MAX_WAIT_SECONDS,
   type TaskDeleted,
   taskStats,
   waitForTask,
@@ -47,17 +46,22 @@ export { ClipAudioRpcError } from "./rpc-error.ts";
 
 /**
  * What a caller may pass to a background `processClips` to hear when its task ends: an
- * `RpcTarget` (or a stub of one of its own entrypoints) with this method. It is called once,
- * with the ended task, while both Workers are still connected. It is not durable: a stub cannot
- * be stored, and a background job outlives any one call. For that, give `callback_url` (POSTed,
- * signed and retried by the job itself) or await `waitForTask`.
+ * `RpcTarget` (or a stub of one of its own entrypoints) with this method. It is called once:
+ * with the ended task, or, when the task has not ended within LISTENER_MAX_MS, with the task as
+ * it is then (`completed_at` null): work after a call's response lasts only as long as
+ * `waitUntil` allows (30 s), so clip-audio cannot wait longer for it. A caller that gets an
+ * unfinished task awaits `waitForTask(task.task_id)`; one whose work may outlive its own call
+ * gives `callback_url` (POSTed, signed and retried by the job itself).
  */
 export interface TaskListener {
   taskEnded(task: Task): unknown;
 }
 
-/** How long clip-audio keeps a listener waiting for its task before it gives up on it. */
-const LISTENER_MAX_MS = 30 * 60_000;
+/**
+ * How long clip-audio waits for a task before it tells the listener how it stands: inside the
+ * 30 s that `waitUntil` lasts after the call's response, with room for the call itself.
+ */
+export const LISTENER_MAX_MS = 25_000;
 
 export const MISSING_CALLER =
   'Service binding has no caller name: set props = { caller = "<name>" } on the [[services]] binding (letters, digits, . _ -, at most 64 characters)';
@@ -147,15 +151,9 @@ export class ClipAudioRpc extends WorkerEntrypoint<Env> {
     // A stub passed as an argument is released when the call returns unless duplicated.
     const held = (listener as Partial<{ dup(): TaskListener }>).dup?.() ?? listener;
     try {
-      const giveUpAt = Date.now() + LISTENER_MAX_MS;
-      let task = await waitForTask(context, taskId, MAX_WAIT_SECONDS, caller);
-      while (task.completed_at === null && Date.now() < giveUpAt) {
-        task = await waitForTask(context, taskId, MAX_WAIT_SECONDS, caller);
-      }
-      if (task.completed_at === null) {
-        log("warn", { msg: "task listener given up", caller, task_id: taskId });
-        return;
-      }
+      const task = await waitForTask(context, taskId, LISTENER_MAX_MS / 1000, caller);
+      if (task.completed_at === null)
+        log("info", { msg: "task listener told of a task still running", caller, task_id: taskId });
       await held.taskEnded(task);
     } catch (error) {
       log("warn", { msg: "task listener failed", caller, task_id: taskId, error: String(error) });

@@ -5,10 +5,10 @@
  * a caller over its own HTTP face; it calls clip-audio's methods through its binding.
  */
 import { runDurableObjectAlarm } from "cloudflare:test";
-import { env } from "cloudflare:workers";
+import { env, exports, RpcTarget } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import type { CleanupResponse, ClipStatus, ProcessClipsResponse, Task, TaskStats } from "../../shared/schemas.ts";
-import { MISSING_CALLER } from "../src/rpc.ts";
+import { LISTENER_MAX_MS, MISSING_CALLER } from "../src/rpc.ts";
 import { ClipAudioRpcError } from "../src/rpc-error.ts";
 import { call, json } from "./helpers.ts";
 
@@ -100,6 +100,33 @@ describe("RPC through a service binding", () => {
     const waited = await rpc<Task>(env.DIGEST_CALLER, "waitForTask", heard.task_id, { timeoutSeconds: 5 });
     expect(waited.value).toMatchObject({ task_id: heard.task_id, status: "completed" });
   });
+
+  it("a task that outlasts what waitUntil allows: the listener hears it still running at 25 s, then waitForTask", async () => {
+    // The slow clip times out (3 s here) and is retried after 5 s and 20 s: its task ends after
+    // about 34 s, past the 25 s clip-audio may wait once the call has answered.
+    class Listener extends RpcTarget {
+      readonly heard: Promise<Task>;
+      #resolve: (task: Task) => void = () => undefined;
+      constructor() {
+        super();
+        this.heard = new Promise((resolve) => (this.#resolve = resolve));
+      }
+      taskEnded(task: Task) {
+        this.#resolve(task);
+      }
+    }
+    const service = exports.ClipAudioService({ props: { caller: "listener-test" } });
+    const listener = new Listener();
+    const started = Date.now();
+    const response = await service.processClips({ clip_ids: ["slow-rpclong"], background: true }, listener);
+    const heard = await listener.heard;
+    const waited = Date.now() - started;
+    expect(heard).toMatchObject({ task_id: response.task_id, completed_at: null });
+    expect(waited).toBeGreaterThanOrEqual(LISTENER_MAX_MS - 1_000);
+    expect(waited).toBeLessThan(30_000);
+    const ended = await service.waitForTask(response.task_id as string, { timeoutSeconds: 60 });
+    expect(ended).toMatchObject({ status: "failed" });
+  }, 90_000);
 
   it("cleanup's dry run lists the clip's objects", async () => {
     const dry = await rpc<CleanupResponse>(env.RECAP_CALLER, "cleanup", "tone-rpc");

@@ -59,13 +59,16 @@ class TaskEnded extends RpcTarget {
 }
 
 /**
- * The same in the background: the task id comes back at once, the ended task when clip-audio
- * calls back. Only while this invocation lasts: work that may outlive it gives `callback_url`.
+ * The same in the background: the task id comes back at once, the task when clip-audio calls
+ * back: ended, or (after about 25 s, all that clip-audio may wait) still running, and then
+ * awaited with `waitForTask`. Only while this invocation lasts: work that may outlive it gives
+ * `callback_url`.
  */
 export async function recapInBackground(env: RecapCallerEnv, clipIds: string[]) {
   const listener = new TaskEnded();
   const started = await env.CLIP_AUDIO.processClips({ clip_ids: clipIds, background: true }, listener);
-  const task = await listener.ended;
+  let task = await listener.ended;
+  while (task.completed_at === null) task = await env.CLIP_AUDIO.waitForTask(task.task_id, { timeoutSeconds: 300 });
   return { task_id: started.task_id, status: task.status, successful: task.results?.successful ?? 0 };
 }
 
