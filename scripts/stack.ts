@@ -176,6 +176,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     ...S3RVER_CREDENTIALS,
     S3_ENDPOINT: urls.bucket,
     ...(docker ? {} : { CONTAINER_URL: urls.engine }),
+    // Stopping the stack gives each process STOP_GRACE_MS: the engine drains for less, so a job
+    // in flight is cut off cleanly (subprocesses, temp files) instead of being killed with it.
+    DRAIN_SECONDS: String(Math.floor(STOP_GRACE_MS / 1000) - 2),
     ...options.env,
   };
   const workerEnvFile = writeWorkerEnvFile(dataDir, env);
