@@ -2,11 +2,14 @@
  * What Node's own transfer of a progressive file (fetchMedia) guarantees, whichever HTTP client
  * does it: yt-dlp's headers are sent, redirects are followed, the body streams (the first bytes
  * arrive while the source still sends), and every failure becomes the engine's error in yt-dlp's
- * words: HTTP status, refused, reset mid-body, whole-transfer timeout, cancel.
+ * words: HTTP status, refused, reset mid-body, whole-transfer timeout, cancel. And a source
+ * that ends its response by closing the connection while the body waits unread gets the whole
+ * body, instead of an uncaught AssertionError that ends the process (nodejs/undici#5360).
  */
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { type AddressInfo, createServer as createTcpServer } from "node:net";
 import type { Readable } from "node:stream";
+import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ClipAudioError } from "../../shared/errors.ts";
 import { fetchMedia, transferError } from "../src/transfer.ts";
@@ -137,5 +140,27 @@ describe("fetchMedia", () => {
     const abort = new AbortController();
     setTimeout(() => abort.abort(), 300);
     expect(await failure("/held", { timeoutMs: 10_000, signal: abort.signal })).toMatchObject({ code: "cancelled" });
+  });
+
+  // The smallest form of nodejs/undici#5360, deterministic: 64 KB and the close arrive while
+  // nothing reads the body, so backpressure has paused the parser when the socket ends. Node 22's
+  // bundled undici throws from the socket's `end` handler there: this file's process would die.
+  it.each([
+    ["HTTP/1.1 with Connection: close", `HTTP/1.1 200 OK\r\nContent-Length: 65536\r\nConnection: close\r\n\r\n`],
+    ["HTTP/1.0 without Content-Length", "HTTP/1.0 200 OK\r\n\r\n"],
+  ])("gets the whole body a source closes after while it waits unread (%s)", async (_, head) => {
+    const body = Buffer.alloc(65_536, 3);
+    const source = createTcpServer((socket) =>
+      socket.once("data", () => socket.end(Buffer.concat([Buffer.from(head), body]))),
+    );
+    await new Promise<void>((resolve) => source.listen(0, "127.0.0.1", resolve));
+    try {
+      const { port } = source.address() as AddressInfo;
+      const stream = await fetchMedia(format("/", `http://127.0.0.1:${port}/`), LIMITS);
+      await sleep(200);
+      expect((await readAll(stream)).equals(body)).toBe(true);
+    } finally {
+      await new Promise((resolve) => source.close(resolve));
+    }
   });
 });
