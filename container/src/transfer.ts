@@ -1,8 +1,8 @@
 /**
  * The media transfer without a second yt-dlp process (its start costs ~0.4-0.7 s before the
  * first byte), for what yt-dlp selected:
- * - one progressive HTTP(S) file: Node fetches it with the headers yt-dlp chose, and ffmpeg's
- *   input ends with the last byte instead of when yt-dlp exits;
+ * - one progressive HTTP(S) file: Node fetches it (undici from npm, see `mediaAgent`) with the
+ *   headers yt-dlp chose, and ffmpeg's input ends with the last byte instead of when yt-dlp exits;
  * - one HLS stream: ffmpeg reads the playlist and its segments (the downloader yt-dlp itself
  *   uses for `m3u8`) and remuxes them to MPEG-TS on stdout, unchanged (measured on the bench's
  *   60 s clip at 50 Mbit/s: 1.99 s through the yt-dlp command, see the report).
@@ -11,6 +11,7 @@
  */
 import { Readable } from "node:stream";
 import { execa } from "execa";
+import { Agent, fetch, type Response } from "undici";
 import { ClipAudioError } from "../../shared/errors.ts";
 import { FFMPEG } from "./ffmpeg.ts";
 import type { Source } from "./source.ts";
@@ -105,13 +106,26 @@ export function transferError(error: unknown, limits: RunLimits): ClipAudioError
   return new ClipAudioError("download_failed", `Downloading the media failed: ${said}`, { cause: error });
 }
 
+/**
+ * The HTTP client of media transfers: undici from npm (>= 8.6.0), never the copy bundled in Node.
+ * Node 22's (undici 6.28.1 in Node 22.23.3; the 6.x and 7.x lines alike, up to 6.29.1 and 7.30.3)
+ * asserts `!paused` when a source ends a response by closing the connection (HTTP/1.0, as
+ * Python's http.server answers, or `Connection: close`) while the body waits under backpressure,
+ * which is the usual state here (ffmpeg reads slower than a fast link delivers): an uncaught
+ * AssertionError in the socket's `end` handler that ends the engine with every job in flight
+ * (nodejs/undici#5360). undici 8.6.0 completes such a response instead (nodejs/undici#5474).
+ * An Agent of its own, so no other undici copy's global dispatcher (Node's bundled one included)
+ * can carry these requests.
+ */
+const mediaAgent = new Agent();
+
 /** Opens the format's bytes; the stream errors on timeout or cancel (whole transfer, not per read). */
 export async function fetchMedia(format: ChosenFormat, limits: RunLimits): Promise<Readable> {
   const timeout = AbortSignal.timeout(limits.timeoutMs);
   const signal = limits.signal ? AbortSignal.any([limits.signal, timeout]) : timeout;
   let response: Response;
   try {
-    response = await fetch(format.url, { headers: format.headers, signal, redirect: "follow" });
+    response = await fetch(format.url, { headers: format.headers, signal, redirect: "follow", dispatcher: mediaAgent });
   } catch (error) {
     throw transferError(error, limits);
   }
@@ -119,5 +133,5 @@ export async function fetchMedia(format: ChosenFormat, limits: RunLimits): Promi
     await response.body?.cancel().catch(() => undefined);
     throw transferError(new Error(`HTTP Error ${response.status}: ${response.statusText}`), limits);
   }
-  return Readable.fromWeb(response.body as import("node:stream/web").ReadableStream<Uint8Array>);
+  return Readable.fromWeb(response.body);
 }
