@@ -16,7 +16,8 @@ import { fileURLToPath } from "node:url";
 import { fallbackWarning, installPinnedYtDlp } from "./yt-dlp-release.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const REQUIRED_NODE = [22, 12];
+// undici 8 (the engine's media transfer, container/src/transfer.ts) needs 22.19.
+const REQUIRED_NODE = [22, 19];
 const SYSTEM_TOOLS = [
   { command: "ffmpeg", args: ["-version"], apt: "ffmpeg" },
   { command: "ffprobe", args: ["-version"], apt: "ffmpeg" },
