@@ -13,6 +13,7 @@ import { log } from "../../shared/log.ts";
 import type { EngineHealth } from "../../shared/schemas.ts";
 import { staleYtDlpWarning, ytDlpAgeDays } from "../../shared/ytdlp-age.ts";
 import type { JobManager } from "./jobs.ts";
+import { settingsCheck } from "./settings-check.ts";
 import { missingTools, missingToolsError, toolVersions } from "./tools.ts";
 
 /** The engine's nonce store: one process, so its memory. */
@@ -33,6 +34,8 @@ export interface AppOptions {
   secret: string | null;
   maxConcurrency: number;
   draining: () => boolean;
+  /** The fingerprint of the settings this process started with (./settings-check.ts). */
+  settingsFingerprint?: string;
 }
 
 export function createApp(options: AppOptions) {
@@ -56,7 +59,8 @@ export function createApp(options: AppOptions) {
     return c.json(body);
   });
 
-  // `/jobs/*` matches `/jobs` too in Hono.
+  // `/jobs/*` matches `/jobs` too in Hono. Settings first: a stale secret must not mask them.
+  app.use("/jobs/*", settingsCheck(options.settingsFingerprint));
   app.use("/jobs/*", async (c, next) => {
     if (!options.secret) return c.json({ detail: "HMAC_SHARED_SECRET is not configured" }, 500);
     await next();

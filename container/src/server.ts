@@ -9,6 +9,7 @@ import type { Server } from "node:http";
 import { serve } from "@hono/node-server";
 import { ConfigError } from "../../shared/config.ts";
 import { log, setLogLevel } from "../../shared/log.ts";
+import { engineSettingsFingerprint } from "../../shared/settings-fingerprint.ts";
 import { createApp } from "./app.ts";
 import { type EngineConfig, loadConfig } from "./config.ts";
 import { extractors } from "./extractor.ts";
@@ -60,6 +61,7 @@ async function main(): Promise<void> {
     secret: config.HMAC_SHARED_SECRET,
     maxConcurrency: config.JOB_CONCURRENCY,
     draining: () => draining,
+    settingsFingerprint: await engineSettingsFingerprint(process.env),
   });
   const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, (info) => {
     log("info", {
