@@ -74,7 +74,7 @@ describe("/health and the engine's bucket credentials", () => {
       PRODUCTION_WITH_KEYS,
       { ...PRODUCTION_WITHOUT_KEYS, ENVIRONMENT: "staging" },
       // A host process behind CONTAINER_URL has its own settings (it refuses to start by itself).
-      { ...PRODUCTION_WITHOUT_KEYS, CONTAINER_URL: env.CONTAINER_URL },
+      { ...PRODUCTION_WITHOUT_KEYS, CONTAINER_URL: inject("engineUrl") },
     ]) {
       const { status, body } = await health(bindings);
       expect({ status, problems: body.problems, r2: body.r2_configured }).toEqual({
