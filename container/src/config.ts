@@ -23,6 +23,8 @@ export const engineProcessEnvSchema = engineEnvSchema.extend({
   HOST: stringVar().transform((raw) => raw ?? "0.0.0.0"),
   WORK_DIR: stringVar().transform((raw) => resolve(raw ?? join(tmpdir(), "clip-audio"))),
   OUTPUT_DIR: stringVar().transform((raw) => resolve(raw ?? "output")),
+  /** Set by the image: the user the engine switches to after starting as root (./privileges.ts). */
+  RUN_AS_USER: stringVar(),
 });
 export type EngineConfig = z.infer<typeof engineProcessEnvSchema>;
 

@@ -14,6 +14,7 @@ import { createApp } from "./app.ts";
 import { type EngineConfig, loadConfig } from "./config.ts";
 import { extractors } from "./extractor.ts";
 import { JobManager } from "./jobs.ts";
+import { dropPrivileges } from "./privileges.ts";
 import { createSink } from "./sinks/index.ts";
 import { missingTools } from "./tools.ts";
 
@@ -38,6 +39,8 @@ async function main(): Promise<void> {
   let config: EngineConfig;
   try {
     config = loadConfig();
+    // Before any file or subprocess: the tools must not share this process's uid while it is dumpable.
+    dropPrivileges(config.RUN_AS_USER);
   } catch (error) {
     if (error instanceof ConfigError) {
       console.error(error.message);
