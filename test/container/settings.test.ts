@@ -16,7 +16,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { unstable_readConfig } from "wrangler";
 import { DOCKER_HOST_ADDRESS, freePort, ROOT, type Stack, startStack } from "../../scripts/stack.ts";
+import { ENGINE_ENV_NAMES, pickEnv } from "../../shared/config.ts";
 import { signRequest } from "../../shared/hmac.ts";
 import type { ClipStatus, ProcessClipsResponse, Task } from "../../shared/schemas.ts";
 import { type FixtureServer, startFixtureServer } from "../support/fixture-server.ts";
@@ -134,7 +136,19 @@ describe("a secret rotated under a running engine container", () => {
     const newContainer = (await engineContainers()).get(instance);
     expect(newContainer).toBeDefined();
     expect(newContainer).not.toBe(oldContainer);
-    expect(await startEnv(newContainer as string)).toContain(`HMAC_SHARED_SECRET=${NEW_SECRET}`);
+    // Its engine settings are exactly what the Worker forwards: nothing in the image (its ENV,
+    // the base image's) sets one, or the fingerprints could never agree.
+    const engineSettings = (await startEnv(newContainer as string)).filter((entry) =>
+      ENGINE_ENV_NAMES.includes(entry.slice(0, entry.indexOf("="))),
+    );
+    // The Worker's variables: wrangler.toml's [vars] under the env file's.
+    const vars = unstable_readConfig({ config: join(ROOT, "wrangler.toml") }).vars as Record<string, string>;
+    const forwarded = pickEnv({ ...vars, ...stack.env, HMAC_SHARED_SECRET: NEW_SECRET }, ENGINE_ENV_NAMES);
+    expect(engineSettings.sort()).toEqual(
+      Object.entries(forwarded)
+        .map(([name, value]) => `${name}=${value}`)
+        .sort(),
+    );
     // What happened, as the logs tell it. The old engine refused the job for its settings, never
     // for its signature (the check comes before authentication), and then shut down…
     const engine = (await engineLog).all;
