@@ -18,7 +18,12 @@ ARG YT_DLP_SOURCE=release
 # with input length (bench: peak RSS 30 min / 60 s from 1.23x to 1.19x).
 # No NODE_ENV: the engine's environment is the Worker's ENVIRONMENT, forwarded with its settings
 # (production in a deployment, development under `npm start`), so both apply the same guards.
-ENV PORT=8080 HOST=0.0.0.0 WORK_DIR=/tmp/clip-audio NODE_OPTIONS=--max-semi-space-size=1
+# No engine setting at all (shared/config.ts engineEnvSchema): those come from the Worker alone,
+# or the settings fingerprint would never match the Worker's (test/deploy/image-env.test.ts).
+# The engine starts as root and switches to RUN_AS_USER itself, before it reads a request or
+# starts a tool: the kernel then hides its environment (the secrets) from that user's other
+# processes, yt-dlp and ffmpeg (container/src/privileges.ts). So no `USER` here.
+ENV PORT=8080 HOST=0.0.0.0 WORK_DIR=/tmp/clip-audio NODE_OPTIONS=--max-semi-space-size=1 RUN_AS_USER=node
 EXPOSE 8080
 CMD ["node", "container/src/server.ts"]
 WORKDIR /app
@@ -58,6 +63,5 @@ RUN set -eu; \
 
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
-USER node
 # The sources: exactly what .dockerignore lets into the build context (shared/, container/src/).
 COPY . .

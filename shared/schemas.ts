@@ -299,6 +299,11 @@ export const Health = z.object({
   }),
   /** Whether yt-dlp can still read Twitch, as last seen by a job or the canary. */
   extractor: ExtractorStatus,
+  /**
+   * Why `status` is unhealthy, one sentence each, naming what to fix (settings by name, never a
+   * value); empty when healthy. E.g. the bucket credentials a production engine lacks.
+   */
+  problems: z.array(z.string()),
 });
 export type Health = z.infer<typeof Health>;
 

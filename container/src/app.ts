@@ -15,6 +15,7 @@ import type { EngineHealth } from "../../shared/schemas.ts";
 import { staleYtDlpWarning, ytDlpAgeDays } from "../../shared/ytdlp-age.ts";
 import { EventMailbox, pump, type StreamTiming } from "./job-stream.ts";
 import type { JobManager } from "./jobs.ts";
+import { settingsCheck } from "./settings-check.ts";
 import { missingTools, missingToolsError, toolVersions } from "./tools.ts";
 
 /** The engine's nonce store: one process, so its memory. */
@@ -36,6 +37,8 @@ export interface AppOptions {
   maxConcurrency: number;
   /** Heartbeat interval of job streams (tests shorten it). */
   heartbeatMs?: number | undefined;
+  /** The fingerprint of the settings this process started with (./settings-check.ts). */
+  settingsFingerprint?: string;
 }
 
 export function createApp(options: AppOptions) {
@@ -59,7 +62,8 @@ export function createApp(options: AppOptions) {
     return c.json(body);
   });
 
-  // `/jobs/*` matches `/jobs` too in Hono.
+  // `/jobs/*` matches `/jobs` too in Hono. Settings first: a stale secret must not mask them.
+  app.use("/jobs/*", settingsCheck(options.settingsFingerprint));
   app.use("/jobs/*", async (c, next) => {
     if (!options.secret) return c.json({ detail: "HMAC_SHARED_SECRET is not configured" }, 500);
     await next();

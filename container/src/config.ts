@@ -5,6 +5,7 @@
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { z } from "zod";
+import { bucketCredentialsProblem } from "../../shared/bucket-credentials.ts";
 import {
   ConfigError,
   demoSourceProblem,
@@ -22,6 +23,8 @@ export const engineProcessEnvSchema = engineEnvSchema.extend({
   HOST: stringVar().transform((raw) => raw ?? "0.0.0.0"),
   WORK_DIR: stringVar().transform((raw) => resolve(raw ?? join(tmpdir(), "clip-audio"))),
   OUTPUT_DIR: stringVar().transform((raw) => resolve(raw ?? "output")),
+  /** Set by the image: the user the engine switches to after starting as root (./privileges.ts). */
+  RUN_AS_USER: stringVar(),
 });
 export type EngineConfig = z.infer<typeof engineProcessEnvSchema>;
 
@@ -29,7 +32,9 @@ export function loadConfig(env: RawEnv = process.env): EngineConfig {
   const config = parseEnv(engineProcessEnvSchema, env);
   // The Worker refuses a demo source outside development and forwards ENVIRONMENT; the engine
   // run on its own (the CLI) is often told nothing, so it refuses only when told production.
-  const demoProblem = demoSourceProblem(env, config);
-  if (demoProblem && detectEnvironment(env) === "production") throw new ConfigError([demoProblem]);
+  const demoProblem = detectEnvironment(env) === "production" ? demoSourceProblem(env, config) : null;
+  // In production the local folder would be the container's own disk: refuse to start instead.
+  const problems = [demoProblem, bucketCredentialsProblem(env, config)].filter((p): p is string => p !== null);
+  if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }

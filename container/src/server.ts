@@ -11,10 +11,12 @@ import type { Server } from "node:http";
 import { serve } from "@hono/node-server";
 import { ConfigError } from "../../shared/config.ts";
 import { log, setLogLevel } from "../../shared/log.ts";
+import { engineSettingsFingerprint } from "../../shared/settings-fingerprint.ts";
 import { createApp } from "./app.ts";
 import { type EngineConfig, loadConfig } from "./config.ts";
 import { extractors } from "./extractor.ts";
 import { JobManager } from "./jobs.ts";
+import { dropPrivileges } from "./privileges.ts";
 import { createSink } from "./sinks/index.ts";
 import { missingTools } from "./tools.ts";
 
@@ -39,6 +41,8 @@ async function main(): Promise<void> {
   let config: EngineConfig;
   try {
     config = loadConfig();
+    // Before any file or subprocess: the tools must not share this process's uid while it is dumpable.
+    dropPrivileges(config.RUN_AS_USER);
   } catch (error) {
     if (error instanceof ConfigError) {
       console.error(error.message);
@@ -56,7 +60,12 @@ async function main(): Promise<void> {
   // yt-dlp's resident extractors start now: the first job must not wait for Python's import.
   extractors(config.JOB_CONCURRENCY).warm();
   const jobs = new JobManager(config, sink);
-  const app = createApp({ jobs, secret: config.HMAC_SHARED_SECRET, maxConcurrency: config.JOB_CONCURRENCY });
+  const app = createApp({
+    jobs,
+    secret: config.HMAC_SHARED_SECRET,
+    maxConcurrency: config.JOB_CONCURRENCY,
+    settingsFingerprint: await engineSettingsFingerprint(process.env),
+  });
   const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, (info) => {
     log("info", {
       msg: "listening",

@@ -48,13 +48,15 @@ async function engineContainers(): Promise<string[]> {
 interface ContainerProcess {
   pid: number;
   cmd: string;
-  env: Record<string, string>;
+  uid: number;
+  /** Null when the kernel refuses it to the reader. */
+  env: Record<string, string> | null;
 }
 
 /**
- * Every other process in a container with its command line and environment, read from /proc.
- * As the image's user: /proc/PID/environ needs the same user or CAP_SYS_PTRACE, which Docker
- * does not give root in a container.
+ * Every other process in a container with its command line, uid and environment, read from
+ * /proc as the user the tools run as (`node`), i.e. what yt-dlp could read: /proc/PID/environ
+ * needs the same user (and a dumpable process) or CAP_SYS_PTRACE, which Docker does not give.
  */
 async function processesIn(container: string): Promise<ContainerProcess[]> {
   const script = `
@@ -63,9 +65,13 @@ async function processesIn(container: string): Promise<ContainerProcess[]> {
     for (const pid of fs.readdirSync("/proc").filter((p) => /^\\d+$/.test(p) && Number(p) !== process.pid)) {
       try {
         const cmd = fs.readFileSync("/proc/" + pid + "/cmdline", "utf8").split("\\0").join(" ").trim();
-        const env = Object.fromEntries(fs.readFileSync("/proc/" + pid + "/environ", "utf8").split("\\0")
-          .filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]));
-        out.push({ pid: Number(pid), cmd, env });
+        const uid = Number(/^Uid:\\s+(\\d+)/m.exec(fs.readFileSync("/proc/" + pid + "/status", "utf8"))[1]);
+        let env = null;
+        try {
+          env = Object.fromEntries(fs.readFileSync("/proc/" + pid + "/environ", "utf8").split("\\0")
+            .filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]));
+        } catch {}
+        out.push({ pid: Number(pid), cmd, uid, env });
       } catch {}
     }
     console.log(JSON.stringify(out));`;
@@ -122,7 +128,7 @@ describe("the Worker with the engine in a real container", () => {
     expect((await object(keys.wav("tone-ctr-bg"))).status).toBe(200);
   });
 
-  it("gives yt-dlp and ffmpeg inside the container none of the secrets the engine holds", async () => {
+  it("gives yt-dlp and ffmpeg inside the container none of the secrets the engine holds, nor a way to read them", async () => {
     // A clip whose media trickle in keeps the download subprocess alive long enough to look at.
     const response = await api("/api/process-clips", { clip_ids: ["slow-ctr"], background: true });
     expect(response.status).toBe(202);
@@ -132,20 +138,30 @@ describe("the Worker with the engine in a real container", () => {
           const processes = await processesIn(id);
           // The resident extractors (Python with yt_dlp), ffmpeg, and any yt-dlp command.
           const tools = processes.filter((p) => /yt-dlp|ffmpeg|extractor\.py|python/.test(p.cmd));
-          if (tools.length > 0) return { processes, tools };
+          if (tools.length > 0) return { container: id, processes, tools };
         }
         throw new Error("no yt-dlp or ffmpeg process seen in an engine container");
       },
       // A cold engine instance is a new container: seconds to tens of seconds on vfs.
       { timeout: 120_000, interval: 500 },
     );
-    // The engine itself holds the secrets (so the check below can see them if they leaked)…
-    const engine = found.processes.find((p) => p.cmd.includes("container/src/server.ts"));
-    expect(engine?.env.HMAC_SHARED_SECRET).toBe(secret);
-    expect(engine?.env.R2_SECRET_ACCESS_KEY).toBe(credentials.secretAccessKey);
-    // …its subprocesses hold none of them, under any name.
+    // The engine was started with the secrets (so the checks below can see them if they leaked)…
+    const container = found.container;
+    const { stdout } = await execa("docker", ["inspect", "--format", "{{json .Config.Env}}", container]);
+    const startEnv = JSON.parse(stdout) as string[];
+    expect(startEnv).toContain(`HMAC_SHARED_SECRET=${secret}`);
+    expect(startEnv).toContain(`R2_SECRET_ACCESS_KEY=${credentials.secretAccessKey}`);
+    // …but switched to the tools' user itself, which leaves its environment unreadable to them
+    // (container/src/privileges.ts), while the tools run as that user…
+    const engine = found.processes.find((p) => p.cmd === "node container/src/server.ts");
+    const nodeUid = Number((await execa("docker", ["exec", container, "id", "-u", "node"])).stdout);
+    expect(engine).toMatchObject({ uid: nodeUid, env: null });
+    for (const tool of found.tools) expect(tool.uid, tool.cmd).toBe(nodeUid);
+    // …and the tools' own environments hold none of them, under any name.
     const secrets = [secret, credentials.secretAccessKey, credentials.accessKeyId];
     for (const tool of found.tools) {
+      expect(tool.env, tool.cmd).not.toBeNull();
+      if (!tool.env) continue;
       expect(Object.keys(tool.env)).not.toContain("HMAC_SHARED_SECRET");
       expect(Object.keys(tool.env)).not.toContain("R2_SECRET_ACCESS_KEY");
       expect(Object.keys(tool.env)).not.toContain("R2_ACCESS_KEY_ID");

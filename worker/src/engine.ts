@@ -20,7 +20,10 @@ import {
 } from "../../shared/job.ts";
 import { lines } from "../../shared/lines.ts";
 import { EngineHealth } from "../../shared/schemas.ts";
+import { ENGINE_SETTINGS_HEADER } from "../../shared/settings-fingerprint.ts";
 import type { WorkerConfig } from "./config.ts";
+import { noteEngineStart, type RestartOutcome, restartError, restartForSettings } from "./engine-restart.ts";
+import { engineSettingsHeaders, isSettingsMismatch } from "./engine-settings.ts";
 import { log } from "./log.ts";
 
 /** An idle engine stops after this long: clips come in bursts after streams end. */
@@ -46,6 +49,20 @@ export class AudioEngine extends Container<Env> {
    */
   override enableInternet = true;
   override envVars = engineEnvVars(this.env);
+
+  /** RPC: the engine refused a job for its settings; restart it with the current ones (./engine-restart.ts). */
+  async restartForSettings(fingerprint: string): Promise<RestartOutcome> {
+    return restartForSettings(this.#instance(), fingerprint);
+  }
+
+  override async onStart(): Promise<void> {
+    await noteEngineStart(this.#instance());
+  }
+
+  #instance() {
+    const running = () => this.ctx.container?.running ?? false;
+    return { storage: this.ctx.storage, envVars: this.envVars ?? {}, running, stop: () => this.stop("SIGTERM") };
+  }
 
   /**
    * The library stops an instance once nobody has talked to it for `sleepAfter`. A job the
@@ -77,6 +94,11 @@ function instanceFor(clipId: string): string {
   return `engine-${hash % ENGINE_INSTANCES}`;
 }
 
+/** The Durable Object of the engine instance that serves `clipId`. */
+function engineInstance(env: EngineEnv, clipId: string) {
+  return env.ENGINE.get(env.ENGINE.idFromName(instanceFor(clipId)));
+}
+
 function engineFetch(
   env: EngineEnv,
   config: WorkerConfig,
@@ -85,7 +107,7 @@ function engineFetch(
   clipId = "",
 ): Promise<Response> {
   if (config.CONTAINER_URL) return fetch(`${config.CONTAINER_URL.replace(/\/+$/, "")}${path}`, init);
-  return env.ENGINE.get(env.ENGINE.idFromName(instanceFor(clipId))).fetch(new Request(`http://engine${path}`, init));
+  return engineInstance(env, clipId).fetch(new Request(`http://engine${path}`, init));
 }
 
 /**
@@ -196,10 +218,13 @@ async function startJob(
   signal: AbortSignal,
 ): Promise<Response & { body: ReadableStream<Uint8Array> }> {
   let response: Response;
+  // Outside the try: a Container engine that would refuse to start fails the job at once.
+  const settings = await engineSettingsHeaders(env, config);
   try {
     const headers = {
       "content-type": "application/json",
       ...(await signRequest(config.HMAC_SHARED_SECRET ?? "", body)),
+      ...settings,
     };
     response = await engineFetch(env, config, ENGINE_ROUTES.jobs, { method: "POST", body, headers, signal }, clipId);
   } catch (error) {
@@ -207,6 +232,10 @@ async function startJob(
       "container_unavailable",
       `The media engine could not be reached: ${(error as Error).message}`,
     );
+  }
+  if (isSettingsMismatch(response)) {
+    await response.body?.cancel();
+    throw restartError(await engineInstance(env, clipId).restartForSettings(settings[ENGINE_SETTINGS_HEADER] ?? ""));
   }
   if (!response.ok || !response.body) {
     const detail = await response.text().catch(() => "");

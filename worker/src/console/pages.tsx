@@ -175,7 +175,7 @@ function HealthPanel(props: { health: Health }) {
           <Badge state={health.status} />
         </dd>
         <dt>Bucket (R2)</dt>
-        <dd>{health.r2_configured ? "reachable" : "NOT reachable"}</dd>
+        <dd>{health.r2_configured ? "configured" : "NOT configured"}</dd>
         <dt>Engine</dt>
         <dd>
           <Badge state={health.container.state} /> ffmpeg {health.container.ffmpeg ?? "unknown"}, yt-dlp{" "}
@@ -187,6 +187,11 @@ function HealthPanel(props: { health: Health }) {
           {extractor.checked_at ? ` (checked ${extractor.checked_at})` : ""}
         </dd>
       </dl>
+      {health.problems.map((problem) => (
+        <div class="error" role="alert">
+          <strong>{problem}</strong>
+        </div>
+      ))}
       {extractor.yt_dlp_warning ? <div class="notice">{extractor.yt_dlp_warning}</div> : null}
       {extractor.state === "outdated" ? (
         <div class="error" role="alert">

@@ -7,6 +7,7 @@
 import type { EngineHealth, Health } from "../../../shared/schemas.ts";
 import { ENGINE_MONITOR_NAME } from "../durable/engine-monitor.ts";
 import { engineHealth } from "../engine.ts";
+import { engineSettingsProblem } from "../engine-settings.ts";
 import type { OperationContext } from "./context.ts";
 
 export async function health({ env, config, storage }: OperationContext): Promise<Health> {
@@ -25,10 +26,19 @@ export async function health({ env, config, storage }: OperationContext): Promis
     monitor.status().catch(() => null),
     config.CONTAINER_URL ? engineHealth(env, config) : Promise.resolve(undefined),
   ]);
+  // Judged from the settings the Worker forwards, so no engine is woken for it: a production
+  // engine without bucket credentials refuses to start, and every clip would fail.
+  const engineProblem = engineSettingsProblem(env, config);
+  const problems = [
+    ...(bucketOk ? [] : ["the bucket did not answer through the BUCKET binding"]),
+    ...(cacheOk ? [] : ["the Durable Objects did not answer"]),
+    ...(engineProblem ? [engineProblem] : []),
+  ];
   const body: Health = {
-    status: bucketOk && cacheOk ? "healthy" : "unhealthy",
+    status: problems.length === 0 ? "healthy" : "unhealthy",
     ffmpeg_available: (probed?.ffmpeg ?? known?.tools?.ffmpeg) != null,
-    r2_configured: bucketOk,
+    // The bucket is configured when the Worker reads it and the engine can write to it.
+    r2_configured: bucketOk && !engineProblem,
     cache_healthy: cacheOk,
     cache_type: "DurableObject",
     container: engineView(probed, known?.tools ?? null),
@@ -42,6 +52,7 @@ export async function health({ env, config, storage }: OperationContext): Promis
       checked_at: null,
       last_error: null,
     },
+    problems,
   };
   return body;
 }

@@ -12,7 +12,10 @@ const healthRoute = createRoute({
   summary: "Service health (open: no signature, not rate-limited)",
   responses: {
     200: json(Body.Health, "Healthy"),
-    503: json(Body.Health, "Unhealthy: the bucket or the Durable Objects did not answer"),
+    503: json(
+      Body.Health,
+      "Unhealthy (`problems` says why): the bucket or the Durable Objects did not answer, or a production engine lacks bucket credentials",
+    ),
     ...openResponses,
   },
 });
