@@ -70,8 +70,11 @@ export class ClipJob extends DurableObject<Env> {
     for (;;) {
       const result = await this.#attempt(clipId, force);
       if ("resumeInMs" in result) {
-        // Released or re-attachable: follow it from here, as the caller is waiting.
-        if (result.resumeInMs <= FOLLOW_AGAIN_DELAY_MS) continue;
+        // Released or re-attachable: follow it from here (a moment later), as the caller is waiting.
+        if (result.resumeInMs <= FOLLOW_AGAIN_DELAY_MS) {
+          await new Promise((resolve) => setTimeout(resolve, result.resumeInMs));
+          continue;
+        }
         // The engine is restarting: no caller should wait for that; the clip's alarm carries it.
         const failure = failedResult(clipId, new ClipAudioError("engine_restarting", result.why));
         await this.#handOver(clipId, force, failure, Date.now() + result.resumeInMs);
