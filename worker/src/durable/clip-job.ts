@@ -42,6 +42,9 @@ const FOLLOW_AGAIN_DELAY_MS = 1_000;
 /** The pause before a job refused or cut off by a stopping engine is tried again. */
 const RESTART_WAIT_MS = 15_000;
 
+/** The engine let this follower go at its deadline; the job runs on. */
+const RELEASED = "released";
+
 /** Not a result yet: follow the job again (or start it again) after `resumeInMs`. */
 interface Resume {
   resumeInMs: number;
@@ -72,7 +75,7 @@ export class ClipJob extends DurableObject<Env> {
       if ("resumeInMs" in result) {
         // Released or re-attachable: follow it from here (a moment later), as the caller is waiting.
         if (result.resumeInMs <= FOLLOW_AGAIN_DELAY_MS) {
-          await new Promise((resolve) => setTimeout(resolve, result.resumeInMs));
+          if (result.why !== RELEASED) await new Promise((resolve) => setTimeout(resolve, result.resumeInMs));
           continue;
         }
         // The engine is restarting: no caller should wait for that; the clip's alarm carries it.
@@ -193,7 +196,7 @@ export class ClipJob extends DurableObject<Env> {
       if (outcome.kind === "released") {
         await this.ctx.storage.put("following", true);
         log("info", { msg: "job still running in the engine; the next alarm follows it", clip_id: clipId });
-        return { resumeInMs: FOLLOW_AGAIN_DELAY_MS, why: "released" };
+        return { resumeInMs: FOLLOW_AGAIN_DELAY_MS, why: RELEASED };
       }
       if (outcome.kind === "detached") return await this.#interrupted(clipId, outcome.reason, FOLLOW_AGAIN_DELAY_MS);
       const final = outcome.event;
