@@ -67,7 +67,12 @@ async function run(context: Context): Promise<JobResult> {
   const storeVideo = storesVideo(source, options.storeVideo ?? config.STORE_VIDEO);
   // The extraction selects the format too: the rendition with video when it is kept, else the smallest.
   const limits = { timeoutMs: config.METADATA_TIMEOUT_SECONDS * 1000, signal };
-  const info = await fetchSourceInfo(source, limits, !storeVideo, extractors(config.JOB_CONCURRENCY));
+  const info = await fetchSourceInfo(
+    source,
+    limits,
+    !storeVideo,
+    extractors(config.JOB_CONCURRENCY, options.build?.path),
+  );
   rejectTooLong(source, info, config);
   checkCancelled(signal);
 

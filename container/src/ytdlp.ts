@@ -258,7 +258,13 @@ function parseInfo(source: Source, info: unknown): SourceInfo {
  * (`saveInfo`), so yt-dlp goes straight to the media. Not async on purpose: an async function
  * would await the subprocess (a thenable) instead of handing back its streams.
  */
-export function startDownload(infoPath: string, source: Source, audioOnly: boolean, limits: RunLimits) {
+export function startDownload(
+  infoPath: string,
+  source: Source,
+  audioOnly: boolean,
+  limits: RunLimits,
+  build: string = YT_DLP,
+) {
   const range = source.range ? ["--download-sections", `*${source.range.startSeconds}-${source.range.endSeconds}`] : [];
   const args = [
     ...extractorArgs(source),
@@ -272,7 +278,7 @@ export function startDownload(infoPath: string, source: Source, audioOnly: boole
     "-o",
     "-",
   ];
-  return startTool(YT_DLP, args, limits, { stdout: "pipe", buffer: { stdout: false } });
+  return startTool(build, args, limits, { stdout: "pipe", buffer: { stdout: false } });
 }
 
 export function saveInfo(infoPath: string, info: SourceInfo): Promise<void> {
