@@ -269,6 +269,35 @@ export const EngineHealth = z.object({
 });
 export type EngineHealth = z.infer<typeof EngineHealth>;
 
+export const ExtractorBuildStatus = z.object({
+  channel: z.enum(["stable", "nightly"]),
+  tag: z.string(),
+  sha256: z.string(),
+  promoted_at: z.string(),
+  reason: z.string(),
+});
+export type ExtractorBuildStatus = z.infer<typeof ExtractorBuildStatus>;
+
+export const ExtractorChange = z.object({
+  kind: z.enum(["promotion", "rollback"]),
+  at: z.string(),
+  channel: z.enum(["stable", "nightly"]),
+  tag: z.string(),
+  reason: z.string(),
+});
+export type ExtractorChange = z.infer<typeof ExtractorChange>;
+
+export const ExtractorTrial = z.object({
+  at: z.string(),
+  channel: z.enum(["stable", "nightly"]),
+  /** null when no build could be obtained. */
+  tag: z.string().nullable(),
+  /** passed: promoted; failed: the canary failed on it; refused: it failed verification; unavailable: not fetched. */
+  outcome: z.enum(["passed", "failed", "refused", "unavailable", "current"]),
+  detail: z.string().nullable(),
+});
+export type ExtractorTrial = z.infer<typeof ExtractorTrial>;
+
 export const ExtractorStatus = z.object({
   /** `unknown` until a job or the canary has run since the last deploy. */
   state: z.enum(["ok", "outdated", "unknown"]),
@@ -282,6 +311,16 @@ export const ExtractorStatus = z.object({
   yt_dlp_warning: z.string().nullable(),
   checked_at: z.string().nullable(),
   last_error: z.string().nullable(),
+  /** What runs jobs now: the image's pinned release, or the channel build the canary promoted. */
+  channel: z.enum(["pinned", "stable", "nightly"]).optional(),
+  /** EXTRACTOR_CHANNEL, the operator's choice: pinned, auto, stable or nightly. */
+  policy: z.string().optional(),
+  /** The promoted build jobs run (null: the pin): release tag, zipapp SHA-256, when and why. */
+  build: ExtractorBuildStatus.nullable().optional(),
+  /** The last promotion or rollback. */
+  last_change: ExtractorChange.nullable().optional(),
+  /** The last channel build tried on the canary clip, and how that went. */
+  last_trial: ExtractorTrial.nullable().optional(),
 });
 export type ExtractorStatus = z.infer<typeof ExtractorStatus>;
 

@@ -72,6 +72,7 @@ async function run(context: Context): Promise<JobResult> {
     limits,
     !storeVideo,
     extractors(config.JOB_CONCURRENCY, options.build?.path),
+    options.build?.build.tag,
   );
   rejectTooLong(source, info, config);
   checkCancelled(signal);

@@ -166,10 +166,13 @@ export function ytDlpVersion(): Promise<string | null> {
   return installed;
 }
 
-/** An outdated extractor's error names the installed version and its age: often the whole story. */
-async function withInstalledVersion(error: unknown): Promise<unknown> {
+/**
+ * An outdated extractor's error names the version that ran (a channel build's tag, else the
+ * installed one) and its age: often the whole story.
+ */
+async function withInstalledVersion(error: unknown, ran?: string): Promise<unknown> {
   if (!(error instanceof ClipAudioError) || error.code !== "extractor_outdated") return error;
-  const installedNow = describeYtDlp(await ytDlpVersion(), new Date());
+  const installedNow = describeYtDlp(ran ?? (await ytDlpVersion()), new Date());
   return new ClipAudioError(error.code, `${error.message}. Installed: ${installedNow}`, { cause: error.cause });
 }
 
@@ -204,6 +207,8 @@ export async function fetchSourceInfo(
   limits: RunLimits,
   audioOnly = true,
   pool: ExtractorPool = extractors(),
+  /** The channel build's tag when one runs (ytdlp-channel/), for the error message. */
+  buildTag?: string,
 ): Promise<SourceInfo> {
   const args = [
     "--no-playlist",
@@ -216,7 +221,7 @@ export async function fetchSourceInfo(
     if (!reply.ok) throw extractionError(reply.stderr);
     return parseInfo(source, reply.info);
   } catch (error) {
-    throw await withInstalledVersion(error);
+    throw await withInstalledVersion(error, buildTag);
   }
 }
 

@@ -21,6 +21,7 @@ import {
 import { lines } from "../../shared/lines.ts";
 import { EngineHealth } from "../../shared/schemas.ts";
 import type { WorkerConfig } from "./config.ts";
+import { withExtractorBuild } from "./extractor-build.ts";
 import { log } from "./log.ts";
 
 /** An idle engine stops after this long: clips come in bursts after streams end. */
@@ -77,7 +78,7 @@ function instanceFor(clipId: string): string {
   return `engine-${hash % ENGINE_INSTANCES}`;
 }
 
-function engineFetch(
+export function engineFetch(
   env: EngineEnv,
   config: WorkerConfig,
   path: string,
@@ -116,7 +117,7 @@ export async function runEngineJob(
   request: JobRequestInput,
   onEvent: (event: JobEvent) => void | Promise<void>,
 ): Promise<EngineOutcome> {
-  const body = JSON.stringify(request);
+  const body = JSON.stringify(await withExtractorBuild(env, request));
   const silence = new SilenceWatch(START_LIMIT_MS);
   try {
     const response = await startJob(env, config, request.clip_id, body, silence.signal);

@@ -6,16 +6,16 @@
  */
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
+import { resolve } from "node:path";
 import { createMessage, type PublicKey, readKey, readSignature, verify } from "openpgp";
 import { detectEnvironment } from "../../../shared/config.ts";
 
-const PINNED_KEY_FILE = fileURLToPath(new URL("../../yt-dlp-public.key", import.meta.url));
+const PINNED_KEY_FILE = resolve(import.meta.dirname, "../../yt-dlp-public.key");
 /** The pinned key's fingerprint: a replaced key file is refused, not trusted. */
 export const YT_DLP_KEY_FINGERPRINT = "ac0cbbe6848d6a873464af4e57cf65933b5a7581";
 /**
  * A test's own signing key (armored). Only tests and local stand-in release servers set it; the
- * Worker never forwards it to a container, and a production engine refuses it (settings.ts).
+ * Worker never forwards it to a container, and a production engine refuses it.
  */
 export const TEST_KEY_VARIABLE = "YT_DLP_TEST_SIGNING_KEY";
 

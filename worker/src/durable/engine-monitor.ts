@@ -6,9 +6,10 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import type { ErrorCode } from "../../../shared/errors.ts";
-import type { EngineTools, FinalJobEvent } from "../../../shared/job.ts";
+import type { EngineTools, ExtractorBuild, FinalJobEvent } from "../../../shared/job.ts";
 import type { ExtractorStatus } from "../../../shared/schemas.ts";
 import { staleYtDlpWarning, ytDlpAgeDays } from "../../../shared/ytdlp-age.ts";
+import { type ChannelRecord, channelStatus, EMPTY_CHANNEL, promoted, rolledBack } from "./extractor-channel-state.ts";
 
 export interface EngineObservation {
   at: number;
@@ -57,8 +58,34 @@ export class EngineMonitor extends DurableObject<Env> {
     await this.ctx.storage.put("status", stored);
   }
 
+  /** The yt-dlp channel's record: the promoted build every job request names (engine.ts). */
+  async channel(): Promise<ChannelRecord> {
+    return (await this.ctx.storage.get<ChannelRecord>("channel")) ?? EMPTY_CHANNEL;
+  }
+
+  /** Makes `build` the one every new job runs, with why (extractor-channel.ts, after its canary passed). */
+  async promote(build: ExtractorBuild, reason: string, at = Date.now()): Promise<ChannelRecord> {
+    return this.#updateChannel((record) => promoted(record, build, reason, at));
+  }
+
+  /** Back to the pinned release; the build is not promoted again. */
+  async rollBack(reason: string, at = Date.now()): Promise<ChannelRecord> {
+    return this.#updateChannel((record) => rolledBack(record, reason, at));
+  }
+
+  async recordTrial(trial: NonNullable<ChannelRecord["last_trial"]>, policy: string): Promise<void> {
+    await this.#updateChannel((record) => ({ ...record, last_trial: trial, policy }));
+  }
+
+  async #updateChannel(change: (record: ChannelRecord) => ChannelRecord): Promise<ChannelRecord> {
+    const next = change(await this.channel());
+    await this.ctx.storage.put("channel", next);
+    return next;
+  }
+
   async status(now = new Date()): Promise<{ extractor: ExtractorStatus; tools: Stored["tools"] }> {
     const { extractor, tools } = await this.#load();
+    const channel = channelStatus(await this.channel());
     const ytDlp = tools?.yt_dlp ?? null;
     const version = {
       yt_dlp: ytDlp,
@@ -73,7 +100,7 @@ export class EngineMonitor extends DurableObject<Env> {
         checked_at: null,
         last_error: null,
       } as const;
-      return { tools, extractor: { ...unknown, ...version } };
+      return { tools, extractor: { ...unknown, ...version, ...channel } };
     }
     const since = new Date(extractor.since).toISOString();
     return {
@@ -85,6 +112,7 @@ export class EngineMonitor extends DurableObject<Env> {
         ...version,
         checked_at: new Date(extractor.checked_at).toISOString(),
         last_error: extractor.last_error,
+        ...channel,
       },
     };
   }

@@ -1,0 +1,154 @@
+/**
+ * "Twitch breaks yt-dlp; a fixed nightly exists", in workerd with real processes: the engine's
+ * pinned yt-dlp is the Twitch-broken stand-in, a stand-in of GitHub's release downloads holds a
+ * fixed nightly (a real yt-dlp zipapp) signed with this run's key (test/support/channel-bed.ts).
+ * The scheduled canary alone takes the service from `extractor_outdated` to clips succeeding,
+ * in one run, and /health tells the story; a promoted build that then fails is rolled back; a
+ * build whose signature is forged is never promoted; EXTRACTOR_CHANNEL=pinned undoes it all.
+ */
+import { createScheduledController } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, inject, it } from "vitest";
+import type { ExtractorBuild } from "../../shared/job.ts";
+import type { Health } from "../../shared/schemas.ts";
+import {
+  BROKEN_NIGHTLY,
+  FIXED_NIGHTLY,
+  FORGED_NIGHTLY,
+  NIGHTLY_REPO,
+  PINNED_VERSION,
+} from "../../test/support/channel-tags.ts";
+import { loadConfig } from "../src/config.ts";
+import { runEngineJob } from "../src/engine.ts";
+import worker from "../src/index.ts";
+import { call, json } from "./helpers.ts";
+
+const releases = inject("releasesUrl");
+const monitor = () => env.ENGINE_MONITOR.get(env.ENGINE_MONITOR.idFromName("engine"));
+const health = async () => (await json<Health>(await call("/health", { sign: false }))).extractor;
+/** The Worker's settings with the channel engine and a canary clip; `policy` is EXTRACTOR_CHANNEL. */
+const channelEnv = (policy: string) => ({
+  ...env,
+  CONTAINER_URL: inject("channelEngineUrl"),
+  CANARY_CLIP_ID: "tone-heal",
+  EXTRACTOR_CHANNEL: policy,
+});
+
+async function latestNightly(tag: string): Promise<void> {
+  const body = JSON.stringify({ repo: NIGHTLY_REPO, tag });
+  expect((await fetch(`${releases}/_control/latest`, { method: "POST", body })).status).toBe(204);
+}
+
+/** The scheduled handler, as the cron trigger calls it: one canary period. */
+async function canaryPeriod(policy = "auto"): Promise<void> {
+  await worker.scheduled(createScheduledController({ cron: "*/30 * * * *" }), channelEnv(policy));
+}
+
+/** A clip job as a ClipJob runs it (runEngineJob), on the channel engine. */
+async function clipJob(clipId: string) {
+  const jobEnv = channelEnv("auto");
+  const loaded = loadConfig(jobEnv);
+  if (!loaded.ok) throw new Error(loaded.problem);
+  const outcome = await runEngineJob(jobEnv, loaded.config, { clip_id: clipId, force: true }, () => undefined);
+  if (outcome.kind !== "ended") throw new Error(`the job did not end: ${JSON.stringify(outcome)}`);
+  return outcome.event;
+}
+
+/** A nightly's build as its (signed) SHA2-256SUMS names it. */
+async function nightlyBuild(tag: string): Promise<ExtractorBuild> {
+  const response = await fetch(`${releases}/${NIGHTLY_REPO}/releases/download/${tag}/SHA2-256SUMS`);
+  const sums = new TextDecoder().decode(await response.arrayBuffer());
+  const sha256 = /^([0-9a-f]{64}) {2}yt-dlp$/m.exec(sums)?.[1] ?? "";
+  return { channel: "nightly", tag, sha256 };
+}
+
+describe("yt-dlp channel, gated by the canary", () => {
+  it("Twitch breaks yt-dlp; a fixed nightly exists: healed within one canary period, no redeploy", async () => {
+    await latestNightly(FIXED_NIGHTLY);
+    const before = await clipJob("tone-heal-before");
+    expect(before).toMatchObject({ type: "failed", error: { code: "extractor_outdated" } });
+    expect(before.tools).toMatchObject({ yt_dlp: PINNED_VERSION, yt_dlp_build: null });
+
+    const brokenAt = Date.now();
+    await canaryPeriod();
+
+    const after = await clipJob("tone-heal-after");
+    expect(after).toMatchObject({ type: "completed", tools: { yt_dlp: FIXED_NIGHTLY } });
+    expect(after.tools?.yt_dlp_build).toEqual(await nightlyBuild(FIXED_NIGHTLY));
+    // /health: healthy since the promotion, on the nightly, and why.
+    const status = await health();
+    expect(status).toMatchObject({
+      state: "ok",
+      yt_dlp: FIXED_NIGHTLY,
+      channel: "nightly",
+      build: { channel: "nightly", tag: FIXED_NIGHTLY },
+      last_change: {
+        kind: "promotion",
+        channel: "nightly",
+        tag: FIXED_NIGHTLY,
+        reason: `the canary failed with extractor_outdated on the pinned yt-dlp ${PINNED_VERSION} and passed on nightly ${FIXED_NIGHTLY}`,
+      },
+      last_trial: { channel: "nightly", tag: FIXED_NIGHTLY, outcome: "passed" },
+    });
+    expect(Date.parse(status.since ?? "")).toBeGreaterThanOrEqual(brokenAt);
+    expect(status.yt_dlp_age_days).toEqual(expect.any(Number));
+  });
+
+  it("a forged nightly is refused and never promoted; the promoted build keeps serving", async () => {
+    await latestNightly(FORGED_NIGHTLY);
+    await canaryPeriod("nightly");
+    expect(await health()).toMatchObject({
+      state: "ok",
+      build: { tag: FIXED_NIGHTLY },
+      last_trial: {
+        channel: "nightly",
+        tag: null,
+        outcome: "refused",
+        detail: expect.stringContaining("does not verify"),
+      },
+    });
+    expect((await monitor().channel()).build?.tag).toBe(FIXED_NIGHTLY);
+  });
+
+  it("rolls back a promoted build the canary fails on, and promotes the next fix when it appears", async () => {
+    // Twitch changed again: the build promoted earlier (here a nightly broken like the pin) now fails.
+    await monitor().promote(await nightlyBuild(BROKEN_NIGHTLY), "passed the canary last week");
+    await latestNightly(BROKEN_NIGHTLY);
+    await canaryPeriod();
+    let status = await health();
+    expect(status).toMatchObject({
+      state: "outdated",
+      channel: "pinned",
+      build: null,
+      last_change: { kind: "rollback", tag: BROKEN_NIGHTLY, reason: expect.stringContaining("extractor_outdated") },
+      last_trial: { tag: BROKEN_NIGHTLY, outcome: "failed", detail: "rolled back earlier" },
+    });
+    expect(await clipJob("tone-heal-rolled")).toMatchObject({ tools: { yt_dlp: PINNED_VERSION, yt_dlp_build: null } });
+
+    await latestNightly(FIXED_NIGHTLY);
+    await canaryPeriod();
+    status = await health();
+    expect(status).toMatchObject({
+      state: "ok",
+      channel: "nightly",
+      last_change: { kind: "promotion", tag: FIXED_NIGHTLY },
+    });
+  });
+
+  it("EXTRACTOR_CHANNEL=pinned rolls the promotion back: jobs run the image's release again", async () => {
+    await canaryPeriod("pinned");
+    expect(await health()).toMatchObject({
+      channel: "pinned",
+      build: null,
+      last_change: {
+        kind: "rollback",
+        tag: FIXED_NIGHTLY,
+        reason: expect.stringContaining("EXTRACTOR_CHANNEL=pinned"),
+      },
+    });
+    expect(await clipJob("tone-heal-pinned")).toMatchObject({
+      type: "failed",
+      tools: { yt_dlp: PINNED_VERSION, yt_dlp_build: null },
+    });
+  });
+});
