@@ -19,6 +19,7 @@ import {
   PINNED_VERSION,
 } from "../../test/support/channel-tags.ts";
 import { loadConfig } from "../src/config.ts";
+import { ChannelFacts } from "../src/console/channel.tsx";
 import { runEngineJob } from "../src/engine.ts";
 import worker from "../src/index.ts";
 import { call, json } from "./helpers.ts";
@@ -92,6 +93,10 @@ describe("yt-dlp channel, gated by the canary", () => {
     });
     expect(Date.parse(status.since ?? "")).toBeGreaterThanOrEqual(brokenAt);
     expect(status.yt_dlp_age_days).toEqual(expect.any(Number));
+    // The console's health panel says the same.
+    const panel = String(await ChannelFacts({ extractor: status }).toString());
+    expect(panel).toContain(`nightly ${FIXED_NIGHTLY}, promoted ${status.build?.promoted_at}: the canary failed`);
+    expect(panel).toContain("Last promotion");
   });
 
   it("a forged nightly is refused and never promoted; the promoted build keeps serving", async () => {
