@@ -27,6 +27,8 @@ import { pinDirectory, realZipapp, twitchBrokenZipapp } from "./ytdlp-builds.ts"
 
 export interface ChannelBed {
   releases: ReleaseServer;
+  /** What points another engine at these releases and their key (test-only settings). */
+  releaseEnv: Record<string, string>;
   engine: EngineProcess;
   close(): Promise<void>;
 }
@@ -41,15 +43,16 @@ export async function startChannelBed(engineEnv: Record<string, string>): Promis
   releases.publish(NIGHTLY_REPO, BROKEN_NIGHTLY, await signedRelease(brokenNightly, key));
   releases.publish(NIGHTLY_REPO, FORGED_NIGHTLY, await signedRelease(fixed, key, { forgedBy: forger }));
   releases.publish(NIGHTLY_REPO, FIXED_NIGHTLY, await signedRelease(fixed, key));
+  const releaseEnv = { [RELEASES_URL_VARIABLE]: releases.url, [TEST_KEY_VARIABLE]: key.armoredPublic };
   const engine = await startEngineProcess({
     ...engineEnv,
+    ...releaseEnv,
     PATH: `${pinDirectory(broken.path)}:${process.env.PATH}`,
     WORK_DIR: mkdtempSync(join(tmpdir(), "channel-engine-")),
-    [RELEASES_URL_VARIABLE]: releases.url,
-    [TEST_KEY_VARIABLE]: key.armoredPublic,
   });
   return {
     releases,
+    releaseEnv,
     engine,
     close: async () => {
       await engine.stop();

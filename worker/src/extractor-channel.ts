@@ -12,7 +12,7 @@
 import { signRequest } from "../../shared/hmac.ts";
 import { ENGINE_ROUTES, type ExtractorBuild, type ExtractorChannel, ExtractorResolved } from "../../shared/job.ts";
 import type { WorkerConfig } from "./config.ts";
-import { ENGINE_MONITOR_NAME, type EngineObservation } from "./durable/engine-monitor.ts";
+import type { EngineMonitorApi, EngineObservation } from "./durable/engine-monitor.ts";
 import { type ChannelRecord, isRejected, sameBuild } from "./durable/extractor-channel-state.ts";
 import { engineFetch } from "./engine.ts";
 import { log } from "./log.ts";
@@ -38,11 +38,10 @@ function channelsToTry(policy: WorkerConfig["EXTRACTOR_CHANNEL"], outdated: bool
 export async function tendExtractor(
   env: Env,
   config: WorkerConfig,
-  clipId: string,
+  { clipId, monitor }: { clipId: string; monitor: EngineMonitorApi },
   observation: EngineObservation,
   trial: (build: ExtractorBuild) => Promise<EngineObservation>,
 ): Promise<void> {
-  const monitor = env.ENGINE_MONITOR.get(env.ENGINE_MONITOR.idFromName(ENGINE_MONITOR_NAME));
   const policy = config.EXTRACTOR_CHANNEL;
   let record = await monitor.channel();
   const outdated = observation.error_code === "extractor_outdated";
@@ -92,12 +91,23 @@ export async function tendExtractor(
       await monitor.observe(result);
       await monitor.recordTrial({ ...base, outcome: "passed", detail: null }, policy);
       log("info", { msg: "yt-dlp build promoted", channel, tag: build.tag, reason: why });
+      await retryOutdatedClips(env, await monitor.takeOutdatedClips());
       return;
     }
     const detail = ranBuild ? `${result.error_code}: ${result.error ?? ""}` : "the engine could not obtain the build";
     await monitor.recordTrial({ ...base, outcome: "failed", detail }, policy);
     log("warn", { msg: "yt-dlp channel build failed the canary", channel, tag: build.tag, detail });
   }
+}
+
+/** Clips that failed as outdated since the breakage run once more, on the promoted build. */
+async function retryOutdatedClips(env: Env, clipIds: string[]): Promise<void> {
+  let retried = 0;
+  for (const clipId of clipIds) {
+    const job = env.CLIP_JOBS.get(env.CLIP_JOBS.idFromName(clipId));
+    if (await job.retryOutdated(clipId).catch(() => false)) retried++;
+  }
+  if (clipIds.length > 0) log("info", { msg: "clips that failed as outdated retried", retried, of: clipIds.length });
 }
 
 /** Asks the canary clip's engine for a channel's newest build, downloaded and verified there. */

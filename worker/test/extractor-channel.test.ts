@@ -6,7 +6,7 @@
  * in one run, and /health tells the story; a promoted build that then fails is rolled back; a
  * build whose signature is forged is never promoted; EXTRACTOR_CHANNEL=pinned undoes it all.
  */
-import { createScheduledController } from "cloudflare:test";
+import { createScheduledController, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, inject, it } from "vitest";
 import type { ExtractorBuild } from "../../shared/job.ts";
@@ -55,6 +55,25 @@ async function clipJob(clipId: string) {
   return outcome.event;
 }
 
+const clipJobObject = (clipId: string) => env.CLIP_JOBS.get(env.CLIP_JOBS.idFromName(clipId));
+const OUTDATED = "yt-dlp could not read Twitch's answer: its Twitch support is out of date";
+const outdatedObservation = {
+  error_code: "extractor_outdated" as const,
+  error: OUTDATED,
+  tools: { ffmpeg: "5.1", yt_dlp: PINNED_VERSION, yt_dlp_build: null },
+  ran_extractor: true,
+};
+const outdatedClip = (clipId: string) => ({
+  clip_id: clipId,
+  state: "failed",
+  progress: null,
+  error: OUTDATED,
+  error_code: "extractor_outdated",
+  result: null,
+  attempts: 1,
+  updated_at: new Date().toISOString(),
+});
+
 /** A nightly's build as its (signed) SHA2-256SUMS names it. */
 async function nightlyBuild(tag: string): Promise<ExtractorBuild> {
   const response = await fetch(`${releases}/${NIGHTLY_REPO}/releases/download/${tag}/SHA2-256SUMS`);
@@ -70,8 +89,20 @@ describe("yt-dlp channel, gated by the canary", () => {
     expect(before).toMatchObject({ type: "failed", error: { code: "extractor_outdated" } });
     expect(before.tools).toMatchObject({ yt_dlp: PINNED_VERSION, yt_dlp_build: null });
 
+    // A caller's clip failed as outdated meanwhile (its ClipJob's state, seeded: the engine
+    // behind ClipJobs reads the fixtures fine), and the monitor heard of it from the job.
+    await runInDurableObject(clipJobObject("tone-heal-retry"), async (_object, state) => {
+      await state.storage.put("state", outdatedClip("tone-heal-retry"));
+      await state.storage.put("outdated_work", { force: false, taskIds: [], callbackUrls: [] });
+    });
+    await monitor().observe({ ...outdatedObservation, at: Date.now(), clip_id: "tone-heal-retry" });
+
     const brokenAt = Date.now();
     await canaryPeriod();
+    // Retried once after the promotion, by its ClipJob's alarm: it succeeds.
+    await expect
+      .poll(async () => (await clipJobObject("tone-heal-retry").getState())?.state, { timeout: 20_000 })
+      .toBe("completed");
 
     const after = await clipJob("tone-heal-after");
     expect(after).toMatchObject({ type: "completed", tools: { yt_dlp: FIXED_NIGHTLY } });

@@ -35,7 +35,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
     STORE_VIDEO: "false",
     DOWNLOAD_TIMEOUT_SECONDS: "3",
   };
-  const [engine, channel] = await Promise.all([startEngineProcess(engineEnv), startChannelBed(engineEnv)]);
+  // The channel bed first: the shared engine fetches channel builds from its releases too (a
+  // clip retried after a promotion runs there), never from GitHub.
+  const channel = await startChannelBed(engineEnv);
+  const engine = await startEngineProcess({ ...engineEnv, ...channel.releaseEnv });
   // The Worker reaches the engines through a stand-in of the platform between them, which the
   // lifecycle tests use to break streams and roll engines out (test/lifecycle.test.ts).
   const link = await startEngineLink(engine.url, engineEnv, { drain60: 60, drain0: 0 });
