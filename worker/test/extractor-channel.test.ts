@@ -6,7 +6,7 @@
  * in one run, and /health tells the story; a promoted build that then fails is rolled back; a
  * build whose signature is forged is never promoted; EXTRACTOR_CHANNEL=pinned undoes it all.
  */
-import { createScheduledController, runInDurableObject } from "cloudflare:test";
+import { createScheduledController, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, inject, it } from "vitest";
 import type { ExtractorBuild } from "../../shared/job.ts";
@@ -169,6 +169,31 @@ describe("yt-dlp channel, gated by the canary", () => {
       channel: "nightly",
       last_change: { kind: "promotion", tag: FIXED_NIGHTLY },
     });
+  });
+
+  it("real jobs that find yt-dlp outdated start a canary run at once, at most once per cooldown", async () => {
+    const stub = monitor();
+    // The first test's outdated job asked for a canary run already: start past its cooldown.
+    await runInDurableObject(stub, (_object, state) => state.storage.delete("outdated_jobs"));
+    const at = Date.now();
+    await stub.observe({ ...outdatedObservation, at, clip_id: "tone-jobs-a" });
+    await stub.observe({ ...outdatedObservation, at: at + 1_000, clip_id: "tone-jobs-b" });
+    const jobs = await runInDurableObject(stub, (_object, state) => state.storage.get("outdated_jobs"));
+    // Both clips wait for their retry; one canary run was asked for, not two.
+    expect(jobs).toEqual({ clips: expect.arrayContaining(["tone-jobs-a", "tone-jobs-b"]), tend_requested_at: at });
+    const alarm = await runInDurableObject(stub, (_object, state) => state.storage.getAlarm());
+    expect(alarm).toBeGreaterThan(at);
+    expect(alarm).toBeLessThanOrEqual(Date.now() + 5_000);
+    // The alarm runs the canary with the object itself as its monitor (here the Worker's own
+    // settings have no CANARY_CLIP_ID, so it only says so); within the cooldown no second one.
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect(await runInDurableObject(stub, (_object, state) => state.storage.getAlarm())).toBeNull();
+    await stub.observe({ ...outdatedObservation, at: at + 2_000, clip_id: "tone-jobs-c" });
+    expect(await runInDurableObject(stub, (_object, state) => state.storage.getAlarm())).toBeNull();
+    expect(await stub.takeOutdatedClips()).toEqual(
+      expect.arrayContaining(["tone-jobs-a", "tone-jobs-b", "tone-jobs-c"]),
+    );
+    expect(await stub.takeOutdatedClips()).toEqual([]);
   });
 
   it("EXTRACTOR_CHANNEL=pinned rolls the promotion back: jobs run the image's release again", async () => {

@@ -38,6 +38,8 @@ export function engineMonitor(env: Env): EngineMonitorApi {
 
 /** Real jobs failing as outdated start a canary run (alarm) at most this often: the canary's own period is 30 min. */
 const JOB_TEND_COOLDOWN_MS = 10 * 60_000;
+/** The canary runs this long after the first outdated job: its fellow clips' failures land first. */
+const JOB_TEND_DELAY_MS = 5_000;
 /** Outdated clips remembered for their retry after a promotion. */
 const MAX_OUTDATED_CLIPS = 500;
 
@@ -93,7 +95,7 @@ export class EngineMonitor extends DurableObject<Env> {
     if (!jobs.clips.includes(clipId)) jobs.clips = [...jobs.clips, clipId].slice(-MAX_OUTDATED_CLIPS);
     if (jobs.tend_requested_at === null || at - jobs.tend_requested_at >= JOB_TEND_COOLDOWN_MS) {
       jobs.tend_requested_at = at;
-      await this.ctx.storage.setAlarm(Date.now());
+      await this.ctx.storage.setAlarm(Date.now() + JOB_TEND_DELAY_MS);
     }
     await this.ctx.storage.put("outdated_jobs", jobs);
   }
