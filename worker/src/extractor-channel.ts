@@ -44,6 +44,8 @@ export async function tendExtractor(
 ): Promise<void> {
   const policy = config.EXTRACTOR_CHANNEL;
   let record = await monitor.channel();
+  // /health shows the operator's choice as this run found it (a write only when it changed).
+  if (record.policy !== policy) await monitor.recordPolicy(policy);
   const outdated = observation.error_code === "extractor_outdated";
   if (policy === "pinned" && record.build) {
     record = await monitor.rollBack("EXTRACTOR_CHANNEL=pinned: the operator pinned the image's release");

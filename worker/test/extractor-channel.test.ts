@@ -200,6 +200,7 @@ describe("yt-dlp channel, gated by the canary", () => {
     await canaryPeriod("pinned");
     expect(await health()).toMatchObject({
       channel: "pinned",
+      policy: "pinned",
       build: null,
       last_change: {
         kind: "rollback",

@@ -28,7 +28,7 @@ export interface EngineObservation {
 /** What the canary and the channel use of the monitor: a stub's methods, or the object's own in its alarm. */
 export type EngineMonitorApi = Pick<
   EngineMonitor,
-  "observe" | "channel" | "promote" | "rollBack" | "recordTrial" | "takeOutdatedClips"
+  "observe" | "channel" | "promote" | "rollBack" | "recordTrial" | "recordPolicy" | "takeOutdatedClips"
 >;
 
 /** The one EngineMonitor, through its stub. */
@@ -130,6 +130,10 @@ export class EngineMonitor extends DurableObject<Env> {
   /** Back to the pinned release; the build is not promoted again. */
   async rollBack(reason: string, at = Date.now()): Promise<ChannelRecord> {
     return this.#updateChannel((record) => rolledBack(record, reason, at));
+  }
+
+  async recordPolicy(policy: string): Promise<void> {
+    await this.#updateChannel((record) => ({ ...record, policy }));
   }
 
   async recordTrial(trial: NonNullable<ChannelRecord["last_trial"]>, policy: string): Promise<void> {
