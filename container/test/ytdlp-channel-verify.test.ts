@@ -97,6 +97,15 @@ describe("yt-dlp channel builds", () => {
     expect(filesIn(dir)).toEqual([]);
   });
 
+  it("does not ask again for a build that just failed: the jobs naming it run the pin at once", async () => {
+    const builds = store();
+    const gone = { channel: "nightly" as const, tag: "2026.12.09.000001", sha256: sha256(zipapp) };
+    await expect(builds.obtain(gone)).rejects.toThrow(/HTTP 404/);
+    const asked = server.requests.length;
+    await expect(builds.obtain(gone)).rejects.toThrow(/HTTP 404/);
+    expect(server.requests.length).toBe(asked);
+  });
+
   it("refuses a requested build its release's signed checksums do not name", async () => {
     server.publish(NIGHTLY, "2026.12.04.000001", await signedRelease(zipapp, key), false);
     const wanted = { channel: "nightly" as const, tag: "2026.12.04.000001", sha256: "0".repeat(64) };

@@ -18,6 +18,9 @@ export interface LocalBuild {
   path: string;
 }
 
+/** How long a build that could not be obtained is not asked for again. */
+const FAILURE_MEMORY_MS = 5 * 60_000;
+
 export class BuildStore {
   readonly #dir: string;
   readonly #ready = new Map<string, Promise<LocalBuild>>();
@@ -33,8 +36,9 @@ export class BuildStore {
     if (!ready) {
       ready = this.#fetch(build);
       this.#ready.set(key, ready);
-      // A failure is not remembered: the next job may find the release server back.
-      ready.catch(() => this.#ready.delete(key));
+      // A failure is remembered briefly: jobs naming an unreachable build run the pin at once
+      // instead of each waiting for the download to fail; later, the release server may be back.
+      ready.catch(() => setTimeout(() => this.#ready.delete(key), FAILURE_MEMORY_MS).unref());
     }
     return ready;
   }
