@@ -8,6 +8,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { ExtractorBuild } from "../../shared/job.ts";
 import {
   type ReleaseServer,
   type SigningKey,
@@ -16,7 +17,7 @@ import {
   testSigningKey,
 } from "../../test/support/release-server.ts";
 import { twitchBrokenZipapp } from "../../test/support/ytdlp-builds.ts";
-import { BuildStore } from "../src/ytdlp-channel/builds.ts";
+import { BuildStore, MAX_BUILDS_ON_DISK } from "../src/ytdlp-channel/builds.ts";
 import { RELEASES_URL_VARIABLE } from "../src/ytdlp-channel/releases.ts";
 import {
   sha256,
@@ -63,6 +64,13 @@ describe("yt-dlp channel builds", () => {
     await expect(signingKey({ [TEST_KEY_VARIABLE]: key.armoredPublic, ENVIRONMENT: "production" })).rejects.toThrow(
       /refused in production/,
     );
+    // Nor does a production engine fetch builds from anywhere but GitHub.
+    process.env.ENVIRONMENT = "production";
+    try {
+      await expect(store().newest("nightly")).rejects.toThrow("YT_DLP_RELEASES_URL is refused in production");
+    } finally {
+      delete process.env.ENVIRONMENT;
+    }
   });
 
   it("downloads the channel's newest build, verifies it and keeps it executable", async () => {
@@ -104,6 +112,27 @@ describe("yt-dlp channel builds", () => {
     const asked = server.requests.length;
     await expect(builds.obtain(gone)).rejects.toThrow(/HTTP 404/);
     expect(server.requests.length).toBe(asked);
+  });
+
+  it("keeps the most recently used builds on disk and fetches a removed one again", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "builds-"));
+    const builds = new BuildStore(dir);
+    const made: ExtractorBuild[] = [];
+    for (let i = 0; i <= MAX_BUILDS_ON_DISK; i++) {
+      const tag = `2026.11.0${i + 1}.000001`;
+      const app = Buffer.concat([zipapp, Buffer.from(`#${i}`)]);
+      server.publish(NIGHTLY, tag, await signedRelease(app, key), false);
+      made.push({ channel: "nightly", tag, sha256: sha256(app) });
+      await builds.obtain(made[i] as ExtractorBuild);
+      // The first build stays in use: asked for again after each new one.
+      await builds.obtain(made[0] as ExtractorBuild);
+    }
+    const kept = readdirSync(join(dir, "yt-dlp-builds")).sort();
+    expect(kept).toHaveLength(MAX_BUILDS_ON_DISK);
+    expect(kept).toContain(made[0]?.sha256);
+    expect(kept).not.toContain(made[1]?.sha256);
+    const local = await builds.obtain(made[1] as ExtractorBuild);
+    expect(sha256(readFileSync(local.path))).toBe(made[1]?.sha256);
   });
 
   it("refuses a requested build its release's signed checksums do not name", async () => {

@@ -5,7 +5,7 @@
  * a download is written under a temporary name, verified, then renamed; one that fails a check
  * is deleted and logged.
  */
-import { chmod, mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { ExtractorBuild } from "../../../shared/job.ts";
 import { log } from "../../../shared/log.ts";
@@ -20,10 +20,18 @@ export interface LocalBuild {
 
 /** How long a build that could not be obtained is not asked for again. */
 const FAILURE_MEMORY_MS = 5 * 60_000;
+/**
+ * Builds kept on disk (~3 MB each): the most recently used. A forced nightly brings one a day;
+ * the extractor pools run at most two (extractor.ts), both among these.
+ */
+export const MAX_BUILDS_ON_DISK = 4;
 
 export class BuildStore {
   readonly #dir: string;
   readonly #ready = new Map<string, Promise<LocalBuild>>();
+  /** sha256 → when a job last asked for it, to know which builds to remove first. */
+  readonly #used = new Map<string, number>();
+  #clock = 0;
 
   constructor(workDir: string) {
     this.#dir = join(workDir, "yt-dlp-builds");
@@ -32,9 +40,13 @@ export class BuildStore {
   /** The build, downloaded and verified on first use; rejects (and keeps nothing) when a check fails. */
   obtain(build: ExtractorBuild): Promise<LocalBuild> {
     const key = `${build.channel}/${build.tag}/${build.sha256}`;
+    this.#used.set(build.sha256, ++this.#clock);
     let ready = this.#ready.get(key);
     if (!ready) {
-      ready = this.#fetch(build);
+      ready = this.#fetch(build).then(async (local) => {
+        await this.#prune();
+        return local;
+      });
       this.#ready.set(key, ready);
       // A failure is remembered briefly: jobs naming an unreachable build run the pin at once
       // instead of each waiting for the download to fail; later, the release server may be back.
@@ -46,6 +58,17 @@ export class BuildStore {
   /** The channel's newest build, downloaded and verified. */
   async newest(channel: ExtractorBuild["channel"]): Promise<LocalBuild> {
     return this.obtain(await latestBuild(channel));
+  }
+
+  /** Removes the least recently used builds past MAX_BUILDS_ON_DISK (they are fetched again if named). */
+  async #prune(): Promise<void> {
+    const onDisk = (await readdir(this.#dir).catch(() => [] as string[])).filter((name) => /^[0-9a-f]{64}$/.test(name));
+    const byUse = onDisk.sort((a, b) => (this.#used.get(b) ?? 0) - (this.#used.get(a) ?? 0));
+    for (const sha of byUse.slice(MAX_BUILDS_ON_DISK)) {
+      await rm(join(this.#dir, sha), { recursive: true, force: true });
+      this.#used.delete(sha);
+      for (const key of this.#ready.keys()) if (key.endsWith(`/${sha}`)) this.#ready.delete(key);
+    }
   }
 
   async #fetch(build: ExtractorBuild): Promise<LocalBuild> {
