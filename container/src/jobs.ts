@@ -199,9 +199,12 @@ function draining(): ClipAudioError {
   return new ClipAudioError("engine_restarting", "The engine is shutting down (SIGTERM); start the job again shortly");
 }
 
-/** Canary runs never join (or are joined by) a real job of the same clip. */
-function jobKey(request: Pick<JobRequest, "clip_id" | "canary">): string {
-  return request.canary ? `canary:${request.clip_id}` : request.clip_id;
+/**
+ * Canary runs never join (or are joined by) a real job of the same clip, nor a canary run on
+ * another yt-dlp build: a build on trial must be the one that ran.
+ */
+function jobKey(request: Pick<JobRequest, "clip_id" | "canary" | "extractor">): string {
+  return request.canary ? `canary:${request.extractor?.sha256 ?? "pin"}:${request.clip_id}` : request.clip_id;
 }
 
 /** What ran the job: a channel build reports its release tag and identity, the pin its version. */

@@ -104,6 +104,17 @@ describe("yt-dlp channel on real engines", () => {
     expect(await missing.json()).toMatchObject({ code: "unavailable" });
   });
 
+  it("keeps a canary run on trial apart from one on the pin for the same clip", async () => {
+    const build: ExtractorBuild = { channel: "nightly", tag: NIGHTLY_TAG, sha256: nightlySha };
+    const engine = engines[0] as EngineProcess;
+    const [pinned, trial] = await Promise.all([
+      finalEvent(engine, { clip_id: "tone-heal-both", canary: true, force: true, extractor: null }),
+      finalEvent(engine, { clip_id: "tone-heal-both", canary: true, force: true, extractor: build }),
+    ]);
+    expect(pinned).toMatchObject({ type: "failed", tools: { yt_dlp_build: null } });
+    expect(trial).toMatchObject({ type: "completed", tools: { yt_dlp_build: build } });
+  });
+
   it("runs the named build on two instances: both converge on it and the clip succeeds", async () => {
     const build: ExtractorBuild = { channel: "nightly", tag: NIGHTLY_TAG, sha256: nightlySha };
     const finals = await Promise.all(
