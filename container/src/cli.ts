@@ -20,13 +20,13 @@ import { ConfigError } from "../../shared/config.ts";
 import { describeYtDlp, staleYtDlpWarning } from "../../shared/ytdlp-age.ts";
 import { type ClipOutcome, type CliReport, failed, outcomeLine, succeeded, summaryTable } from "./cli-report.ts";
 import { loadConfig } from "./config.ts";
-import { extractors } from "./extractor.ts";
 import { ENGINE_VERSION, processClip } from "./pipeline.ts";
 import { progressOutput } from "./progress-bar.ts";
 import { createSink } from "./sinks/index.ts";
 import { missingTools, toolVersions } from "./tools.ts";
 import type { LocalBuild } from "./ytdlp-channel/builds.ts";
 import { ChannelChoiceError, cliBuild, describeBuild } from "./ytdlp-channel/cli-channel.ts";
+import { extractorsFor } from "./ytdlp-channel/pools.ts";
 
 const USAGE =
   "usage: npm run cli -- process <clip ids or URLs...> [--out DIR] [--force] [--no-video] [--json] [--yt-dlp-channel stable|nightly]\n" +
@@ -107,7 +107,7 @@ async function main(): Promise<void> {
   requireTools();
   // The clips run one after another: one resident extractor, started now so Python's import
   // overlaps the checks below (the version check alone starts a yt-dlp process).
-  extractors(1, build?.path).warm();
+  extractorsFor(1, build?.path).warm();
   const sink = createSink(config);
   await mkdir(config.WORK_DIR, { recursive: true });
   console.error(`writing to ${sink.description}`);

@@ -308,34 +308,8 @@ export class ExtractorPool {
 let shared: ExtractorPool | null = null;
 
 /** The process's pool, `size` workers at most (JOB_CONCURRENCY: one per job that can run at once). */
-export function extractors(size = 2, build?: string): ExtractorPool {
-  if (build) return buildPool(size, build);
+export function extractors(size = 2): ExtractorPool {
   shared ??= new ExtractorPool(size);
   if (size > shared.size) shared.size = size;
   return shared;
-}
-
-/** Pools of channel builds, by zipapp path. The promoted build changes rarely; older pools end. */
-const byBuild = new Map<string, ExtractorPool>();
-/** Builds kept warm at once: the promoted one and one on trial. */
-const MAX_BUILD_POOLS = 2;
-
-function buildPool(size: number, build: string): ExtractorPool {
-  let pool = byBuild.get(build);
-  if (!pool) {
-    pool = new ExtractorPool(size, {}, build);
-    byBuild.set(build, pool);
-    // The oldest build's workers end (a job still using them finishes; its next request respawns).
-    while (byBuild.size > MAX_BUILD_POOLS) {
-      const [oldest, old] = byBuild.entries().next().value as [string, ExtractorPool];
-      byBuild.delete(oldest);
-      old.close();
-    }
-  } else {
-    // Most recently used last, so the promoted build is not the one closed.
-    byBuild.delete(build);
-    byBuild.set(build, pool);
-  }
-  if (size > pool.size) pool.size = size;
-  return pool;
 }
