@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { ErrorCode } from "./errors.ts";
+import { ExtractorBuildStatus, ExtractorChange, ExtractorTrial } from "./extractor-channel-schemas.ts";
 
 // ---- bucket objects ------------------------------------------------------------------
 
@@ -268,35 +269,6 @@ export const EngineHealth = z.object({
   missing_tools: z.array(MissingTool).default([]),
 });
 export type EngineHealth = z.infer<typeof EngineHealth>;
-
-export const ExtractorBuildStatus = z.object({
-  channel: z.enum(["stable", "nightly"]),
-  tag: z.string(),
-  sha256: z.string(),
-  promoted_at: z.string(),
-  reason: z.string(),
-});
-export type ExtractorBuildStatus = z.infer<typeof ExtractorBuildStatus>;
-
-export const ExtractorChange = z.object({
-  kind: z.enum(["promotion", "rollback"]),
-  at: z.string(),
-  channel: z.enum(["stable", "nightly"]),
-  tag: z.string(),
-  reason: z.string(),
-});
-export type ExtractorChange = z.infer<typeof ExtractorChange>;
-
-export const ExtractorTrial = z.object({
-  at: z.string(),
-  channel: z.enum(["stable", "nightly"]),
-  /** null when no build could be obtained. */
-  tag: z.string().nullable(),
-  /** passed: promoted; failed: the canary failed on it; refused: it failed verification; unavailable: not fetched. */
-  outcome: z.enum(["passed", "failed", "refused", "unavailable", "current"]),
-  detail: z.string().nullable(),
-});
-export type ExtractorTrial = z.infer<typeof ExtractorTrial>;
 
 export const ExtractorStatus = z.object({
   /** `unknown` until a job or the canary has run since the last deploy. */

@@ -4,13 +4,14 @@
  * lives here, in the one EngineMonitor, because every job's request is built from it
  * (engine.ts): every engine instance, including one started later, runs what this says.
  */
-import type { ExtractorBuild, ExtractorChannel } from "../../../shared/job.ts";
+
 import type {
   ExtractorBuildStatus,
   ExtractorChange,
-  ExtractorStatus,
   ExtractorTrial,
-} from "../../../shared/schemas.ts";
+} from "../../../shared/extractor-channel-schemas.ts";
+import type { ExtractorBuild, ExtractorChannel } from "../../../shared/job.ts";
+import type { ExtractorStatus } from "../../../shared/schemas.ts";
 
 export interface ChannelRecord {
   /** The promoted build, with when and why; null: the pinned release runs jobs. */
