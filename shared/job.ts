@@ -27,7 +27,30 @@ export const ENGINE_ROUTES = {
   jobs: "/jobs",
   job: (clipId: string) => `/jobs/${encodeURIComponent(clipId)}`,
   health: "/health",
+  /** Resolves a channel's newest yt-dlp build, downloaded and verified (ExtractorResolve). */
+  extractorResolve: "/extractor/resolve",
 } as const;
+
+/** yt-dlp's update channels besides the pinned release. */
+export const ExtractorChannel = z.enum(["stable", "nightly"]);
+export type ExtractorChannel = z.infer<typeof ExtractorChannel>;
+
+/**
+ * A yt-dlp build the engine may run instead of its pinned release: a release tag of the channel's
+ * official repository and the SHA-256 of its `yt-dlp` zipapp. The engine downloads it only from
+ * that repository and runs it only after the release's signed SHA2-256SUMS verified and named
+ * this checksum, so a job request can choose among yt-dlp's own signed builds and nothing else.
+ */
+export const ExtractorBuild = z.object({
+  channel: ExtractorChannel,
+  tag: z.string().regex(/^\d{4}\.\d{2}\.\d{2}(?:\.\d{1,12})?$/, "a yt-dlp release tag (yyyy.mm.dd[.rev])"),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/, "a lowercase hex SHA-256"),
+});
+export type ExtractorBuild = z.infer<typeof ExtractorBuild>;
+
+/** POST /extractor/resolve: the body, and the answer (200) when a build verified. */
+export const ExtractorResolveRequest = z.object({ channel: ExtractorChannel });
+export const ExtractorResolved = z.object({ build: ExtractorBuild });
 
 export const JobRequest = z.object({
   clip_id: z.string(),
@@ -54,13 +77,23 @@ export const JobRequest = z.object({
     .min(1)
     .max(24 * 3600)
     .optional(),
+  /**
+   * The yt-dlp build this job runs (the promoted one, or one on trial); null: the pinned release.
+   * Unset: the pinned release too (a Worker that knows no channels).
+   */
+  extractor: ExtractorBuild.nullable().optional(),
 });
 export type JobRequest = z.infer<typeof JobRequest>;
 /** A job request as the Worker writes it (defaults filled in by the engine). */
 export type JobRequestInput = z.input<typeof JobRequest>;
 
 /** The tool versions of the engine that ran a job: how the Worker learns them without a probe. */
-export const EngineTools = z.object({ ffmpeg: z.string().nullable(), yt_dlp: z.string().nullable() });
+export const EngineTools = z.object({
+  ffmpeg: z.string().nullable(),
+  yt_dlp: z.string().nullable(),
+  /** The channel build the job ran; null or absent: the pinned release. */
+  yt_dlp_build: ExtractorBuild.nullable().optional(),
+});
 export type EngineTools = z.infer<typeof EngineTools>;
 
 export const JobStage = z.enum(["downloading", "extracting", "uploading"]);

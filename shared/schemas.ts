@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { ErrorCode } from "./errors.ts";
+import { ExtractorBuildStatus, ExtractorChange, ExtractorTrial } from "./extractor-channel-schemas.ts";
 
 // ---- bucket objects ------------------------------------------------------------------
 
@@ -282,6 +283,16 @@ export const ExtractorStatus = z.object({
   yt_dlp_warning: z.string().nullable(),
   checked_at: z.string().nullable(),
   last_error: z.string().nullable(),
+  /** What runs jobs now: the image's pinned release, or the channel build the canary promoted. */
+  channel: z.enum(["pinned", "stable", "nightly"]).optional(),
+  /** EXTRACTOR_CHANNEL, the operator's choice: pinned, auto, stable or nightly. */
+  policy: z.string().optional(),
+  /** The promoted build jobs run (null: the pin): release tag, zipapp SHA-256, when and why. */
+  build: ExtractorBuildStatus.nullable().optional(),
+  /** The last promotion or rollback. */
+  last_change: ExtractorChange.nullable().optional(),
+  /** The last channel build tried on the canary clip, and how that went. */
+  last_trial: ExtractorTrial.nullable().optional(),
 });
 export type ExtractorStatus = z.infer<typeof ExtractorStatus>;
 

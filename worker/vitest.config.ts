@@ -71,6 +71,9 @@ export default defineProject({
             CALLBACK_HOSTS: "127.0.0.1",
             // Background jobs longer than a second are handed from one alarm to the next.
             JOB_FOLLOW_SECONDS: "1",
+            // The image's pin only, whatever wrangler.toml's production value: the shared engine
+            // has no release server; the channel tests set their policy per call.
+            EXTRACTOR_CHANNEL: "pinned",
             // Test output is what failed, not a line per request.
             LOG_LEVEL: "warn",
           },

@@ -17,6 +17,7 @@ import { EventMailbox, pump, type StreamTiming } from "./job-stream.ts";
 import type { JobManager } from "./jobs.ts";
 import { settingsCheck } from "./settings-check.ts";
 import { missingTools, missingToolsError, toolVersions } from "./tools.ts";
+import { channelRoutes } from "./ytdlp-channel/routes.ts";
 
 /** The engine's nonce store: one process, so its memory. */
 class NonceMemory {
@@ -75,6 +76,24 @@ export function createApp(options: AppOptions) {
       claimNonce: (_c, nonce, expiresAt) => nonces.claim(nonce, expiresAt),
       onReject: (c, reason) => log("warn", { msg: "auth rejected", reason, path: c.req.path }),
     }),
+  );
+
+  // The channel route (yt-dlp builds, ytdlp-channel/routes.ts) is the Worker's alone too.
+  app.use("/extractor/*", async (c, next) => {
+    if (!options.secret) return c.json({ detail: "HMAC_SHARED_SECRET is not configured" }, 500);
+    await next();
+  });
+  app.use(
+    "/extractor/*",
+    hmacAuth({
+      secret: () => options.secret,
+      claimNonce: (_c, nonce, expiresAt) => nonces.claim(nonce, expiresAt),
+      onReject: (c, reason) => log("warn", { msg: "auth rejected", reason, path: c.req.path }),
+    }),
+  );
+  app.route(
+    "/",
+    channelRoutes(() => options.jobs.workDir),
   );
 
   app.post("/jobs", async (c) => {

@@ -2,11 +2,13 @@
  * What every step of one clip's run shares: the resolved source, the caller's options, the work
  * directory, and how events and progress leave the engine.
  */
+
 import { ClipAudioError } from "../../shared/errors.ts";
 import type { JobEvent, JobStage } from "../../shared/job.ts";
 import type { EngineConfig } from "./config.ts";
 import type { Sink } from "./sinks/sink.ts";
 import type { Source } from "./source.ts";
+import type { LocalBuild } from "./ytdlp-channel/builds.ts";
 
 /** Progress events at most this often: enough for a bar, few enough for the Worker's DO. */
 const PROGRESS_INTERVAL_MS = 500;
@@ -19,6 +21,8 @@ export interface ProcessOptions {
   storeVideo?: boolean;
   signal?: AbortSignal;
   onEvent?: (event: JobEvent) => void;
+  /** The verified channel build this job runs (ytdlp-channel/builds.ts); unset: the pinned yt-dlp. */
+  build?: LocalBuild | undefined;
 }
 
 export type Progress = (stage: JobStage, percent: number | null, bytes?: number | null, total?: number | null) => void;

@@ -141,7 +141,7 @@ async function startTransfer(
   }
   const infoPath = join(context.workDir, "info.json");
   await saveInfo(infoPath, info);
-  const download = startDownload(infoPath, context.source, audioOnly, limits);
+  const download = startDownload(infoPath, context.source, audioOnly, limits, context.options.build?.path);
   return {
     body: download.stdout as unknown as Readable,
     done: download,

@@ -58,8 +58,12 @@ function onPath(name: string, path: string | undefined): string | null {
  * Debian's, `#!/usr/bin/env python3` for the release zipapp), else python3. The worker imports
  * the yt-dlp the command would run: the zipapp itself, or the package the launcher imports.
  */
-export function extractorCommand(env: Record<string, string> = toolEnv()): { file: string; args: string[] } {
-  const launcher = onPath("yt-dlp", env.PATH);
+export function extractorCommand(
+  env: Record<string, string> = toolEnv(),
+  build?: string,
+): { file: string; args: string[] } {
+  // A channel build (ytdlp-channel/builds.ts) is a zipapp named by path; else the pinned one on PATH.
+  const launcher = build ?? onPath("yt-dlp", env.PATH);
   let python = "python3";
   if (launcher) {
     const head = Buffer.alloc(256);
@@ -87,9 +91,9 @@ class Worker {
 
   private readonly onExit: (worker: Worker) => void;
 
-  constructor(onExit: (worker: Worker) => void) {
+  constructor(onExit: (worker: Worker) => void, build?: string) {
     this.onExit = onExit;
-    const command = extractorCommand();
+    const command = extractorCommand(toolEnv(), build);
     this.child = spawn(command.file, command.args, { env: toolEnv(), stdio: ["pipe", "pipe", "pipe"] });
     this.child.stderr.on("data", (data: Buffer) => {
       this.stderr = (this.stderr + data.toString("utf8")).slice(-STDERR_KEEP_CHARS);
@@ -190,10 +194,13 @@ export class ExtractorPool {
   private all: Worker[] = [];
   size: number;
   private readonly limits: { maxRequests: number; maxRssBytes: number };
+  /** The channel build's zipapp these workers import; undefined: the pinned yt-dlp on PATH. */
+  readonly build: string | undefined;
 
-  constructor(size: number, limits: Partial<ExtractorPool["limits"]> = {}) {
+  constructor(size: number, limits: Partial<ExtractorPool["limits"]> = {}, build?: string) {
     this.size = size;
     this.limits = { maxRequests: MAX_REQUESTS, maxRssBytes: MAX_WORKER_RSS_BYTES, ...limits };
+    this.build = build;
   }
 
   /** Starts the workers now, so the first job does not wait for Python's import. */
@@ -208,7 +215,7 @@ export class ExtractorPool {
 
   private spawn(): Worker {
     this.live++;
-    const worker = new Worker((gone) => this.forget(gone));
+    const worker = new Worker((gone) => this.forget(gone), this.build);
     this.all.push(worker);
     // A worker that fails to start is forgotten like one that dies; its error reaches the request.
     worker.ready.catch(() => undefined);

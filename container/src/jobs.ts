@@ -11,13 +11,15 @@
  */
 import PQueue from "p-queue";
 import { ClipAudioError } from "../../shared/errors.ts";
-import type { FinalJobEvent, JobEvent, JobRequest } from "../../shared/job.ts";
+import type { EngineTools, FinalJobEvent, JobEvent, JobRequest } from "../../shared/job.ts";
 import { log } from "../../shared/log.ts";
 import type { EngineConfig } from "./config.ts";
 import { processClip } from "./pipeline.ts";
 import { DiscardSink } from "./sinks/discard.ts";
 import type { Sink } from "./sinks/sink.ts";
 import { toolVersions } from "./tools.ts";
+import type { LocalBuild } from "./ytdlp-channel/builds.ts";
+import { jobBuild } from "./ytdlp-channel/job-build.ts";
 
 /** How long a finished job's final event stays available to followers. */
 export const RESULT_RETENTION_MS = 30 * 60_000;
@@ -43,6 +45,11 @@ export class JobManager {
   /** At most JOB_CONCURRENCY jobs run; the rest wait here in order. */
   readonly #slots: PQueue;
   #draining = false;
+
+  /** Where this engine keeps its work, channel builds included (ytdlp-channel/builds.ts). */
+  get workDir(): string {
+    return this.#config.WORK_DIR;
+  }
 
   constructor(config: EngineConfig, sink: Sink) {
     this.#config = config;
@@ -131,8 +138,10 @@ export class JobManager {
   }
 
   async #run(request: JobRequest, job: Job, emit: Listener): Promise<void> {
+    const build = await jobBuild(this.#config.WORK_DIR, request);
     try {
       const options = {
+        build,
         config: this.#config,
         sink: request.canary ? new DiscardSink() : this.#sink,
         force: request.force,
@@ -145,7 +154,7 @@ export class JobManager {
         ...(request.store_video === undefined ? {} : { storeVideo: request.store_video }),
       };
       const result = await this.#inSlot(job.abort.signal, () => processClip(request.clip_id, options));
-      this.#end(job, emit, { type: "completed", result, tools: await engineTools() });
+      this.#end(job, emit, { type: "completed", result, tools: await engineTools(build) });
     } catch (error) {
       const failure = job.interrupted
         ? new ClipAudioError(
@@ -157,7 +166,7 @@ export class JobManager {
           : new ClipAudioError("internal", `Unexpected engine error: ${(error as Error)?.message ?? String(error)}`);
       if (!(error instanceof ClipAudioError))
         log("error", { msg: "job crashed", clip_id: job.clipId, error: String(error) });
-      this.#end(job, emit, { type: "failed", error: failure.toJSON(), tools: await engineTools() });
+      this.#end(job, emit, { type: "failed", error: failure.toJSON(), tools: await engineTools(build) });
     }
   }
 
@@ -190,12 +199,16 @@ function draining(): ClipAudioError {
   return new ClipAudioError("engine_restarting", "The engine is shutting down (SIGTERM); start the job again shortly");
 }
 
-/** Canary runs never join (or are joined by) a real job of the same clip. */
-function jobKey(request: Pick<JobRequest, "clip_id" | "canary">): string {
-  return request.canary ? `canary:${request.clip_id}` : request.clip_id;
+/**
+ * Canary runs never join (or are joined by) a real job of the same clip, nor a canary run on
+ * another yt-dlp build: a build on trial must be the one that ran.
+ */
+function jobKey(request: Pick<JobRequest, "clip_id" | "canary" | "extractor">): string {
+  return request.canary ? `canary:${request.extractor?.sha256 ?? "pin"}:${request.clip_id}` : request.clip_id;
 }
 
-async function engineTools() {
+/** What ran the job: a channel build reports its release tag and identity, the pin its version. */
+async function engineTools(build: LocalBuild | undefined): Promise<EngineTools> {
   const tools = await toolVersions();
-  return { ffmpeg: tools.ffmpeg, yt_dlp: tools.ytDlp };
+  return { ffmpeg: tools.ffmpeg, yt_dlp: build?.build.tag ?? tools.ytDlp, yt_dlp_build: build?.build ?? null };
 }

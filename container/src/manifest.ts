@@ -77,7 +77,7 @@ export async function writeManifest(
     video_key: input.storeVideo ? keys.video(source.id) : null,
     files: [...input.uploaded.keys, manifestKey],
     processed_at: new Date().toISOString(),
-    tools: { ffmpeg: tools.ffmpeg, yt_dlp: tools.ytDlp, engine: ENGINE_VERSION },
+    tools: { ffmpeg: tools.ffmpeg, yt_dlp: options.build?.build.tag ?? tools.ytDlp, engine: ENGINE_VERSION },
     source_metadata: input.sourceMetadata,
   });
   checkCancelled(options.signal);

@@ -21,7 +21,6 @@ import type { EngineConfig } from "./config.ts";
 import { type Context, checkCancelled, type ProcessOptions, throttledProgress } from "./context.ts";
 import { type DiskNeed, estimateDownloadBytes, reserveDisk } from "./disk.ts";
 import { downloadAndExtract, type Media } from "./download.ts";
-import { extractors } from "./extractor.ts";
 import { forEachPiece } from "./file-pieces.ts";
 import { removeReplacedChunks, skippedResult, withdrawCompletion, writeManifest } from "./manifest.ts";
 import { resolveSource, type Source } from "./source.ts";
@@ -29,6 +28,7 @@ import { toolVersions } from "./tools.ts";
 import { uploadArtifacts } from "./upload.ts";
 import { readWavInfo, type WavInfo } from "./wav.ts";
 import { fetchSourceInfo, type SourceInfo } from "./ytdlp.ts";
+import { extractorsFor } from "./ytdlp-channel/pools.ts";
 
 export type { ProcessOptions } from "./context.ts";
 export { ENGINE_VERSION } from "./manifest.ts";
@@ -67,7 +67,13 @@ async function run(context: Context): Promise<JobResult> {
   const storeVideo = storesVideo(source, options.storeVideo ?? config.STORE_VIDEO);
   // The extraction selects the format too: the rendition with video when it is kept, else the smallest.
   const limits = { timeoutMs: config.METADATA_TIMEOUT_SECONDS * 1000, signal };
-  const info = await fetchSourceInfo(source, limits, !storeVideo, extractors(config.JOB_CONCURRENCY));
+  const info = await fetchSourceInfo(
+    source,
+    limits,
+    !storeVideo,
+    extractorsFor(config.JOB_CONCURRENCY, options.build?.path),
+    options.build?.build.tag,
+  );
   rejectTooLong(source, info, config);
   checkCancelled(signal);
 

@@ -166,10 +166,13 @@ export function ytDlpVersion(): Promise<string | null> {
   return installed;
 }
 
-/** An outdated extractor's error names the installed version and its age: often the whole story. */
-async function withInstalledVersion(error: unknown): Promise<unknown> {
+/**
+ * An outdated extractor's error names the version that ran (a channel build's tag, else the
+ * installed one) and its age: often the whole story.
+ */
+async function withInstalledVersion(error: unknown, ran?: string): Promise<unknown> {
   if (!(error instanceof ClipAudioError) || error.code !== "extractor_outdated") return error;
-  const installedNow = describeYtDlp(await ytDlpVersion(), new Date());
+  const installedNow = describeYtDlp(ran ?? (await ytDlpVersion()), new Date());
   return new ClipAudioError(error.code, `${error.message}. Installed: ${installedNow}`, { cause: error.cause });
 }
 
@@ -204,6 +207,8 @@ export async function fetchSourceInfo(
   limits: RunLimits,
   audioOnly = true,
   pool: ExtractorPool = extractors(),
+  /** The channel build's tag when one runs (ytdlp-channel/), for the error message. */
+  buildTag?: string,
 ): Promise<SourceInfo> {
   const args = [
     "--no-playlist",
@@ -216,7 +221,7 @@ export async function fetchSourceInfo(
     if (!reply.ok) throw extractionError(reply.stderr);
     return parseInfo(source, reply.info);
   } catch (error) {
-    throw await withInstalledVersion(error);
+    throw await withInstalledVersion(error, buildTag);
   }
 }
 
@@ -258,7 +263,13 @@ function parseInfo(source: Source, info: unknown): SourceInfo {
  * (`saveInfo`), so yt-dlp goes straight to the media. Not async on purpose: an async function
  * would await the subprocess (a thenable) instead of handing back its streams.
  */
-export function startDownload(infoPath: string, source: Source, audioOnly: boolean, limits: RunLimits) {
+export function startDownload(
+  infoPath: string,
+  source: Source,
+  audioOnly: boolean,
+  limits: RunLimits,
+  build: string = YT_DLP,
+) {
   const range = source.range ? ["--download-sections", `*${source.range.startSeconds}-${source.range.endSeconds}`] : [];
   const args = [
     ...extractorArgs(source),
@@ -272,7 +283,7 @@ export function startDownload(infoPath: string, source: Source, audioOnly: boole
     "-o",
     "-",
   ];
-  return startTool(YT_DLP, args, limits, { stdout: "pipe", buffer: { stdout: false } });
+  return startTool(build, args, limits, { stdout: "pipe", buffer: { stdout: false } });
 }
 
 export function saveInfo(infoPath: string, info: SourceInfo): Promise<void> {

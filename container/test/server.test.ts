@@ -87,7 +87,12 @@ describe("container service", () => {
     expect(list.at(-1)).toEqual({
       type: "failed",
       error: { code: "extract_failed", message: "The source has no audio stream", retryable: false },
-      tools: { ffmpeg: expect.stringMatching(/^\d/), yt_dlp: expect.stringMatching(/^\d{4}\.\d{2}\.\d{2}/) },
+      // yt_dlp_build null: the pinned yt-dlp ran it, no channel build (ytdlp-channel/).
+      tools: {
+        ffmpeg: expect.stringMatching(/^\d/),
+        yt_dlp: expect.stringMatching(/^\d{4}\.\d{2}\.\d{2}/),
+        yt_dlp_build: null,
+      },
     });
   });
 

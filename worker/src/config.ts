@@ -2,7 +2,7 @@
  * The Worker's configuration, read from its bindings' string vars once per isolate (per env
  * object), with the contract's defaults and the startup guards.
  */
-import type { z } from "zod";
+import { z } from "zod";
 import {
   authConfigProblem,
   boolVar,
@@ -17,6 +17,7 @@ import {
   urlVar,
 } from "../../shared/config.ts";
 import { isLogLevel } from "../../shared/log.ts";
+import { CHANNEL_POLICIES, isChannelPolicy } from "./extractor-policy.ts";
 import { log, setLogLevel } from "./log.ts";
 
 /**
@@ -55,6 +56,21 @@ export const workerEnvSchema = engineEnvSchema.extend({
    * and live progress makes many small requests; sign-in attempts keep the API's limit.
    */
   CONSOLE_RATE_LIMIT_REQUESTS: intVar(600, 1, 100_000),
+  /**
+   * Which yt-dlp the engines run (README, "yt-dlp channels"; worker/src/extractor-channel.ts):
+   * `pinned` only container/yt-dlp.release; `auto` the pin until the canary reports
+   * `extractor_outdated`, then the newest stable, else nightly, build that passes the canary;
+   * `stable`/`nightly` that channel's newest build once it passes the canary (checked every run).
+   */
+  EXTRACTOR_CHANNEL: z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      const word = raw?.trim().toLowerCase() || "auto";
+      if (isChannelPolicy(word)) return word;
+      ctx.addIssue({ code: "custom", message: `expected one of ${CHANNEL_POLICIES.join(", ")}` });
+      return z.NEVER;
+    }),
 });
 
 /** Every setting the Worker reads, the engine's included. */

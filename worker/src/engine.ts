@@ -24,6 +24,7 @@ import { ENGINE_SETTINGS_HEADER } from "../../shared/settings-fingerprint.ts";
 import type { WorkerConfig } from "./config.ts";
 import { noteEngineStart, type RestartOutcome, restartError, restartForSettings } from "./engine-restart.ts";
 import { engineSettingsHeaders, isSettingsMismatch } from "./engine-settings.ts";
+import { withExtractorBuild } from "./extractor-build.ts";
 import { log } from "./log.ts";
 
 /** An idle engine stops after this long: clips come in bursts after streams end. */
@@ -99,7 +100,7 @@ function engineInstance(env: EngineEnv, clipId: string) {
   return env.ENGINE.get(env.ENGINE.idFromName(instanceFor(clipId)));
 }
 
-function engineFetch(
+export function engineFetch(
   env: EngineEnv,
   config: WorkerConfig,
   path: string,
@@ -138,7 +139,7 @@ export async function runEngineJob(
   request: JobRequestInput,
   onEvent: (event: JobEvent) => void | Promise<void>,
 ): Promise<EngineOutcome> {
-  const body = JSON.stringify(request);
+  const body = JSON.stringify(await withExtractorBuild(env, request));
   const silence = new SilenceWatch(START_LIMIT_MS);
   try {
     const response = await startJob(env, config, request.clip_id, body, silence.signal);

@@ -30,14 +30,7 @@ import { hitRateLimit } from "./middleware/rate-limit.ts";
 import { cleanup, clipStatus, listProcessedClips, processClips } from "./operations/clips.ts";
 import { type OperationContext, operationContext } from "./operations/context.ts";
 import { health } from "./operations/health.ts";
-import {
-  deleteTask,
-  getTask,
-  listTasks,
-  type TaskDeleted,
-  taskStats,
-  waitForTask,
-} from "./operations/tasks.ts";
+import { deleteTask, getTask, listTasks, type TaskDeleted, taskStats, waitForTask } from "./operations/tasks.ts";
 import { ClipAudioRpcError } from "./rpc-error.ts";
 
 /** The body of POST /process-clips, as an argument; `callback_url`'s host must be in CALLBACK_HOSTS. */

@@ -5,6 +5,7 @@
  * Worker's bindings through `provide`/`inject`; the teardown stops all three.
  */
 import type { TestProject } from "vitest/node";
+import { startChannelBed } from "../../test/support/channel-bed.ts";
 import { startEngineLink } from "../../test/support/engine-link.ts";
 import { startEngineProcess } from "../../test/support/engine-process.ts";
 import { startFixtureServer } from "../../test/support/fixture-server.ts";
@@ -19,6 +20,9 @@ declare module "vitest" {
     engineUrl: string;
     /** How many requests the fuzz tier sends (test/fuzz.test.ts; empty: its default). */
     fuzzRequests: string;
+    /** An engine whose pinned yt-dlp Twitch broke, and its stand-in release server (channel-bed.ts). */
+    channelEngineUrl: string;
+    releasesUrl: string;
   }
 }
 
@@ -31,7 +35,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
     STORE_VIDEO: "false",
     DOWNLOAD_TIMEOUT_SECONDS: "3",
   };
-  const engine = await startEngineProcess(engineEnv);
+  // The channel bed first: the shared engine fetches channel builds from its releases too (a
+  // clip retried after a promotion runs there), never from GitHub.
+  const channel = await startChannelBed(engineEnv);
+  const engine = await startEngineProcess({ ...engineEnv, ...channel.releaseEnv });
   // The Worker reaches the engines through a stand-in of the platform between them, which the
   // lifecycle tests use to break streams and roll engines out (test/lifecycle.test.ts).
   const link = await startEngineLink(engine.url, engineEnv, { drain60: 60, drain0: 0 });
@@ -39,9 +46,11 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide("fixtureUrl", fixtures.url);
   project.provide("engineUrl", link.url);
   project.provide("fuzzRequests", process.env.FUZZ_REQUESTS ?? "");
+  project.provide("channelEngineUrl", channel.engine.url);
+  project.provide("releasesUrl", channel.releases.url);
   return async () => {
     await link.close();
-    await engine.stop();
+    await Promise.all([engine.stop(), channel.close()]);
     await Promise.all([fixtures.close(), s3.close()]);
   };
 }

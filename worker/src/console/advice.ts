@@ -19,7 +19,7 @@ export const ADVICE: Record<ErrorCode, string> = {
   insufficient_disk: "The engine's disk was full. Submit it again later, or give the container more disk.",
   cancelled: "The job was cancelled. Submit it again if it is still wanted.",
   extractor_outdated:
-    "yt-dlp no longer understands Twitch: update yt-dlp in the container image (Dockerfile) and deploy again.",
+    "yt-dlp no longer understands Twitch. With CANARY_CLIP_ID set, the service tries yt-dlp's newer signed builds on the canary clip and switches to the first that passes, with no deploy (the health panel's yt-dlp channel lines say what was tried); otherwise bump container/yt-dlp.release and deploy again.",
   tool_missing:
     "The engine lacks ffmpeg, yt-dlp or python3: install it in the container image (Dockerfile) or on PATH, then deploy again.",
   container_unavailable:

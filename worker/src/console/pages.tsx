@@ -6,6 +6,7 @@ import type { Child } from "hono/jsx";
 import type { ErrorCode } from "../../../shared/errors.ts";
 import type { CleanupResponse, ClipStatus, Health, Manifest, Task } from "../../../shared/schemas.ts";
 import { ADVICE } from "./advice.ts";
+import { ChannelFacts } from "./channel.tsx";
 
 export const BASE = "/console";
 
@@ -184,8 +185,10 @@ function HealthPanel(props: { health: Health }) {
         <dt>Extractor canary</dt>
         <dd>
           <Badge state={extractor.state} /> {extractor.summary}
+          {extractor.since ? ` since ${extractor.since}` : ""}
           {extractor.checked_at ? ` (checked ${extractor.checked_at})` : ""}
         </dd>
+        <ChannelFacts extractor={extractor} />
       </dl>
       {health.problems.map((problem) => (
         <div class="error" role="alert">

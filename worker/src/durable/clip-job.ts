@@ -123,6 +123,17 @@ export class ClipJob extends DurableObject<Env> {
     return this.#current;
   }
 
+  /** After a yt-dlp promotion (extractor-channel.ts): an outdated failure runs once more, same tasks and callbacks. */
+  async retryOutdated(clipId: string): Promise<boolean> {
+    const work = await this.ctx.storage.get<PendingWork>("outdated_work");
+    if (!work || (await this.isBusy()) || (await this.ctx.storage.get("pending"))) return false;
+    await this.ctx.storage.delete("outdated_work");
+    await this.ctx.storage.put({ pending: work, clip_id: clipId });
+    await this.#saveQueued(clipId, 0);
+    await this.ctx.storage.setAlarm(Date.now());
+    return true;
+  }
+
   /** Queues background work; an alarm carries it. */
   async enqueue(
     clipId: string,
@@ -203,7 +214,7 @@ export class ClipJob extends DurableObject<Env> {
       if (final.type === "failed" && final.error.code === "engine_restarting")
         return await this.#interrupted(clipId, final.error.message, RESTART_WAIT_MS);
       await this.ctx.storage.delete("following");
-      await observeEngine(this.env, final);
+      await observeEngine(this.env, final, clipId);
       result = await finalResult(this.env, this.#config(), clipId, final);
     } catch (error) {
       if (error instanceof ClipAudioError && error.code === "engine_restarting")
@@ -269,6 +280,10 @@ export class ClipJob extends DurableObject<Env> {
   /** Saves the final state; only whoever knows that no retry follows calls this. */
   async #settle(clipId: string, result: ClipResult): Promise<void> {
     const previous = await this.getState();
+    if (result.error_code === "extractor_outdated") {
+      const owed = await this.ctx.storage.get<PendingWork>("pending");
+      await this.ctx.storage.put("outdated_work", owed ?? { force: false, taskIds: [], callbackUrls: [] });
+    }
     await this.#save({
       clip_id: clipId,
       state: result.success ? "completed" : "failed",

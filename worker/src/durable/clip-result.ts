@@ -68,8 +68,8 @@ export function bucketMismatch(clipId: string, bucket: string): ClipAudioError {
 }
 
 /** What this job told about the engine, for `/health` (a failure to record it fails nothing). */
-export async function observeEngine(env: Env, final: FinalJobEvent): Promise<void> {
+export async function observeEngine(env: Env, final: FinalJobEvent, clipId?: string): Promise<void> {
   await env.ENGINE_MONITOR.get(env.ENGINE_MONITOR.idFromName(ENGINE_MONITOR_NAME))
-    .observe(engineObservation(final))
+    .observe({ ...engineObservation(final), ...(clipId ? { clip_id: clipId } : {}) })
     .catch((error: unknown) => log("warn", { msg: "engine monitor unavailable", error: String(error) }));
 }

@@ -6,9 +6,12 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import type { ErrorCode } from "../../../shared/errors.ts";
-import type { EngineTools, FinalJobEvent } from "../../../shared/job.ts";
+import type { EngineTools, ExtractorBuild, FinalJobEvent } from "../../../shared/job.ts";
 import type { ExtractorStatus } from "../../../shared/schemas.ts";
 import { staleYtDlpWarning, ytDlpAgeDays } from "../../../shared/ytdlp-age.ts";
+import { runCanary } from "../canary.ts";
+import { log } from "../log.ts";
+import { type ChannelRecord, channelStatus, EMPTY_CHANNEL, promoted, rolledBack } from "./extractor-channel-state.ts";
 
 export interface EngineObservation {
   at: number;
@@ -18,6 +21,31 @@ export interface EngineObservation {
   tools: EngineTools | null;
   /** False for a clip skipped because it was already processed: yt-dlp did not run. */
   ran_extractor: boolean;
+  /** The clip of a real job (absent for the canary): an outdated one is retried after a promotion. */
+  clip_id?: string;
+}
+
+/** What the canary and the channel use of the monitor: a stub's methods, or the object's own in its alarm. */
+export type EngineMonitorApi = Pick<
+  EngineMonitor,
+  "observe" | "channel" | "promote" | "rollBack" | "recordTrial" | "recordPolicy" | "takeOutdatedClips"
+>;
+
+/** The one EngineMonitor, through its stub. */
+export function engineMonitor(env: Env): EngineMonitorApi {
+  return env.ENGINE_MONITOR.get(env.ENGINE_MONITOR.idFromName(ENGINE_MONITOR_NAME)) as unknown as EngineMonitorApi;
+}
+
+/** Real jobs failing as outdated start a canary run (alarm) at most this often: the canary's own period is 30 min. */
+const JOB_TEND_COOLDOWN_MS = 10 * 60_000;
+/** The canary runs this long after the first outdated job: its fellow clips' failures land first. */
+const JOB_TEND_DELAY_MS = 5_000;
+/** Outdated clips remembered for their retry after a promotion. */
+const MAX_OUTDATED_CLIPS = 500;
+
+interface OutdatedJobs {
+  clips: string[];
+  tend_requested_at: number | null;
 }
 
 /** The one instance's name. */
@@ -55,10 +83,72 @@ export class EngineMonitor extends DurableObject<Env> {
       };
     }
     await this.ctx.storage.put("status", stored);
+    if (observation.clip_id && verdict === "outdated") await this.#outdatedJob(observation.clip_id, observation.at);
+  }
+
+  /**
+   * A real job found yt-dlp outdated: its clip is retried after a promotion, and the canary (which
+   * tends the channel) runs now rather than at its next period, once per cooldown.
+   */
+  async #outdatedJob(clipId: string, at: number): Promise<void> {
+    const jobs = (await this.ctx.storage.get<OutdatedJobs>("outdated_jobs")) ?? { clips: [], tend_requested_at: null };
+    if (!jobs.clips.includes(clipId)) jobs.clips = [...jobs.clips, clipId].slice(-MAX_OUTDATED_CLIPS);
+    if (jobs.tend_requested_at === null || at - jobs.tend_requested_at >= JOB_TEND_COOLDOWN_MS) {
+      jobs.tend_requested_at = at;
+      await this.ctx.storage.setAlarm(Date.now() + JOB_TEND_DELAY_MS);
+    }
+    await this.ctx.storage.put("outdated_jobs", jobs);
+  }
+
+  /** The clips that failed as outdated since the last promotion; forgotten once taken. */
+  async takeOutdatedClips(): Promise<string[]> {
+    const jobs = await this.ctx.storage.get<OutdatedJobs>("outdated_jobs");
+    if (!jobs?.clips.length) return [];
+    await this.ctx.storage.put("outdated_jobs", { ...jobs, clips: [] });
+    return jobs.clips;
+  }
+
+  /** Real jobs reported yt-dlp outdated: the canary runs now, with this object as its monitor. */
+  override async alarm(): Promise<void> {
+    const outcome = await runCanary(this.env, this);
+    log(outcome.ran ? "info" : "warn", {
+      msg: "canary run for jobs that found yt-dlp outdated",
+      ...(outcome.ran ? { error_code: outcome.observation.error_code } : { reason: outcome.reason }),
+    });
+  }
+
+  /** The yt-dlp channel's record: the promoted build every job request names (engine.ts). */
+  async channel(): Promise<ChannelRecord> {
+    return (await this.ctx.storage.get<ChannelRecord>("channel")) ?? EMPTY_CHANNEL;
+  }
+
+  /** Makes `build` the one every new job runs, with why (extractor-channel.ts, after its canary passed). */
+  async promote(build: ExtractorBuild, reason: string, at = Date.now()): Promise<ChannelRecord> {
+    return this.#updateChannel((record) => promoted(record, build, reason, at));
+  }
+
+  /** Back to the pinned release; the build is not promoted again. */
+  async rollBack(reason: string, at = Date.now()): Promise<ChannelRecord> {
+    return this.#updateChannel((record) => rolledBack(record, reason, at));
+  }
+
+  async recordPolicy(policy: string): Promise<void> {
+    await this.#updateChannel((record) => ({ ...record, policy }));
+  }
+
+  async recordTrial(trial: NonNullable<ChannelRecord["last_trial"]>, policy: string): Promise<void> {
+    await this.#updateChannel((record) => ({ ...record, last_trial: trial, policy }));
+  }
+
+  async #updateChannel(change: (record: ChannelRecord) => ChannelRecord): Promise<ChannelRecord> {
+    const next = change(await this.channel());
+    await this.ctx.storage.put("channel", next);
+    return next;
   }
 
   async status(now = new Date()): Promise<{ extractor: ExtractorStatus; tools: Stored["tools"] }> {
     const { extractor, tools } = await this.#load();
+    const channel = channelStatus(await this.channel());
     const ytDlp = tools?.yt_dlp ?? null;
     const version = {
       yt_dlp: ytDlp,
@@ -73,7 +163,7 @@ export class EngineMonitor extends DurableObject<Env> {
         checked_at: null,
         last_error: null,
       } as const;
-      return { tools, extractor: { ...unknown, ...version } };
+      return { tools, extractor: { ...unknown, ...version, ...channel } };
     }
     const since = new Date(extractor.since).toISOString();
     return {
@@ -85,6 +175,7 @@ export class EngineMonitor extends DurableObject<Env> {
         ...version,
         checked_at: new Date(extractor.checked_at).toISOString(),
         last_error: extractor.last_error,
+        ...channel,
       },
     };
   }
