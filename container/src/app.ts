@@ -65,32 +65,21 @@ export function createApp(options: AppOptions) {
 
   // `/jobs/*` matches `/jobs` too in Hono. Settings first: a stale secret must not mask them.
   app.use("/jobs/*", settingsCheck(options.settingsFingerprint));
-  app.use("/jobs/*", async (c, next) => {
-    if (!options.secret) return c.json({ detail: "HMAC_SHARED_SECRET is not configured" }, 500);
-    await next();
-  });
-  app.use(
-    "/jobs/*",
-    hmacAuth({
-      secret: () => options.secret,
-      claimNonce: (_c, nonce, expiresAt) => nonces.claim(nonce, expiresAt),
-      onReject: (c, reason) => log("warn", { msg: "auth rejected", reason, path: c.req.path }),
-    }),
-  );
-
-  // The channel route (yt-dlp builds, ytdlp-channel/routes.ts) is the Worker's alone too.
-  app.use("/extractor/*", async (c, next) => {
-    if (!options.secret) return c.json({ detail: "HMAC_SHARED_SECRET is not configured" }, 500);
-    await next();
-  });
-  app.use(
-    "/extractor/*",
-    hmacAuth({
-      secret: () => options.secret,
-      claimNonce: (_c, nonce, expiresAt) => nonces.claim(nonce, expiresAt),
-      onReject: (c, reason) => log("warn", { msg: "auth rejected", reason, path: c.req.path }),
-    }),
-  );
+  // The job routes and the channel route (yt-dlp builds, ytdlp-channel/routes.ts) are the Worker's alone.
+  for (const path of ["/jobs/*", "/extractor/*"]) {
+    app.use(path, async (c, next) => {
+      if (!options.secret) return c.json({ detail: "HMAC_SHARED_SECRET is not configured" }, 500);
+      await next();
+    });
+    app.use(
+      path,
+      hmacAuth({
+        secret: () => options.secret,
+        claimNonce: (_c, nonce, expiresAt) => nonces.claim(nonce, expiresAt),
+        onReject: (c, reason) => log("warn", { msg: "auth rejected", reason, path: c.req.path }),
+      }),
+    );
+  }
   app.route(
     "/",
     channelRoutes(() => options.jobs.workDir),
