@@ -6,6 +6,7 @@
  *   nightly  FIXED_NIGHTLY       a real yt-dlp zipapp (Debian's), which reads the fixture clips
  *            BROKEN_NIGHTLY      an older nightly, broken like the pin (for rollbacks)
  *            FORGED_NIGHTLY      the real zipapp, its checksums signed by another key
+ *            LATER_FIXED_NIGHTLY the real zipapp again, a later tag
  * Tests move a channel's "latest" with `POST <releases>/_control/latest {repo, tag}`.
  */
 import { mkdtempSync } from "node:fs";
@@ -17,6 +18,7 @@ import {
   BROKEN_NIGHTLY,
   FIXED_NIGHTLY,
   FORGED_NIGHTLY,
+  LATER_FIXED_NIGHTLY,
   NIGHTLY_REPO,
   PINNED_VERSION,
   STABLE_REPO,
@@ -43,6 +45,7 @@ export async function startChannelBed(engineEnv: Record<string, string>): Promis
   releases.publish(NIGHTLY_REPO, BROKEN_NIGHTLY, await signedRelease(brokenNightly, key));
   releases.publish(NIGHTLY_REPO, FORGED_NIGHTLY, await signedRelease(fixed, key, { forgedBy: forger }));
   releases.publish(NIGHTLY_REPO, FIXED_NIGHTLY, await signedRelease(fixed, key));
+  releases.publish(NIGHTLY_REPO, LATER_FIXED_NIGHTLY, await signedRelease(fixed, key));
   const releaseEnv = { [RELEASES_URL_VARIABLE]: releases.url, [TEST_KEY_VARIABLE]: key.armoredPublic };
   const engine = await startEngineProcess({
     ...engineEnv,

@@ -2,7 +2,8 @@
  * The canary: on a schedule, one public clip (CANARY_CLIP_ID) runs through the engine with
  * `canary: true` — extraction, download, decoding and chunking all happen, nothing is written to
  * the bucket — so a Twitch change that breaks yt-dlp is noticed before a caller's clip fails.
- * Its outcome feeds the EngineMonitor that `/health` reads, and then the yt-dlp channel
+ * Without CANARY_CLIP_ID it runs only after real jobs found yt-dlp outdated, on the latest such
+ * clip. Its outcome feeds the EngineMonitor that `/health` reads, and then the yt-dlp channel
  * (extractor-channel.ts): a failure that says yt-dlp is outdated has a newer build tried on the
  * same clip, and promoted when it passes.
  */
@@ -32,7 +33,8 @@ export type CanaryOutcome = { ran: false; reason: string } | { ran: true; observ
 export async function runCanary(env: Env, monitor: EngineMonitorApi = engineMonitor(env)): Promise<CanaryOutcome> {
   const loaded = loadConfig(env);
   if (!loaded.ok) return { ran: false, reason: `configuration error: ${loaded.problem}` };
-  const configured = loaded.config.CANARY_CLIP_ID;
+  // Without a canary clip of its own, the service heals on the clip a real job found outdated.
+  const configured = loaded.config.CANARY_CLIP_ID || (await monitor.lastOutdatedClip());
   if (!configured) return { ran: false, reason: "CANARY_CLIP_ID is not set" };
   const parsed = parseClipId(configured);
   if (!parsed.ok) return { ran: false, reason: `CANARY_CLIP_ID is not a clip id or clip URL (${parsed.problem})` };

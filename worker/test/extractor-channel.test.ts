@@ -15,6 +15,7 @@ import {
   BROKEN_NIGHTLY,
   FIXED_NIGHTLY,
   FORGED_NIGHTLY,
+  LATER_FIXED_NIGHTLY,
   NIGHTLY_REPO,
   PINNED_VERSION,
 } from "../../test/support/channel-tags.ts";
@@ -212,5 +213,31 @@ describe("yt-dlp channel, gated by the canary", () => {
       type: "failed",
       tools: { yt_dlp: PINNED_VERSION, yt_dlp_build: null },
     });
+  });
+
+  it("heals without CANARY_CLIP_ID: the canary runs on the clip a real job found outdated", async () => {
+    // After the pinned test the jobs run the broken pin again; a fixed nightly is newer still.
+    await latestNightly(LATER_FIXED_NIGHTLY);
+    const stub = monitor();
+    await runInDurableObject(stub, (_object, state) => state.storage.delete("outdated_jobs"));
+    await runInDurableObject(clipJobObject("tone-heal-noclip"), async (_object, state) => {
+      await state.storage.put("state", outdatedClip("tone-heal-noclip"));
+      await state.storage.put("outdated_work", { force: false, taskIds: [], callbackUrls: [] });
+    });
+    await stub.observe({ ...outdatedObservation, at: Date.now(), clip_id: "tone-heal-noclip" });
+    await worker.scheduled(createScheduledController({ cron: "*/30 * * * *" }), {
+      ...channelEnv("auto"),
+      CANARY_CLIP_ID: "",
+    });
+    expect(await health()).toMatchObject({
+      state: "ok",
+      build: { channel: "nightly", tag: LATER_FIXED_NIGHTLY },
+      last_change: { kind: "promotion", tag: LATER_FIXED_NIGHTLY },
+    });
+    await expect
+      .poll(async () => (await clipJobObject("tone-heal-noclip").getState())?.state, { timeout: 20_000 })
+      .toBe("completed");
+    // Its clip taken for the retry, the canary has nothing to run on until a job fails again.
+    expect(await stub.lastOutdatedClip()).toBeNull();
   });
 });

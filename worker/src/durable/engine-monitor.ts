@@ -28,7 +28,14 @@ export interface EngineObservation {
 /** What the canary and the channel use of the monitor: a stub's methods, or the object's own in its alarm. */
 export type EngineMonitorApi = Pick<
   EngineMonitor,
-  "observe" | "channel" | "promote" | "rollBack" | "recordTrial" | "recordPolicy" | "takeOutdatedClips"
+  | "observe"
+  | "channel"
+  | "promote"
+  | "rollBack"
+  | "recordTrial"
+  | "recordPolicy"
+  | "takeOutdatedClips"
+  | "lastOutdatedClip"
 >;
 
 /** The one EngineMonitor, through its stub. */
@@ -98,6 +105,15 @@ export class EngineMonitor extends DurableObject<Env> {
       await this.ctx.storage.setAlarm(Date.now() + JOB_TEND_DELAY_MS);
     }
     await this.ctx.storage.put("outdated_jobs", jobs);
+  }
+
+  /**
+   * The clip a real job most recently found yt-dlp outdated on, while it waits for its retry: the
+   * canary's clip when CANARY_CLIP_ID is not set (a caller's clip is public, and is the very
+   * thing to heal). Null once a promotion took the clips for their retry.
+   */
+  async lastOutdatedClip(): Promise<string | null> {
+    return (await this.ctx.storage.get<OutdatedJobs>("outdated_jobs"))?.clips.at(-1) ?? null;
   }
 
   /** The clips that failed as outdated since the last promotion; forgotten once taken. */
