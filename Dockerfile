@@ -63,5 +63,6 @@ RUN set -eu; \
 
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
-# The sources: exactly what .dockerignore lets into the build context (shared/, container/src/).
+# The sources: exactly what .dockerignore lets into the build context (shared/, container/src/,
+# yt-dlp's pinned release and signing key).
 COPY . .
