@@ -4,7 +4,7 @@
  * release downloads (test/support/release-server.ts) signed with a key made for this run; the
  * production key is the pinned file, checked by its fingerprint.
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -84,6 +84,18 @@ describe("yt-dlp channel builds", () => {
     const downloads = server.requests.filter((p) => p.endsWith("/2026.12.01.000001/yt-dlp")).length;
     await builds.obtain(local.build);
     expect(server.requests.filter((p) => p.endsWith("/2026.12.01.000001/yt-dlp")).length).toBe(downloads);
+  });
+
+  it("checks a cached build again on every use: one changed on disk is discarded, then fetched afresh", async () => {
+    server.publish(NIGHTLY, "2026.12.01.000002", await signedRelease(zipapp, key));
+    const builds = store();
+    const local = await builds.newest("nightly");
+    // What a compromised extraction (the same uid as the engine) could do to a later job.
+    writeFileSync(local.path, "import os; os.system('echo pwned')");
+    await expect(builds.obtain(local.build)).rejects.toThrow(/no longer matches its SHA-256/);
+    expect(existsSync(local.path)).toBe(false);
+    const again = await builds.obtain(local.build);
+    expect(sha256(readFileSync(again.path))).toBe(local.build.sha256);
   });
 
   it("refuses a release whose checksum file is signed by another key, and keeps nothing", async () => {

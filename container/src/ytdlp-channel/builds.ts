@@ -9,6 +9,7 @@ import { chmod, mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/
 import { join } from "node:path";
 import type { ExtractorBuild } from "../../../shared/job.ts";
 import { log } from "../../../shared/log.ts";
+import { closeBuildPool } from "./pools.ts";
 import { ASSET, assetUrl, download, latestBuild, verifiedSums } from "./releases.ts";
 import { listedChecksum, sha256, VerificationError } from "./signature.ts";
 
@@ -37,9 +38,25 @@ export class BuildStore {
     this.#dir = join(workDir, "yt-dlp-builds");
   }
 
-  /** The build, downloaded and verified on first use; rejects (and keeps nothing) when a check fails. */
-  obtain(build: ExtractorBuild): Promise<LocalBuild> {
+  /**
+   * The build, downloaded and verified on first use, its bytes checked again on every use;
+   * rejects (and keeps nothing) when a check fails.
+   */
+  async obtain(build: ExtractorBuild): Promise<LocalBuild> {
     const key = `${build.channel}/${build.tag}/${build.sha256}`;
+    const local = await this.#obtained(build, key);
+    // The cache is writable by the uid the tools run as: a compromised extraction could replace
+    // the zipapp so that later jobs run its code. Hashing ~3 MB costs milliseconds per job.
+    const bytes = await readFile(local.path).catch(() => null);
+    if (bytes && sha256(bytes) === build.sha256) return local;
+    this.#ready.delete(key);
+    closeBuildPool(local.path);
+    await rm(join(this.#dir, build.sha256), { recursive: true, force: true });
+    log("warn", { msg: "yt-dlp build changed on disk since it was verified: discarded", tag: build.tag });
+    throw new VerificationError(`${build.channel} ${build.tag}: the cached ${ASSET} no longer matches its SHA-256`);
+  }
+
+  #obtained(build: ExtractorBuild, key: string): Promise<LocalBuild> {
     this.#used.set(build.sha256, ++this.#clock);
     let ready = this.#ready.get(key);
     if (!ready) {

@@ -30,3 +30,9 @@ export function extractorsFor(size: number, build: string | undefined): Extracto
   if (size > pool.size) pool.size = size;
   return pool;
 }
+
+/** Ends the workers of a build whose zipapp is gone or changed: they must not load from it again. */
+export function closeBuildPool(build: string): void {
+  byBuild.get(build)?.close();
+  byBuild.delete(build);
+}
