@@ -10,6 +10,7 @@ import { join, resolve } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type EngineProcess, startEngineProcess } from "../../test/support/engine-process.ts";
+import { letOthersReach } from "../../test/support/reachable.ts";
 import { lookupAccount } from "../src/privileges.ts";
 
 const SERVER = resolve(import.meta.dirname, "../src/server.ts");
@@ -41,6 +42,13 @@ function children(pid: number): { pid: number; uid: number; cmd: string }[] {
   }
   return out;
 }
+
+// The checkout's code runs as `nobody` here: a clone in a private folder must let it in.
+let closeAgain: () => void = () => undefined;
+beforeAll(() => {
+  closeAgain = letOthersReach(resolve(import.meta.dirname, "../.."));
+});
+afterAll(() => closeAgain());
 
 describe("the engine started as root with RUN_AS_USER", () => {
   let engine: EngineProcess;
