@@ -39,8 +39,13 @@ const RETRY_BASE_MS = 5_000;
 export const MAX_INTERRUPTIONS = 20;
 /** The pause before the next alarm picks the job up again (released, or a broken stream). */
 const FOLLOW_AGAIN_DELAY_MS = 1_000;
-/** The pause before a job refused or cut off by a stopping engine is tried again. */
+/**
+ * The first pause before a job refused or cut off by a stopping engine is tried again; it
+ * doubles up to a minute, so a whole drain (up to 14 minutes) costs about 17 interruptions,
+ * under MAX_INTERRUPTIONS.
+ */
 const RESTART_WAIT_MS = 15_000;
+const RESTART_WAIT_MAX_MS = 60_000;
 
 /** The engine let this follower go at its deadline; the job runs on. */
 const RELEASED = "released";
@@ -209,16 +214,16 @@ export class ClipJob extends DurableObject<Env> {
         log("info", { msg: "job still running in the engine; the next alarm follows it", clip_id: clipId });
         return { resumeInMs: FOLLOW_AGAIN_DELAY_MS, why: RELEASED };
       }
-      if (outcome.kind === "detached") return await this.#interrupted(clipId, outcome.reason, FOLLOW_AGAIN_DELAY_MS);
+      if (outcome.kind === "detached") return await this.#interrupted(clipId, outcome.reason, "reattach");
       const final = outcome.event;
       if (final.type === "failed" && final.error.code === "engine_restarting")
-        return await this.#interrupted(clipId, final.error.message, RESTART_WAIT_MS);
+        return await this.#interrupted(clipId, final.error.message, "restart");
       await this.ctx.storage.delete("following");
       await observeEngine(this.env, final, clipId);
       result = await finalResult(this.env, this.#config(), clipId, final);
     } catch (error) {
       if (error instanceof ClipAudioError && error.code === "engine_restarting")
-        return await this.#interrupted(clipId, error.message, RESTART_WAIT_MS);
+        return await this.#interrupted(clipId, error.message, "restart");
       await this.ctx.storage.delete("following");
       const failure = error instanceof ClipAudioError ? error : new ClipAudioError("internal", String(error));
       result = failedResult(clipId, failure);
@@ -237,9 +242,13 @@ export class ClipJob extends DurableObject<Env> {
    * (`follow` re-attaches to a job the engine still runs, collects one that ended, or starts it
    * again on an engine that lost it). Only an endless run of interruptions is a failed attempt.
    */
-  async #interrupted(clipId: string, why: string, resumeInMs: number): Promise<ClipResult | Resume> {
+  async #interrupted(clipId: string, why: string, kind: "reattach" | "restart"): Promise<ClipResult | Resume> {
     const state = await this.getState();
     const interruptions = (state?.interruptions ?? 0) + 1;
+    const resumeInMs =
+      kind === "reattach"
+        ? FOLLOW_AGAIN_DELAY_MS
+        : Math.min(RESTART_WAIT_MAX_MS, RESTART_WAIT_MS * 2 ** Math.min(interruptions - 1, 8));
     log("warn", { msg: "clip job interrupted; following it again", clip_id: clipId, why, interruptions });
     if (interruptions > MAX_INTERRUPTIONS) {
       await this.ctx.storage.delete("following");
