@@ -25,6 +25,7 @@ import { log } from "../log.ts";
 import { postCallback } from "./clip-callback.ts";
 import type { ClipJobState, PendingWork } from "./clip-job-state.ts";
 import { failedResult, finalResult, isRetryable, observeEngine } from "./clip-result.ts";
+import { FOLLOW_AGAIN_DELAY_MS, MAX_INTERRUPTIONS, restartWaitMs } from "./interruptions.ts";
 
 export type { ClipJobState } from "./clip-job-state.ts";
 
@@ -32,21 +33,6 @@ export type { ClipJobState } from "./clip-job-state.ts";
 export const MAX_ATTEMPTS = 3;
 /** Backoff before attempt n+1: 5 s, 20 s, … (×4). */
 const RETRY_BASE_MS = 5_000;
-/**
- * Interruptions a job may meet before they count as a failed attempt. A rollout costs one or
- * two; twenty in a row is an engine that keeps dying, and must end in a failure.
- */
-export const MAX_INTERRUPTIONS = 20;
-/** The pause before the next alarm picks the job up again (released, or a broken stream). */
-const FOLLOW_AGAIN_DELAY_MS = 1_000;
-/**
- * The first pause before a job refused or cut off by a stopping engine is tried again; it
- * doubles up to a minute, so a whole drain (up to 14 minutes) costs about 17 interruptions,
- * under MAX_INTERRUPTIONS.
- */
-const RESTART_WAIT_MS = 15_000;
-const RESTART_WAIT_MAX_MS = 60_000;
-
 /** The engine let this follower go at its deadline; the job runs on. */
 const RELEASED = "released";
 
@@ -245,10 +231,7 @@ export class ClipJob extends DurableObject<Env> {
   async #interrupted(clipId: string, why: string, kind: "reattach" | "restart"): Promise<ClipResult | Resume> {
     const state = await this.getState();
     const interruptions = (state?.interruptions ?? 0) + 1;
-    const resumeInMs =
-      kind === "reattach"
-        ? FOLLOW_AGAIN_DELAY_MS
-        : Math.min(RESTART_WAIT_MAX_MS, RESTART_WAIT_MS * 2 ** Math.min(interruptions - 1, 8));
+    const resumeInMs = kind === "reattach" ? FOLLOW_AGAIN_DELAY_MS : restartWaitMs(interruptions);
     log("warn", { msg: "clip job interrupted; following it again", clip_id: clipId, why, interruptions });
     if (interruptions > MAX_INTERRUPTIONS) {
       await this.ctx.storage.delete("following");
