@@ -117,7 +117,10 @@ export function createApp(options: AppOptions) {
     };
     c.header("Content-Type", "application/x-ndjson");
     return stream(c, async (out) => {
-      out.onAbort(subscription.unsubscribe);
+      out.onAbort(() => {
+        subscription.unsubscribe();
+        mailbox.close();
+      });
       const ended = await pump(mailbox, (line) => out.write(`${JSON.stringify(line)}\n`), timing);
       subscription.unsubscribe();
       if (ended === "ended") await subscription.done;

@@ -18,11 +18,22 @@ export interface StreamTiming {
 export class EventMailbox {
   readonly #queue: JobEvent[] = [];
   #wake: (() => void) | null = null;
+  #closed = false;
 
   readonly push = (event: JobEvent): void => {
     this.#queue.push(event);
     this.#wake?.();
   };
+
+  /** The follower went away: the stream stops at once (no heartbeats into a closed connection). */
+  readonly close = (): void => {
+    this.#closed = true;
+    this.#wake?.();
+  };
+
+  get closed(): boolean {
+    return this.#closed;
+  }
 
   /** The events so far, or (once empty) after the next one or `ms`, whichever comes first. */
   async take(ms: number): Promise<JobEvent[]> {
@@ -39,17 +50,18 @@ export class EventMailbox {
   }
 }
 
-/** Writes the follower's lines until the job's final event or the release; returns which. */
+/** Writes the follower's lines until the job's final event, the release or the follower's going; returns which. */
 export async function pump(
   mailbox: EventMailbox,
   write: (line: JobStreamLine) => Promise<unknown>,
   timing: StreamTiming,
-): Promise<"ended" | "released"> {
+): Promise<"ended" | "released" | "gone"> {
   const heartbeatMs = timing.heartbeatMs ?? HEARTBEAT_SECONDS * 1000;
   const releaseAt = timing.releaseAfterMs === undefined ? Number.POSITIVE_INFINITY : Date.now() + timing.releaseAfterMs;
   for (;;) {
     const wait = Math.max(0, Math.min(heartbeatMs, releaseAt - Date.now()));
     const events = await mailbox.take(wait);
+    if (mailbox.closed) return "gone";
     for (const event of events) {
       await write(event);
       if (event.type === "completed" || event.type === "failed") return "ended";

@@ -58,6 +58,19 @@ describe("pump", () => {
     expect(written.slice(-2)).toEqual([{ type: "state", stage: "downloading" }, failed]);
   });
 
+  it("stops as soon as the follower goes away, and writes nothing more", async () => {
+    const mailbox = new EventMailbox();
+    const written: JobStreamLine[] = [];
+    const done = pump(mailbox, async (line) => written.push(line), { heartbeatMs: 50 });
+    await new Promise((resolve) => setTimeout(resolve, 120));
+    const before = written.length;
+    mailbox.close();
+    expect(await done).toBe("gone");
+    mailbox.push({ type: "state", stage: "downloading" });
+    await new Promise((resolve) => setTimeout(resolve, 120));
+    expect(written.length).toBe(before);
+  });
+
   it("releases the follower at its deadline even while events keep coming", async () => {
     const mailbox = new EventMailbox();
     const written: JobStreamLine[] = [];
