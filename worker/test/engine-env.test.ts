@@ -24,10 +24,13 @@ describe("engineEnvVars", () => {
     }
   });
 
-  it("leaves out unset and empty values and bindings, so the engine's defaults apply", () => {
-    const forwarded = engineEnvVars(env);
+  it("leaves out empty values and bindings, so the engine's defaults apply", () => {
+    // An empty var (`CHUNK_SECONDS = ""` in wrangler.toml) must not reach the engine as "".
+    const forwarded = engineEnvVars({ ...env, CHUNK_SECONDS: "", SOURCE_HOSTS: "" });
     expect(forwarded).not.toHaveProperty("CHUNK_SECONDS");
+    expect(forwarded).not.toHaveProperty("SOURCE_HOSTS");
     expect(forwarded).not.toHaveProperty("ENGINE");
+    expect(forwarded).not.toHaveProperty("BUCKET");
     expect(forwarded.HMAC_SHARED_SECRET).toBe("worker-test-secret");
   });
 
