@@ -10,6 +10,7 @@ import { join, resolve } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ytDlpAgeDays } from "../../shared/ytdlp-age.ts";
+import { NIGHTLY_REPO } from "../../test/support/channel-tags.ts";
 import { type FixtureServer, startFixtureServer } from "../../test/support/fixture-server.ts";
 import {
   type ReleaseServer,
@@ -23,7 +24,6 @@ import { RELEASES_URL_VARIABLE } from "../src/ytdlp-channel/releases.ts";
 import { TEST_KEY_VARIABLE } from "../src/ytdlp-channel/signature.ts";
 
 const CLI = resolve(import.meta.dirname, "../src/cli.ts");
-const NIGHTLY = "yt-dlp/yt-dlp-nightly-builds";
 const TAG = "2026.12.05.232911";
 let fixtures: FixtureServer;
 let releases: ReleaseServer;
@@ -32,7 +32,7 @@ let pin = "";
 
 beforeAll(async () => {
   [fixtures, releases, key] = await Promise.all([startFixtureServer(), startReleaseServer(), testSigningKey()]);
-  releases.publish(NIGHTLY, TAG, await signedRelease(realZipapp().bytes, key));
+  releases.publish(NIGHTLY_REPO, TAG, await signedRelease(realZipapp().bytes, key));
   pin = pinDirectory(twitchBrokenZipapp("2026.08.19").path);
 }, 120_000);
 afterAll(async () => {
@@ -75,7 +75,7 @@ describe("npm run cli -- --yt-dlp-channel", () => {
 
   it("stops before any work when the release's signature is forged, or the channel is unknown", async () => {
     releases.publish(
-      NIGHTLY,
+      NIGHTLY_REPO,
       "2026.12.06.000001",
       await signedRelease(realZipapp().bytes, key, { forgedBy: await testSigningKey("forger") }),
     );

@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signRequest } from "../../shared/hmac.ts";
 import { type ExtractorBuild, type FinalJobEvent, JobEvent } from "../../shared/job.ts";
+import { NIGHTLY_REPO } from "../../test/support/channel-tags.ts";
 import { type EngineProcess, startEngineProcess } from "../../test/support/engine-process.ts";
 import { type FixtureServer, startFixtureServer } from "../../test/support/fixture-server.ts";
 import {
@@ -38,7 +39,7 @@ beforeAll(async () => {
   [fixtures, s3, releases] = await Promise.all([startFixtureServer(), startS3(), startReleaseServer()]);
   const good = realZipapp().bytes;
   nightlySha = sha256(good);
-  releases.publish("yt-dlp/yt-dlp-nightly-builds", NIGHTLY_TAG, await signedRelease(good, key));
+  releases.publish(NIGHTLY_REPO, NIGHTLY_TAG, await signedRelease(good, key));
   const pin = pinDirectory(twitchBrokenZipapp("2026.08.19").path);
   const env = {
     ...s3.env,

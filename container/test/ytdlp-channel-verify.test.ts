@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ExtractorBuild } from "../../shared/job.ts";
+import { NIGHTLY_REPO } from "../../test/support/channel-tags.ts";
 import {
   type ReleaseServer,
   type SigningKey,
@@ -27,7 +28,6 @@ import {
   YT_DLP_KEY_FINGERPRINT,
 } from "../src/ytdlp-channel/signature.ts";
 
-const NIGHTLY = "yt-dlp/yt-dlp-nightly-builds";
 let server: ReleaseServer;
 let key: SigningKey;
 let forger: SigningKey;
@@ -74,7 +74,7 @@ describe("yt-dlp channel builds", () => {
   });
 
   it("downloads the channel's newest build, verifies it and keeps it executable", async () => {
-    server.publish(NIGHTLY, "2026.12.01.000001", await signedRelease(zipapp, key));
+    server.publish(NIGHTLY_REPO, "2026.12.01.000001", await signedRelease(zipapp, key));
     const builds = store();
     const local = await builds.newest("nightly");
     expect(local.build).toEqual({ channel: "nightly", tag: "2026.12.01.000001", sha256: sha256(zipapp) });
@@ -87,7 +87,7 @@ describe("yt-dlp channel builds", () => {
   });
 
   it("checks a cached build again on every use: one changed on disk is discarded, then fetched afresh", async () => {
-    server.publish(NIGHTLY, "2026.12.01.000002", await signedRelease(zipapp, key));
+    server.publish(NIGHTLY_REPO, "2026.12.01.000002", await signedRelease(zipapp, key));
     const builds = store();
     const local = await builds.newest("nightly");
     // What a compromised extraction (the same uid as the engine) could do to a later job.
@@ -99,7 +99,7 @@ describe("yt-dlp channel builds", () => {
   });
 
   it("refuses a release whose checksum file is signed by another key, and keeps nothing", async () => {
-    server.publish(NIGHTLY, "2026.12.02.000001", await signedRelease(zipapp, key, { forgedBy: forger }));
+    server.publish(NIGHTLY_REPO, "2026.12.02.000001", await signedRelease(zipapp, key, { forgedBy: forger }));
     const dir = mkdtempSync(join(tmpdir(), "builds-"));
     const failure = await new BuildStore(dir).newest("nightly").catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(VerificationError);
@@ -109,7 +109,7 @@ describe("yt-dlp channel builds", () => {
 
   it("refuses a zipapp that does not match the signed checksum, and keeps nothing", async () => {
     const other = sha256(Buffer.from("not this zipapp"));
-    server.publish(NIGHTLY, "2026.12.03.000001", await signedRelease(zipapp, key, { listedSha256: other }));
+    server.publish(NIGHTLY_REPO, "2026.12.03.000001", await signedRelease(zipapp, key, { listedSha256: other }));
     const dir = mkdtempSync(join(tmpdir(), "builds-"));
     const failure = await new BuildStore(dir).newest("nightly").catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(VerificationError);
@@ -133,7 +133,7 @@ describe("yt-dlp channel builds", () => {
     for (let i = 0; i <= MAX_BUILDS_ON_DISK; i++) {
       const tag = `2026.11.0${i + 1}.000001`;
       const app = Buffer.concat([zipapp, Buffer.from(`#${i}`)]);
-      server.publish(NIGHTLY, tag, await signedRelease(app, key), false);
+      server.publish(NIGHTLY_REPO, tag, await signedRelease(app, key), false);
       made.push({ channel: "nightly", tag, sha256: sha256(app) });
       await builds.obtain(made[i] as ExtractorBuild);
       // The first build stays in use: asked for again after each new one.
@@ -148,7 +148,7 @@ describe("yt-dlp channel builds", () => {
   });
 
   it("refuses a requested build its release's signed checksums do not name", async () => {
-    server.publish(NIGHTLY, "2026.12.04.000001", await signedRelease(zipapp, key), false);
+    server.publish(NIGHTLY_REPO, "2026.12.04.000001", await signedRelease(zipapp, key), false);
     const wanted = { channel: "nightly" as const, tag: "2026.12.04.000001", sha256: "0".repeat(64) };
     await expect(store().obtain(wanted)).rejects.toThrow(/lists [0-9a-f]{64} yt-dlp checksum, not 0{64}/);
   });

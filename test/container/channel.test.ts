@@ -29,7 +29,9 @@ import {
   startReleaseServer,
   testSigningKey,
 } from "../support/release-server.ts";
+
 import { realZipapp, twitchBrokenZipapp } from "../support/ytdlp-builds.ts";
+import { engineContainers } from "./engines.ts";
 
 /** The image's settings (Dockerfile): where the engine works, as whom. */
 const WORK_DIR = "/tmp/clip-audio";
@@ -63,12 +65,7 @@ async function processThroughWorker(clipId: string): Promise<void> {
  * this run's fixture server (another run may share the dockerd, with containers of its own).
  */
 async function ourEngine(): Promise<string | undefined> {
-  const { stdout } = await execa("docker", ["ps", "--format", "{{.ID}} {{.Image}}"]);
-  const ids = stdout
-    .split("\n")
-    .filter((line) => /audioengine/i.test(line))
-    .map((line) => line.split(" ")[0] ?? "");
-  for (const id of ids) {
+  for (const id of await engineContainers()) {
     const inspected = await execa("docker", ["inspect", "--format", "{{json .Config.Env}}", id], { reject: false });
     if (inspected.exitCode !== 0) continue;
     const env = JSON.parse(inspected.stdout) as string[];

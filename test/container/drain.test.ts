@@ -8,6 +8,7 @@ import { execa } from "execa";
 import { expect, inject, it, vi } from "vitest";
 import { signRequest } from "../../shared/hmac.ts";
 import type { ProcessClipsResponse, Task } from "../../shared/schemas.ts";
+import { engineContainers } from "./engines.ts";
 
 const secret = inject("secret");
 
@@ -28,14 +29,6 @@ async function api(path: string, body?: unknown): Promise<Response> {
 const task = async (id: string) => (await (await api(`/api/task/${id}`)).json()) as Task;
 const downloads = async () =>
   ((await (await fetch(`${inject("fixtureUrl")}/__log`)).json()) as { downloads: number }).downloads;
-
-async function engineContainers(): Promise<string[]> {
-  const { stdout } = await execa("docker", ["ps", "--format", "{{.ID}} {{.Image}}"]);
-  return stdout
-    .split("\n")
-    .filter((line) => /audioengine/i.test(line))
-    .map((line) => line.split(" ")[0] ?? "");
-}
 
 async function ended(taskId: string): Promise<Task> {
   return vi.waitFor(

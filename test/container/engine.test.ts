@@ -14,6 +14,7 @@ import type { Manifest, ProcessClipsResponse, Task } from "../../shared/schemas.
 import { decodeWav, dominantFrequency } from "../support/audio.ts";
 import { SPEECH_WAV } from "../support/ffprobe.ts";
 import { CLIP_SECONDS, TONE_HZ } from "../support/media.ts";
+import { engineContainers } from "./engines.ts";
 import { WORKER_SETTINGS } from "./global-setup.ts";
 
 const workerUrl = inject("workerUrl");
@@ -34,15 +35,6 @@ async function api(path: string, body?: unknown): Promise<Response> {
 
 async function object(key: string): Promise<Response> {
   return bucket.fetch(`${inject("bucketUrl")}/${inject("bucketName")}/${key}`);
-}
-
-/** The engine's containers that workerd started (image built by wrangler for AudioEngine). */
-async function engineContainers(): Promise<string[]> {
-  const { stdout } = await execa("docker", ["ps", "--format", "{{.ID}} {{.Image}}"]);
-  return stdout
-    .split("\n")
-    .filter((line) => /audioengine/i.test(line))
-    .map((line) => line.split(" ")[0] ?? "");
 }
 
 interface ContainerProcess {

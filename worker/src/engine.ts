@@ -240,8 +240,9 @@ async function startJob(
   }
   if (!response.ok || !response.body) {
     const detail = await response.text().catch(() => "");
-    if (response.status === 503 && engineSaid(detail)?.code === "engine_restarting") {
-      throw new ClipAudioError("engine_restarting", `The media engine is restarting: ${engineSaid(detail)?.detail}`);
+    const said = engineSaid(detail);
+    if (response.status === 503 && said?.code === "engine_restarting") {
+      throw new ClipAudioError("engine_restarting", `The media engine is restarting: ${said.detail}`);
     }
     // The Container class's own answer when the container went away under the request.
     if (response.status === 500 && detail.startsWith(CONTAINER_GONE)) {
