@@ -160,6 +160,7 @@ describe("the console in chromium", () => {
     await expect(page.getByRole("alert").textContent()).resolves.toContain("not the operator token");
     expect(page.url()).toMatch(/\/console\/login$/);
     expect(await contrast(page)).toEqual([]);
+    await page.screenshot({ path: join(CACHE, "console-login.png"), fullPage: true });
     await page.goto(`${stack.urls.worker}/console`);
     expect(page.url()).toMatch(/\/console\/login$/);
     await page.close();
@@ -178,6 +179,7 @@ describe("the console in chromium", () => {
     ]);
     expect(response.status()).toBe(403);
     await expect(page.getByRole("alert").textContent()).resolves.toContain("CSRF check failed");
+    await page.screenshot({ path: join(CACHE, "console-error.png"), fullPage: true });
     await page.close();
   });
 
