@@ -152,6 +152,24 @@ describe("the console in chromium", () => {
     await page.close();
   }, 150_000);
 
+  it("gets its stylesheets and script from the platform's static assets, not the Worker", async () => {
+    for (const [path, type] of [
+      ["/console/assets/console.css", "text/css"],
+      ["/console/assets/player.css", "text/css"],
+      ["/console/assets/console.js", "text/javascript"],
+    ] as const) {
+      const response = await fetch(`${stack.urls.worker}${path}`);
+      expect(response.status, path).toBe(200);
+      expect(response.headers.get("content-type"), path).toContain(type);
+      // worker/public/_headers; and no rate-limit count: the Worker did not run for it.
+      expect(response.headers.get("x-content-type-options"), path).toBe("nosniff");
+      expect(response.headers.get("cache-control"), path).toBe("public, max-age=300");
+      expect(response.headers.get("ratelimit-limit"), path).toBeNull();
+    }
+    // Every other path is the Worker's, even one that names a file in the assets directory.
+    expect((await fetch(`${stack.urls.worker}/_headers`)).headers.get("content-type")).toContain("application/json");
+  });
+
   it("refuses a wrong token and stays on the sign-in page", async () => {
     const page = await browser.newPage();
     await page.goto(`${stack.urls.worker}/console`);

@@ -135,6 +135,7 @@ describe("console assets and limits", () => {
       expect(asset.status, path).toBe(200);
       const type = path.endsWith(".css") ? "text/css" : "javascript";
       expect(asset.headers.get("content-type"), path).toContain(type);
+      expect(asset.headers.get("x-content-type-options"), path).toBe("nosniff");
       expect((await asset.text()).length, path).toBeGreaterThan(500);
     }
     expect((await env.ASSETS.fetch(`${ORIGIN}/console/assets/missing.css`)).status).toBe(404);
