@@ -95,8 +95,10 @@ export function readRecord(storage: DurableObjectStorage): ClipJobRecord | null 
   const stored = storage.kv.get(RECORD_KEY);
   if (stored === undefined) return null;
   const parsed = ClipJobRecord.safeParse(stored);
-  if (!parsed.success)
-    throw new ClipAudioError("internal", `Stored clip job record is invalid: ${z.prettifyError(parsed.error)}`);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.slice(0, 3).map((issue) => `${issue.path.join(".")}: ${issue.message}`);
+    throw new ClipAudioError("internal", `Stored clip job record is invalid (${issues.join("; ")})`);
+  }
   return parsed.data;
 }
 
