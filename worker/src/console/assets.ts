@@ -3,6 +3,7 @@
  * small enough to read here. Colours meet WCAG AA (4.5:1 for text, 3:1 for focus rings and
  * the waveform); everything a mouse does, a key does too.
  */
+import { RESTING_STATES } from "../../../shared/job-state.ts";
 
 export const CONSOLE_CSS = `
 :root { color-scheme: light; --ink: #16181d; --muted: #4a5160; --line: #c9ced8; --bg: #ffffff; --panel: #f3f5f8;
@@ -59,7 +60,7 @@ audio { width: 100%; margin: .5rem 0; }
 /** Live progress and the waveform; nothing else on the pages needs a script. */
 export const CONSOLE_JS = `
 "use strict";
-const TERMINAL = new Set(["completed", "failed", "not_found"]);
+const TERMINAL = new Set(${JSON.stringify(RESTING_STATES)});
 
 function setText(root, field, value) {
   for (const el of root.querySelectorAll('[data-field="' + field + '"]')) el.textContent = value;

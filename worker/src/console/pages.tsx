@@ -4,6 +4,7 @@
  */
 import type { Child } from "hono/jsx";
 import type { ErrorCode } from "../../../shared/errors.ts";
+import { RESTING_STATES } from "../../../shared/job-state.ts";
 import type { CleanupResponse, ClipStatus, Health, Manifest, Task } from "../../../shared/schemas.ts";
 import { ADVICE } from "./advice.ts";
 import { ChannelFacts } from "./channel.tsx";
@@ -146,7 +147,7 @@ function ClipRows(props: { clips: ClipView[] }) {
               <progress
                 max={100}
                 value={clip.progress ?? undefined}
-                hidden={["completed", "failed", "not_found"].includes(clip.state)}
+                hidden={RESTING_STATES.includes(clip.state)}
                 aria-label={`Progress of ${clip.clip_id}`}
               ></progress>
             </td>
@@ -344,7 +345,7 @@ export function ClipPage(props: {
   const { status, manifest, view } = props;
   const id = encodeURIComponent(status.clip_id);
   const meta = manifest?.source_metadata;
-  const working = !["completed", "failed", "not_found"].includes(status.state);
+  const working = !RESTING_STATES.includes(status.state);
   return (
     <Layout title={`Clip ${status.clip_id}`} csrf={props.csrf} who={props.who}>
       <div
