@@ -8,6 +8,7 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { z } from "zod";
+import { migrate } from "./migrations.ts";
 
 export const IDEMPOTENCY_TTL_MS = 24 * 3600 * 1000;
 /** A claim not completed within this long belongs to a request that died (a sync run of ten clips ends well inside). */
@@ -33,6 +34,12 @@ export type ClaimOutcome =
   | { outcome: "done"; response: StoredResponse };
 
 export class IdempotencyStore extends DurableObject<Env> {
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    // No steps yet: the record's first shape needs none; a change of its shape adds one.
+    migrate(ctx.storage, []);
+  }
+
   /** Wakes requests waiting for the first one to complete or give up. */
   #waiters = new Set<() => void>();
 
