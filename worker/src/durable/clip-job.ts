@@ -121,8 +121,8 @@ export class ClipJob extends DurableObject<Env> {
 
   /** Forgets the job's record (after the clip's objects were deleted); refused while it runs. */
   async forget(): Promise<boolean> {
-    const record = this.#record();
     if (await this.isBusy()) return false;
+    const record = this.#record();
     if (record) this.#update(record.clip_id, () => ({ state: null }));
     return true;
   }
