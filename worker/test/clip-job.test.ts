@@ -78,6 +78,16 @@ describe("ClipJob's record", () => {
     expect(Object.keys(await stored("tone-cj-record"))).toEqual([SCHEMA_VERSION_KEY]);
   });
 
+  it("takes new work once finished: queued again (a state move the machine allows), then completed", async () => {
+    expect(await job("tone-cj-again").run("tone-cj-again", false)).toMatchObject({ success: true });
+    const task = await tasks().create(["tone-cj-again"]);
+    await job("tone-cj-again").enqueue("tone-cj-again", { force: true, taskId: task.task_id });
+    expect(await job("tone-cj-again").getState()).toMatchObject({ state: "queued", progress: null, result: null });
+    const end = await alarmsUntil("tone-cj-again", finished);
+    expect(end).toMatchObject({ state: "completed", result: { success: true, skipped: false } });
+    expect(await tasks().get(task.task_id)).toMatchObject({ status: "completed" });
+  });
+
   it("that does not parse is refused with a specific error, not read as something else", async () => {
     const state = { ...jobState("tone-cj-invalid", {}), state: "done" };
     const record = { clip_id: "tone-cj-invalid", state, pending: null, following: false, outdated_work: null };
@@ -131,7 +141,7 @@ describe("ClipJob's alarm", () => {
     expect(await tasks().get(task.task_id)).toMatchObject({ status: "failed", results: { failed: 1 } });
   }, 60_000);
 
-  it("follows an interrupted job again at no attempt's cost: the engine runs it, the task completes", async () => {
+  it("carries an interrupted job on at no attempt's cost: attempts kept, interruptions cleared, task completed", async () => {
     const task = await tasks().create(["tone-cj-follow"]);
     // As an alarm left it when the stream broke: downloading, following, one interruption.
     const fields = {
