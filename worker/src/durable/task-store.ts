@@ -26,7 +26,10 @@ const StoredLists = z.object({
 });
 
 function lists(row: Row): z.infer<typeof StoredLists> {
-  return StoredLists.parse({ clip_ids: JSON.parse(row.clip_ids), results: JSON.parse(row.results) });
+  const parsed = StoredLists.safeParse({ clip_ids: JSON.parse(row.clip_ids), results: JSON.parse(row.results) });
+  if (parsed.success) return parsed.data;
+  const issues = parsed.error.issues.slice(0, 3).map((issue) => `${issue.path.join(".")}: ${issue.message}`);
+  throw new Error(`Stored task ${row.task_id} is invalid (${issues.join("; ")})`);
 }
 
 /** The task table's versions (./migrations.ts). 1: the table. */
