@@ -4,7 +4,9 @@
  * key does too.
  */
 
-const TERMINAL = new Set(["completed", "failed", "not_found"]);
+// The states where nothing more happens, as shared/job-state.ts defines them (the layout puts
+// them on <body>): a static script cannot import the definition.
+const TERMINAL = new Set((document.body.dataset.restingStates || "").split(" "));
 
 function setText(root, field, value) {
   for (const el of root.querySelectorAll(`[data-field="${field}"]`)) el.textContent = value;

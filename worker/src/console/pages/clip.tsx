@@ -1,4 +1,5 @@
 /** One clip: its state (live while it runs), metadata, clean-up, and the player with its chunks. */
+import { RESTING_STATES } from "../../../../shared/job-state.ts";
 import type { ClipStatus, Manifest } from "../../../../shared/schemas.ts";
 import type { ClipView } from "../clip-view.ts";
 import { BASE, Layout } from "./layout.tsx";
@@ -8,7 +9,7 @@ import { Badge, ClipError } from "./parts.tsx";
 /** The clip's state, followed live (and the page reloaded when it ends) while the job runs. */
 function ClipState(props: { status: ClipStatus; view: ClipView; title: string; id: string }) {
   const { status } = props;
-  const working = !["completed", "failed", "not_found"].includes(status.state);
+  const working = !RESTING_STATES.includes(status.state);
   return (
     <>
       <div

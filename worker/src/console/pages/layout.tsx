@@ -4,6 +4,7 @@
  * script, both static assets (worker/public/console/assets, served by the platform).
  */
 import type { Child } from "hono/jsx";
+import { RESTING_STATES } from "../../../../shared/job-state.ts";
 
 export const BASE = "/console";
 
@@ -17,7 +18,7 @@ export function Layout(props: { title: string; csrf?: string | undefined; who?: 
         <link rel="stylesheet" href={`${BASE}/assets/console.css`} />
         <link rel="stylesheet" href={`${BASE}/assets/player.css`} />
       </head>
-      <body>
+      <body data-resting-states={RESTING_STATES.join(" ")}>
         <a class="skip" href="#main">
           Skip to content
         </a>

@@ -1,5 +1,6 @@
 /** Pieces more than one page shows: an alert, a state badge, a clip's failure, the table of clips. */
 import type { Child } from "hono/jsx";
+import { RESTING_STATES } from "../../../../shared/job-state.ts";
 import type { ClipView } from "../clip-view.ts";
 import { BASE } from "./layout.tsx";
 
@@ -54,7 +55,7 @@ export function ClipRows(props: { clips: ClipView[] }) {
               <progress
                 max={100}
                 value={clip.progress ?? undefined}
-                hidden={["completed", "failed", "not_found"].includes(clip.state)}
+                hidden={RESTING_STATES.includes(clip.state)}
                 aria-label={`Progress of ${clip.clip_id}`}
               ></progress>
             </td>
