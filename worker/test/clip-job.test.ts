@@ -20,9 +20,8 @@ function stored(clipId: string): Promise<Record<string, unknown>> {
 }
 
 /** Writes `entries` as they are (a layout of another version), then resets the object so it starts on them. */
-async function restartOn(clipId: string, entries: Record<string, unknown>, drop: string[] = []): Promise<void> {
+async function restartOn(clipId: string, entries: Record<string, unknown>): Promise<void> {
   await runInDurableObject(job(clipId), (_instance, state) => {
-    for (const key of drop) state.storage.kv.delete(key);
     for (const [key, value] of Object.entries(entries)) state.storage.kv.put(key, value);
   });
   const reset = runInDurableObject(job(clipId), (_instance, state) => state.abort("restart on this storage"));
@@ -64,18 +63,18 @@ function jobState(clipId: string, fields: Partial<ClipJobState>): ClipJobState {
 }
 
 describe("ClipJob's record", () => {
-  it("is one validated key beside the schema version, and forgetting the job removes it", async () => {
+  it("is one validated key, and forgetting the job removes it", async () => {
     const result = await job("tone-cj-record").run("tone-cj-record", false);
     expect(result).toMatchObject({ success: true, skipped: false });
     const keys = await stored("tone-cj-record");
-    expect(Object.keys(keys).sort()).toEqual([RECORD_KEY, SCHEMA_VERSION_KEY]);
-    expect(keys[SCHEMA_VERSION_KEY]).toBe(1);
+    // No schema version is stored until a migration exists (CLIP_JOB_MIGRATIONS is empty).
+    expect(Object.keys(keys)).toEqual([RECORD_KEY]);
     const record = ClipJobRecord.parse(keys[RECORD_KEY]);
     expect(record).toMatchObject({ clip_id: "tone-cj-record", pending: null, following: false, outdated_work: null });
     expect(record.state).toMatchObject({ state: "completed", progress: 100, attempts: 0, interruptions: 0 });
     expect(await job("tone-cj-record").forget()).toBe(true);
     expect(await job("tone-cj-record").getState()).toBeNull();
-    expect(Object.keys(await stored("tone-cj-record"))).toEqual([SCHEMA_VERSION_KEY]);
+    expect(Object.keys(await stored("tone-cj-record"))).toEqual([]);
   });
 
   it("takes new work once finished: queued again (a state move the machine allows), then completed", async () => {
@@ -180,42 +179,42 @@ describe("ClipJob's alarm", () => {
 });
 
 describe("ClipJob's storage migrations", () => {
-  it("folds version 0's loose keys into one record, and the work it owed goes on", async () => {
-    const task = await tasks().create(["tone-cj-v0"]);
-    // Version 0 kept each part under its own key, and its state had no interruptions or retry time.
-    const oldState = {
-      clip_id: "tone-cj-v0",
-      state: "queued",
-      progress: null,
-      error: null,
-      error_code: null,
-      result: null,
-      attempts: 0,
-      updated_at: new Date().toISOString(),
-    };
-    const v0 = { clip_id: "tone-cj-v0", state: oldState, pending: pendingFor(task.task_id) };
-    await restartOn("tone-cj-v0", v0, [SCHEMA_VERSION_KEY, RECORD_KEY]);
-    const keys = await stored("tone-cj-v0");
-    expect(Object.keys(keys).sort()).toEqual([RECORD_KEY, SCHEMA_VERSION_KEY]);
-    expect(ClipJobRecord.parse(keys[RECORD_KEY])).toEqual({
-      clip_id: "tone-cj-v0",
-      state: { ...oldState, retry_at: null, last_error: null, interruptions: 0 },
-      pending: pendingFor(task.task_id),
-      following: false,
-      outdated_work: null,
+  it("runs each step once, in order, each with its version bump in one transaction", async () => {
+    await runInDurableObject(job("tone-cj-steps"), (_instance, state) => {
+      const storage = state.storage;
+      const ran: number[] = [];
+      const steps = [
+        () => ran.push(1),
+        (s: DurableObjectStorage) => {
+          ran.push(2);
+          s.kv.put("marker", "written by step 2");
+        },
+        (s: DurableObjectStorage) => {
+          s.kv.put("marker", "half-done step 3");
+          throw new Error("step 3 failed");
+        },
+      ];
+      expect(() => migrate(storage, steps)).toThrow("step 3 failed");
+      // Steps 1 and 2 landed with their versions; step 3's write went with its transaction.
+      expect(ran).toEqual([1, 2]);
+      expect(storage.kv.get(SCHEMA_VERSION_KEY)).toBe(2);
+      expect(storage.kv.get("marker")).toBe("written by step 2");
+      // The next start resumes at step 3 and never repeats 1 and 2.
+      expect(migrate(storage, [...steps.slice(0, 2), () => ran.push(3)])).toBe(2);
+      expect(ran).toEqual([1, 2, 3]);
+      expect(storage.kv.get(SCHEMA_VERSION_KEY)).toBe(3);
+      storage.kv.delete("marker");
+      storage.kv.delete(SCHEMA_VERSION_KEY);
     });
-    await runInDurableObject(job("tone-cj-v0"), (_i, s) => s.storage.setAlarm(Date.now() + 60_000));
-    expect(await alarmsUntil("tone-cj-v0", finished)).toMatchObject({ state: "completed", attempts: 0 });
-    expect(await tasks().get(task.task_id)).toMatchObject({ status: "completed" });
   });
 
   it("refuses storage written by a newer version rather than misread it", async () => {
     await runInDurableObject(job("tone-cj-newer"), (_instance, state) => {
       state.storage.kv.put(SCHEMA_VERSION_KEY, 99);
       expect(() => migrate(state.storage, CLIP_JOB_MIGRATIONS)).toThrow(
-        "Durable Object storage is at version 99, newer than this code's 1",
+        "Durable Object storage is at version 99, newer than this code's 0",
       );
-      state.storage.kv.put(SCHEMA_VERSION_KEY, 1);
+      state.storage.kv.delete(SCHEMA_VERSION_KEY);
     });
   });
 });

@@ -139,26 +139,8 @@ export function checkTransition(clipId: string, from: ClipJobState | null, to: C
     );
 }
 
-/** The keys a ClipJob wrote before its storage had versions (version 0), each on its own. */
-const LOOSE_KEYS = ["clip_id", "state", "pending", "following", "outdated_work"] as const;
-
 /**
- * ClipJob's storage versions. 1: the loose keys of version 0 folded into one record (fields
- * added to the state later, absent in older ones, get their empty values).
+ * ClipJob's storage versions: none yet. The one record above is the layout of the first
+ * deployment; a change to it comes with a step here that rewrites the stored record.
  */
-export const CLIP_JOB_MIGRATIONS: readonly Migration[] = [
-  (storage) => {
-    const [clipId, state, pending, following, outdated] = LOOSE_KEYS.map((key) => storage.kv.get(key));
-    for (const key of LOOSE_KEYS) storage.kv.delete(key);
-    const id = (clipId ?? (state as { clip_id?: string } | undefined)?.clip_id) as string | undefined;
-    if (id === undefined) return;
-    const olderState = state && { retry_at: null, last_error: null, interruptions: 0, ...(state as object) };
-    storage.kv.put(RECORD_KEY, {
-      ...emptyRecord(id),
-      state: olderState ?? null,
-      pending: pending ?? null,
-      following: following === true,
-      outdated_work: outdated ?? null,
-    });
-  },
-];
+export const CLIP_JOB_MIGRATIONS: readonly Migration[] = [];
