@@ -23,13 +23,15 @@ import { loadavg } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { type LocalBucket, S3RVER_CREDENTIALS, startBucket } from "./bucket.ts";
-import { ensureFixtures, type Fixtures, type LengthName, type MediaFile, ROOT, renditionOf } from "./fixtures.ts";
+import { ensureFixtures, type Fixtures, ROOT, renditionOf } from "./fixtures.ts";
+import { decodeOnce, floors } from "./floors.ts";
 import { measure } from "./measure.ts";
+import { buildPlan, type PlanName, type Step } from "./plan.ts";
 import { formatReport } from "./report.ts";
 import type { PipelineName, Run } from "./runs.ts";
 import { type FixtureServer, startFixtureServer } from "./server.ts";
 import { runOnService, type Service, startService } from "./service.ts";
-import { type Floors, floorKey, type Summary, summarize } from "./stats.ts";
+import { type Summary, summarize } from "./stats.ts";
 
 const PIPELINES: readonly PipelineName[] = ["baseline", "ours", "ours-novideo"];
 const BUCKET = "clip-recap-pipeline";
@@ -50,14 +52,6 @@ function committed(path: string): boolean {
 const BASELINE = join(ROOT, "bench/baseline.ts");
 const RUNNER = join(ROOT, "bench/engine-runner.ts");
 
-interface Step {
-  kind: "single" | "batch";
-  length: LengthName;
-  linkMbps: number;
-  pipeline: PipelineName;
-  rep: number;
-}
-
 const { values: options } = parseArgs({
   options: {
     plan: { type: "string", default: "default" },
@@ -71,63 +65,18 @@ const { values: options } = parseArgs({
   },
 });
 const path = options.path === "process" ? "process" : "service";
-const plan = options.plan as "default" | "quick" | "full";
+const plan = options.plan as PlanName;
 if (!["default", "quick", "full"].includes(plan)) throw new Error(`unknown plan ${plan}`);
 const reps = Number(options.reps ?? 5);
 const links = (options.links ?? "50,200").split(",").map(Number);
 const batchSize = Number(options.batch);
 /** How the clip page offers its renditions: `<source>` tags of progressive MP4s (like Twitch clips) or HLS. */
 const offer = options.offer === "hls" ? "hls" : "html";
-const fast = Math.max(...links);
 const engineAvailable =
   existsSync(ENGINE_CLI) &&
   (!ENGINE_CLI.endsWith("engine-runner.ts") || existsSync(join(ROOT, "container/src/pipeline.ts")));
 const wanted = options.pipelines?.split(",") ?? PIPELINES;
 const pipelines = PIPELINES.filter((p) => wanted.includes(p) && (p === "baseline" || engineAvailable));
-/** `--only clip|long|batch`: run one part of the plan (for investigating). */
-const only = options.only;
-
-/** Interleaved plan: every repetition runs every pipeline, in an order that rotates each time. */
-function buildPlan(): Step[] {
-  return buildFullPlan().filter(
-    (s) => !only || (only === "batch" ? s.kind === "batch" : s.kind === "single" && s.length === only),
-  );
-}
-
-function buildFullPlan(): Step[] {
-  const steps: Step[] = [];
-  const rotate = <T>(list: readonly T[], by: number) => list.map((_, i) => list[(i + by) % list.length] as T);
-  const slow = Math.min(...links);
-  for (let rep = 0; rep < reps; rep++) {
-    for (const linkMbps of links) {
-      for (const pipeline of rotate(pipelines, rep))
-        steps.push({ kind: "single", length: "clip", linkMbps, pipeline, rep });
-    }
-  }
-  if (plan === "quick") return steps;
-  for (let rep = 0; rep < reps; rep++) {
-    for (const linkMbps of links) {
-      for (const pipeline of rotate(pipelines, rep)) {
-        // The 1080p pipelines (1.4 GB each: ~4 minutes at 50 Mbit/s) run once, on the fast link;
-        // video-off repeats on the slow link and runs once on the fast one, unless --plan full.
-        const heavy = pipeline !== "ours-novideo";
-        if (plan !== "full" && heavy && (linkMbps !== fast || rep > 0)) continue;
-        if (plan !== "full" && !heavy && linkMbps !== slow && rep > 0) continue;
-        steps.push({ kind: "single", length: "long", linkMbps, pipeline, rep });
-      }
-    }
-  }
-  for (const linkMbps of links) {
-    for (const pipeline of pipelines) {
-      // Outside --plan full: the baseline's batch on the fast link only, and ours with video
-      // storage only in single runs (a batch of 20 x 47 MB of 1080p adds a minute and says nothing new).
-      if (plan !== "full" && pipeline === "ours") continue;
-      if (plan !== "full" && pipeline === "baseline" && linkMbps !== fast) continue;
-      steps.push({ kind: "batch", length: "clip", linkMbps, pipeline, rep: 0 });
-    }
-  }
-  return steps;
-}
 
 /**
  * Single clips go through the engine's CLI. A batch goes through bench/engine-runner.ts, which
@@ -235,28 +184,6 @@ async function processMeasurement(step: Step, ids: string[], server: FixtureServ
   );
 }
 
-/** ffmpeg decoding the audio of a file alone (AAC → 16 kHz mono PCM, thrown away), once. */
-function decodeOnce(path: string): number {
-  const t0 = performance.now();
-  execFileSync("ffmpeg", [
-    "-nostdin",
-    "-v",
-    "error",
-    "-i",
-    path,
-    "-vn",
-    "-ac",
-    "1",
-    "-ar",
-    "16000",
-    "-f",
-    "s16le",
-    "-y",
-    "/dev/null",
-  ]);
-  return (performance.now() - t0) / 1000;
-}
-
 function secondsOf(fn: () => void, times = 3): number {
   const results: number[] = [];
   for (let i = 0; i < times; i++) {
@@ -265,32 +192,6 @@ function secondsOf(fn: () => void, times = 3): number {
     results.push((performance.now() - t0) / 1000);
   }
   return results.sort((a, b) => a - b)[Math.floor(times / 2)] as number;
-}
-
-function floors(fixtures: Fixtures, runs: Run[]): Floors {
-  const out: Floors = {};
-  const groups = new Map<string, { file: MediaFile; linkMbps: number; decodes: number[] }>();
-  for (const run of runs) {
-    if (run.decodeSeconds === null) continue;
-    const file = renditionOf(fixtures, run.length, run.pipeline === "ours-novideo");
-    const key = floorKey(run.length, run.linkMbps, file.rendition);
-    const group = groups.get(key) ?? { file, linkMbps: run.linkMbps, decodes: [] };
-    group.decodes.push(run.decodeSeconds);
-    groups.set(key, group);
-  }
-  for (const [key, { file, linkMbps, decodes }] of groups) {
-    const sorted = decodes.sort((a, b) => a - b);
-    const decodeSeconds = sorted[Math.floor((sorted.length - 1) / 2)] as number;
-    const transferSeconds = (file.bytes * 8) / (linkMbps * 1e6);
-    out[key] = {
-      rendition: file.rendition,
-      bytes: file.bytes,
-      transferSeconds,
-      decodeSeconds,
-      seconds: Math.max(transferSeconds, decodeSeconds),
-    };
-  }
-  return out;
 }
 
 async function startServices(server: FixtureServer, bucket: LocalBucket): Promise<Services> {
@@ -330,7 +231,7 @@ async function main(): Promise<void> {
   bucketEndpoint = bucket.endpoint;
   const services: Services =
     path === "service" ? await startServices(server, bucket) : { engine: null, baseline: null };
-  const steps = buildPlan();
+  const steps = buildPlan({ plan, reps, links, pipelines, only: options.only });
   const runs: Run[] = [];
   try {
     for (const [index, step] of steps.entries()) {

@@ -32,7 +32,7 @@ export { DOCKER_HOST_ADDRESS, EGRESS_STANDIN_IMAGE, type EngineMode, LOCAL_BASE_
 export { assertPortFree, freePort, PortInUseError } from "./ports.ts";
 
 export const ROOT = resolve(import.meta.dirname, "..");
-const BIN = {
+export const BIN = {
   node: process.execPath,
   bucket: join(ROOT, "test/support/s3-process.ts"),
   wrangler: join(ROOT, "node_modules/wrangler/bin/wrangler.js"),
