@@ -5,6 +5,7 @@
 import type { JobResult } from "../../shared/job.ts";
 import { CONTENT_TYPES, keys } from "../../shared/keys.ts";
 import { type ClipMetadata, Manifest } from "../../shared/schemas.ts";
+import { VERSION } from "../../shared/version.ts";
 import type { EngineConfig } from "./config.ts";
 import { type Context, checkCancelled } from "./context.ts";
 import type { Sink } from "./sinks/sink.ts";
@@ -12,7 +13,7 @@ import { toolVersions } from "./tools.ts";
 import type { Uploaded } from "./upload.ts";
 import type { WavInfo } from "./wav.ts";
 
-export const ENGINE_VERSION = "clip-audio-engine/0.1.0";
+export const ENGINE_VERSION = `clip-audio-engine/${VERSION}`;
 
 /** The result of a clip that is already complete: its manifest, nothing done. */
 export function skippedResult(manifest: Manifest, config: EngineConfig): JobResult {
