@@ -88,7 +88,8 @@ function definition(app: OpenAPIHono<AppEnv>, spec: OperationSpec) {
 /** Reads the request as the table says, runs the operation, answers its result with its status. */
 function handler(name: OperationName, spec: OperationSpec) {
   return async (c: Context<AppEnv>) => {
-    const valid = c.req.valid as (target: "param" | "query") => Record<string, unknown> | undefined;
+    const valid = (target: "param" | "query") =>
+      (c.req.valid as (target: string) => Record<string, unknown> | undefined).call(c.req, target);
     const params = valid("param") ?? {};
     if (typeof params.clip_id === "string") c.set("clipIds", [params.clip_id]);
     const input = { params, query: valid("query") ?? {}, body: spec.body ? await readJson(c) : undefined };
