@@ -36,19 +36,29 @@ export interface ErrorAnswer {
 
 /**
  * What a failure answers. A storage outage is logged as a warning, anything unexpected as an
- * error with its stack (`where` says which call failed); neither reaches the caller.
+ * error with its stack (`where` says which call failed); neither reaches the caller. A refusal
+ * is the caller's to read, logged only at `debug` (DEBUG=true): why a caller keeps being refused.
  */
 export function errorAnswer(error: unknown, where: Record<string, unknown>): ErrorAnswer {
-  if (error instanceof ApiError) return { status: error.status, detail: error.message, headers: error.headers };
+  const refusal = refusalAnswer(error);
+  if (refusal) {
+    log("debug", { msg: "refused", ...where, status: refusal.status, detail: refusal.detail });
+    return refusal;
+  }
   if (error instanceof StorageError) {
     log("warn", { msg: "storage error", ...where, error: error.message });
     return { status: 503, detail: STORAGE_UNAVAILABLE, headers: {} };
   }
-  if (error instanceof HTTPException) {
-    return { status: error.status, detail: error.message || "Request failed", headers: {} };
-  }
   log("error", { msg: "unhandled error", ...where, error: String(error), stack: (error as Error | null)?.stack });
   return { status: 500, detail: INTERNAL_ERROR, headers: {} };
+}
+
+/** Ours (ApiError) or Hono's (HTTPException, e.g. the HMAC check's 401): the caller's to read. */
+function refusalAnswer(error: unknown): ErrorAnswer | null {
+  if (error instanceof ApiError) return { status: error.status, detail: error.message, headers: error.headers };
+  if (error instanceof HTTPException)
+    return { status: error.status, detail: error.message || "Request failed", headers: {} };
+  return null;
 }
 
 /** The HTTP API's error handler: `{"detail": …}` with the mapped status. */
