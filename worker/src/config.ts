@@ -76,6 +76,7 @@ export const workerEnvSchema = engineEnvSchema.extend({
 
 /** Every setting the Worker reads, the engine's included. */
 export const SETTING_NAMES: readonly string[] = Object.keys(workerEnvSchema.shape);
+export type SettingName = keyof typeof workerEnvSchema.shape;
 /** Every variable name that means something to the service (the environment words too). */
 export const KNOWN_SETTINGS: readonly string[] = [...SETTING_NAMES, ...ENVIRONMENT_VARS];
 export type WorkerConfig = z.infer<typeof workerEnvSchema>;
