@@ -52,7 +52,7 @@ export const implementations: { [K in OperationName]: Implementation<K> } = {
 };
 
 /** One part of a request read by its schema; a failure is the 400 the route's validation gives. */
-function readPart(schema: z.ZodType | undefined, value: unknown): never | Record<string, unknown> {
+function readPart(schema: z.ZodType | undefined, value: unknown): Record<string, unknown> {
   if (!schema) return {};
   const parsed = schema.safeParse(value ?? {});
   if (!parsed.success) throw new ApiError(400, parsed.error.issues[0]?.message ?? "Invalid request");
