@@ -5,13 +5,14 @@
 import type { JobResult } from "../../shared/job.ts";
 import { CONTENT_TYPES, keys } from "../../shared/keys.ts";
 import { type ClipMetadata, Manifest } from "../../shared/schemas.ts";
+import { VERSION } from "../../shared/version.ts";
 import { type Context, checkCancelled } from "./context.ts";
 import type { Sink } from "./sinks/sink.ts";
 import { toolVersions } from "./tools.ts";
 import type { Uploaded } from "./upload.ts";
 import type { WavInfo } from "./wav.ts";
 
-export const ENGINE_VERSION = "clip-audio-engine/0.1.0";
+export const ENGINE_VERSION = `clip-audio-engine/${VERSION}`;
 
 /**
  * A job's result, read from the clip's manifest: the one place its fields are derived. A clip

@@ -9,12 +9,11 @@ import { deleteCookie } from "hono/cookie";
 import { csrf } from "hono/csrf";
 import { HTTPException } from "hono/http-exception";
 import { secureHeaders } from "hono/secure-headers";
-import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { z } from "zod";
 import { readManifest } from "../../../shared/bucket.ts";
 import { keys } from "../../../shared/keys.ts";
 import { clientKey } from "../caller.ts";
-import { ApiError, STORAGE_UNAVAILABLE, StorageError } from "../errors.ts";
+import { ApiError, type ErrorAnswer, errorAnswer } from "../errors.ts";
 import { log } from "../log.ts";
 import { rateLimit } from "../middleware/rate-limit.ts";
 import { cleanup, clipJob, clipStatus, listProcessedClips, processClips, validClipId } from "../operations/clips.ts";
@@ -49,23 +48,18 @@ const CleanupForm = z.object({ confirm: checkbox });
 
 export const consoleApp = new Hono<ConsoleEnv>();
 
-/** What a failure tells the person at the console: the API's message, never internals. */
-function failure(error: Error): { status: ContentfulStatusCode; message: string; headers: Record<string, string> } {
-  if (error instanceof ApiError) return { status: error.status, message: error.message, headers: error.headers };
-  if (error instanceof StorageError) return { status: 503, message: STORAGE_UNAVAILABLE, headers: {} };
+/** What a failure tells the person at the console: the API's message (../errors.ts), never internals. */
+function failure(error: Error, path: string): ErrorAnswer {
   if (error instanceof HTTPException && error.status === 403) {
     // hono/csrf: the form was posted from another origin.
-    return { status: 403, message: "This form was sent from another site, so it was refused.", headers: {} };
+    return { status: 403, detail: "This form was sent from another site, so it was refused.", headers: {} };
   }
-  if (error instanceof HTTPException)
-    return { status: error.status, message: error.message || "Request failed", headers: {} };
-  return { status: 500, message: "Internal error: the Worker's log has the details.", headers: {} };
+  const answer = errorAnswer(error, { path });
+  return answer.status === 500 ? { ...answer, detail: "Internal error: the Worker's log has the details." } : answer;
 }
 
 consoleApp.onError((error, c) => {
-  const { status, message, headers } = failure(error);
-  if (status === 500)
-    log("error", { msg: "console error", path: c.req.path, error: String(error), stack: error.stack });
+  const { status, detail: message, headers } = failure(error, c.req.path);
   if (wantsJson(c.req.path)) return c.json({ detail: message }, status, headers);
   return c.html(
     <ErrorPage status={status} message={message} csrf={c.var.csrf} who={c.var.session?.sub} />,
