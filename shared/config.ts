@@ -135,9 +135,8 @@ export const sharedEnvSchema = z.object({
   /** The seed's debug mode: the lowest level logged becomes `debug` unless LOG_LEVEL names one (logLevel). */
   DEBUG: boolVar(false),
   /**
-   * The seed's "disable TLS verification for development". Nothing here ever turns TLS
-   * verification off; the name is accepted so that seed configurations keep working, and
-   * refused in production (insecureProblem), where it could only mislead.
+   * The seed's "disable TLS verification for development". Nothing here turns TLS verification off: the
+   * name is accepted so seed configurations keep working, and refused in production (insecureProblem).
    */
   ALLOW_INSECURE: boolVar(false),
   /** The lowest level logged (shared/log.ts): `warn` drops the one-line-per-request info logs. Unset: logLevel. */
