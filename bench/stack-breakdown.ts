@@ -12,6 +12,7 @@ import type { RequestRecord } from "./server.ts";
 /** The marks in path order; a run has those its pipeline lets the bench see. */
 export const MARKS = [
   "engine: job request in",
+  "engine: manifest check sent",
   "engine: manifest checked (GET, force=false)",
   "source: first request (extraction starts)",
   "source: media playlist (extraction done)",
@@ -61,6 +62,7 @@ function hopMarks(t0: number, clipId: string, hops: { engine: HopRecord[]; bucke
   );
   return {
     "engine: job request in": at(job?.startMs),
+    "engine: manifest check sent": at(object("GET", manifestKey)?.startMs),
     "engine: manifest checked (GET, force=false)": at(object("GET", manifestKey)?.endMs),
     "engine: extracting (decode done)": at(event("state", "extracting")),
     "engine: uploading (hash done)": at(event("state", "uploading")),
