@@ -337,7 +337,7 @@ function floors(fixtures: Fixtures, runs: Run[]): Floors {
   return out;
 }
 
-async function startServices(server: FixtureServer, bucket: LocalBucket): Promise<Services> {
+async function startServices(server: FixtureServer, bucket: LocalBucket, steps: Step[]): Promise<Services> {
   const env = {
     CLIP_SOURCE_URL_TEMPLATE: server.template("auto", offer),
     S3_ENDPOINT: bucket.endpoint,
@@ -347,8 +347,10 @@ async function startServices(server: FixtureServer, bucket: LocalBucket): Promis
   const engine = pipelines.some((p) => p === "ours" || p === "ours-novideo") ? await startService("engine", env) : null;
   const baseline = pipelines.includes("baseline") ? await startService("baseline", env) : null;
   const stacks: Services["stacks"] = {};
-  if (pipelines.includes("stack")) stacks.stack = await startStackService("stack", ROOT, env);
-  if (pipelines.includes("stack-base") && stackCompare)
+  // A stack (wrangler dev bundles for ~20 s) only when the plan has its steps.
+  const planned = (name: PipelineName) => steps.some((s) => s.pipeline === name);
+  if (planned("stack")) stacks.stack = await startStackService("stack", ROOT, env);
+  if (planned("stack-base") && stackCompare)
     stacks["stack-base"] = await startStackService("stack-base", stackCompare, env);
   // A service is warm: one unmeasured job each, unshaped, before the measured ones.
   server.setLink(null);
@@ -380,9 +382,9 @@ async function main(): Promise<void> {
   const server = await startFixtureServer(fixtures);
   const bucket = await startBucket(BUCKET);
   bucketEndpoint = bucket.endpoint;
-  const services: Services =
-    path === "service" ? await startServices(server, bucket) : { engine: null, baseline: null, stacks: {} };
   const steps = buildPlan();
+  const services: Services =
+    path === "service" ? await startServices(server, bucket, steps) : { engine: null, baseline: null, stacks: {} };
   const runs: Run[] = [];
   try {
     for (const [index, step] of steps.entries()) {
