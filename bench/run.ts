@@ -432,7 +432,7 @@ async function main(): Promise<void> {
   process.stdout.write(formatReport(summary, meta));
   if (runs.some((r) => isStack(r.pipeline)))
     process.stdout.write(
-      `\nstack = the whole local stack (scripts/stack.ts: wrangler dev Worker + Durable Objects, engine process), a signed sync POST /api/process-clips per fresh clip, video off, through two recording hops (engine, bucket); ours-novideo = the engine alone (POST /jobs). The difference is the Worker's and the Durable Objects' share.\n`,
+      `\nstack = the whole local stack (scripts/stack.ts: wrangler dev Worker + Durable Objects, engine process), a signed sync POST /api/process-clips per fresh clip, video off, through two recording hops (engine, bucket: ~15-20 ms a clip); ours-novideo = the engine alone (POST /jobs). The difference is the Worker's and the Durable Objects' share.\n`,
     );
   process.stdout.write(`${formatBreakdown(runs).join("\n")}\n`);
   const dir = join(ROOT, "bench/results");

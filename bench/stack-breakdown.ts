@@ -11,6 +11,8 @@ import type { RequestRecord } from "./server.ts";
 
 /** The marks in path order; a run has those its pipeline lets the bench see. */
 export const MARKS = [
+  "worker: new-clip HEAD sent",
+  "worker: new-clip HEAD done",
   "engine: job request in",
   "engine: manifest check sent",
   "engine: manifest checked (GET, force=false)",
@@ -54,6 +56,13 @@ function hopMarks(t0: number, clipId: string, hops: { engine: HopRecord[]; bucke
     first(hops.bucket, (r) => r.method === method && new URL(r.path, "http://x").pathname.endsWith(`/${key}`));
   const manifestKey = `audio/${clipId}.json`;
   const completed = event("completed");
+  // The Worker's look for a finished clip before the job (known_new), where the Worker makes one.
+  const lookedFirst = hops.bucket.find(
+    (r) =>
+      r.method === "HEAD" &&
+      r.startMs <= (job?.startMs ?? 0) &&
+      new URL(r.path, "http://x").pathname.endsWith(`/${manifestKey}`),
+  );
   const head = hops.bucket.find(
     (r) =>
       r.method === "HEAD" &&
@@ -61,6 +70,8 @@ function hopMarks(t0: number, clipId: string, hops: { engine: HopRecord[]; bucke
       new URL(r.path, "http://x").pathname.endsWith(`/${manifestKey}`),
   );
   return {
+    "worker: new-clip HEAD sent": at(lookedFirst?.startMs),
+    "worker: new-clip HEAD done": at(lookedFirst?.endMs),
     "engine: job request in": at(job?.startMs),
     "engine: manifest check sent": at(object("GET", manifestKey)?.startMs),
     "engine: manifest checked (GET, force=false)": at(object("GET", manifestKey)?.endMs),

@@ -5,9 +5,10 @@
  * `POST /api/process-clips`, as the recap pipeline asks. time = request sent → response.
  *
  * Two recording hops (bench/recorder.ts) sit in front of the engine (CONTAINER_URL) and the bucket
- * (S3_ENDPOINT), for the breakdown (bench/stack-breakdown.ts); each adds a loopback hop of about a
- * millisecond per request. The stack's own s3rver starts too but stays unused: the objects go to
- * the bench's bucket, where the other rows' go, so the same checks apply to them.
+ * (S3_ENDPOINT), for the breakdown (bench/stack-breakdown.ts). They cost the figure ~15-20 ms a
+ * clip (the 1.9 MB WAV PUT: 34 ms through the hop, 22 ms direct), the same for both sides of an
+ * A/B. The stack's own s3rver starts too but stays unused: the objects go to the bench's bucket,
+ * where the other rows' go, so the same checks apply to them.
  *
  * `root` may be another checkout (e.g. the base commit's, with node_modules linked): its
  * scripts/stack.ts starts its own Worker and engine, for an A/B measured interleaved.
