@@ -4,11 +4,18 @@
  * says which figure answers which question.
  *
  *   node bench/run.ts [--path service|process] [--plan default|quick|full] [--reps N] [--links 50,200]
- *                     [--batch N] [--offer html|hls] [--pipelines baseline,ours,ours-novideo] [--only clip|long|batch]
+ *                     [--batch N] [--offer html|hls] [--pipelines baseline,ours,ours-novideo,stack]
+ *                     [--only clip|long|batch|stack] [--stack-compare DIR]
  *
  * `--path service` (default, the headline): each pipeline runs as a long-lived service, warmed with
  * one unmeasured job, and gets its work over HTTP (bench/service.ts). `--path process`: a new
  * process per run (the CLI, one-shot use), as the benchmark measured before.
+ *
+ * `stack` (service path, 60 s clip): the whole local stack as `npm start` runs it, a signed sync
+ * `POST /api/process-clips` per fresh clip (bench/stack-service.ts), beside the engine's own
+ * service-path row (ours-novideo): the difference is what the Worker and its Durable Objects add.
+ * `--only stack` runs just these two; `--stack-compare DIR` adds `stack-base`, the same stack from
+ * another checkout (e.g. the base commit's), measured interleaved with this one.
  *
  * Every repetition runs every pipeline in an order that rotates, and times ffmpeg decoding the
  * step's rendition right before the step (the floor's decode part, measured under the same load).
@@ -28,12 +35,14 @@ import { decodeOnce, floors } from "./floors.ts";
 import { measure } from "./measure.ts";
 import { buildPlan, type PlanName, type Step } from "./plan.ts";
 import { formatReport } from "./report.ts";
-import type { PipelineName, Run } from "./runs.ts";
+import { audioOnly, isStack, type PipelineName, type Run } from "./runs.ts";
 import { type FixtureServer, startFixtureServer } from "./server.ts";
-import { runOnService, type Service, startService } from "./service.ts";
+import { runOnService, type Service, startService, timedOn } from "./service.ts";
+import { formatBreakdown, marksOf } from "./stack-breakdown.ts";
+import { type StackService, startStackService } from "./stack-service.ts";
 import { type Summary, summarize } from "./stats.ts";
 
-const PIPELINES: readonly PipelineName[] = ["baseline", "ours", "ours-novideo"];
+const PIPELINES: readonly PipelineName[] = ["baseline", "ours", "ours-novideo", "stack", "stack-base"];
 const BUCKET = "clip-recap-pipeline";
 /** The engine's CLI; before it exists, a runner calling its processClip() the same way. */
 const ENGINE_CLI =
@@ -62,6 +71,7 @@ const { values: options } = parseArgs({
     pipelines: { type: "string" },
     only: { type: "string" },
     path: { type: "string", default: "service" },
+    "stack-compare": { type: "string" },
   },
 });
 const path = options.path === "process" ? "process" : "service";
@@ -75,8 +85,19 @@ const offer = options.offer === "hls" ? "hls" : "html";
 const engineAvailable =
   existsSync(ENGINE_CLI) &&
   (!ENGINE_CLI.endsWith("engine-runner.ts") || existsSync(join(ROOT, "container/src/pipeline.ts")));
-const wanted = options.pipelines?.split(",") ?? PIPELINES;
-const pipelines = PIPELINES.filter((p) => wanted.includes(p) && (p === "baseline" || engineAvailable));
+/** `--only clip|long|batch|stack`: run one part of the plan (for investigating). */
+const only = options.only;
+const stackCompare = options["stack-compare"];
+const wanted: string[] =
+  options.pipelines?.split(",") ?? (only === "stack" ? ["ours-novideo", "stack"] : [...PIPELINES]);
+if (stackCompare) wanted.push("stack-base");
+const pipelines = PIPELINES.filter(
+  (p) =>
+    wanted.includes(p) &&
+    (p === "baseline" || engineAvailable) &&
+    (!isStack(p) || path === "service") &&
+    (p !== "stack-base" || stackCompare !== undefined),
+);
 
 /**
  * Single clips go through the engine's CLI. A batch goes through bench/engine-runner.ts, which
@@ -111,6 +132,7 @@ function timeoutFor(step: Step): number {
 interface Services {
   engine: Service | null;
   baseline: Service | null;
+  stacks: Partial<Record<"stack" | "stack-base", StackService>>;
 }
 
 async function runStep(
@@ -125,14 +147,22 @@ async function runStep(
   const tag = `${step.pipeline.replace(/[^a-z]/g, "")}${step.linkMbps}r${step.rep}i${index}`;
   const ids = Array.from({ length: clips }, (_, i) => `${step.length}_${tag}_${i}`);
   const decode =
-    step.kind === "single"
-      ? decodeOnce(renditionOf(fixtures, step.length, step.pipeline === "ours-novideo").path)
-      : null;
+    step.kind === "single" ? decodeOnce(renditionOf(fixtures, step.length, audioOnly(step.pipeline)).path) : null;
   server.setLink(step.linkMbps * 1e6);
   server.resetCounters();
   const measurement =
     path === "service" ? await serviceMeasurement(step, ids, services) : await processMeasurement(step, ids, server);
   const { bytes, requests } = server.counters();
+  const marks =
+    path === "service" && step.kind === "single" && audioOnly(step.pipeline)
+      ? marksOf(
+          measurement.startMs - performance.timeOrigin,
+          ids[0] as string,
+          requests,
+          isStack(step.pipeline) ? (services.stacks[step.pipeline]?.hops() ?? null) : null,
+          measurement.wallSeconds * 1000,
+        )
+      : undefined;
   const objects = Object.fromEntries(await bucket.list());
   await bucket.empty();
   const complete = ids.every((id) => doneKey(step.pipeline, id) in objects);
@@ -145,13 +175,12 @@ async function runStep(
     objects,
     complete: complete && measurement.ok,
     decodeSeconds: decode,
+    ...(marks ? { marks } : {}),
   };
 }
 
 async function serviceMeasurement(step: Step, ids: string[], services: Services): Promise<Run["measurement"]> {
-  const service = step.pipeline === "baseline" ? services.baseline : services.engine;
-  if (!service) throw new Error(`no service for ${step.pipeline}`);
-  const run = await runOnService(service, ids, step.pipeline === "ours");
+  const run = await serviceRun(step.pipeline, ids, services);
   return {
     ok: run.ok,
     exitCode: run.ok ? 0 : 1,
@@ -166,6 +195,20 @@ async function serviceMeasurement(step: Step, ids: string[], services: Services)
     stdoutTail: "",
     stderrTail: run.errors.join("\n").slice(-4000),
   };
+}
+
+async function serviceRun(pipeline: PipelineName, ids: string[], services: Services) {
+  if (isStack(pipeline)) {
+    const stack = services.stacks[pipeline];
+    if (!stack) throw new Error(`no stack for ${pipeline}`);
+    stack.hops(); // only this run's records
+    return await timedOn(stack.pid, async () =>
+      (await Promise.all(ids.map((id) => stack.process(id)))).filter((e): e is string => e !== null),
+    );
+  }
+  const service = pipeline === "baseline" ? services.baseline : services.engine;
+  if (!service) throw new Error(`no service for ${pipeline}`);
+  return await runOnService(service, ids, pipeline === "ours");
 }
 
 async function processMeasurement(step: Step, ids: string[], server: FixtureServer): Promise<Run["measurement"]> {
@@ -194,21 +237,31 @@ function secondsOf(fn: () => void, times = 3): number {
   return results.sort((a, b) => a - b)[Math.floor(times / 2)] as number;
 }
 
-async function startServices(server: FixtureServer, bucket: LocalBucket): Promise<Services> {
+async function startServices(server: FixtureServer, bucket: LocalBucket, steps: Step[]): Promise<Services> {
   const env = {
     CLIP_SOURCE_URL_TEMPLATE: server.template("auto", offer),
     S3_ENDPOINT: bucket.endpoint,
     ...S3RVER_CREDENTIALS,
     R2_BUCKET: BUCKET,
   };
-  const engine = pipelines.some((p) => p !== "baseline") ? await startService("engine", env) : null;
+  const engine = pipelines.some((p) => p === "ours" || p === "ours-novideo") ? await startService("engine", env) : null;
   const baseline = pipelines.includes("baseline") ? await startService("baseline", env) : null;
+  const stacks: Services["stacks"] = {};
+  // A stack (wrangler dev bundles for ~20 s) only when the plan has its steps.
+  const planned = (name: PipelineName) => steps.some((s) => s.pipeline === name);
+  if (planned("stack")) stacks.stack = await startStackService("stack", ROOT, env);
+  if (planned("stack-base") && stackCompare)
+    stacks["stack-base"] = await startStackService("stack-base", stackCompare, env);
   // A service is warm: one unmeasured job each, unshaped, before the measured ones.
   server.setLink(null);
   if (engine) await runOnService(engine, ["clip_warmup_engine"], false);
   if (baseline) await runOnService(baseline, ["clip_warmup_baseline"], true);
+  for (const [name, stack] of Object.entries(stacks)) {
+    const error = await stack.process(`clip_warmup_${name.replace(/[^a-z]/g, "")}`);
+    if (error) throw new Error(`${name} warm-up failed: ${error}`);
+  }
   await bucket.empty();
-  return { engine, baseline };
+  return { engine, baseline, stacks };
 }
 
 let bucketEndpoint = "";
@@ -229,9 +282,9 @@ async function main(): Promise<void> {
   const server = await startFixtureServer(fixtures);
   const bucket = await startBucket(BUCKET);
   bucketEndpoint = bucket.endpoint;
+  const steps = buildPlan({ plan, reps, links, pipelines, only });
   const services: Services =
-    path === "service" ? await startServices(server, bucket) : { engine: null, baseline: null };
-  const steps = buildPlan({ plan, reps, links, pipelines, only: options.only });
+    path === "service" ? await startServices(server, bucket, steps) : { engine: null, baseline: null, stacks: {} };
   const runs: Run[] = [];
   try {
     for (const [index, step] of steps.entries()) {
@@ -246,6 +299,7 @@ async function main(): Promise<void> {
   } finally {
     await services.engine?.stop();
     await services.baseline?.stop();
+    for (const stack of Object.values(services.stacks)) await stack.stop();
     await bucket.stop();
     await server.close();
   }
@@ -257,6 +311,7 @@ async function main(): Promise<void> {
     path,
     plan,
     offer,
+    stackCompare: stackCompare ?? null,
     reps,
     links,
     batchSize,
@@ -275,6 +330,11 @@ async function main(): Promise<void> {
     fixtures: fixtures.media.map(({ path: _path, ...rest }) => rest),
   };
   process.stdout.write(formatReport(summary, meta));
+  if (runs.some((r) => isStack(r.pipeline)))
+    process.stdout.write(
+      `\nstack = the whole local stack (scripts/stack.ts: wrangler dev Worker + Durable Objects, engine process), a signed sync POST /api/process-clips per fresh clip, video off, through two recording hops (engine, bucket: ~15-20 ms a clip); ours-novideo = the engine alone (POST /jobs). The difference is the Worker's and the Durable Objects' share.\n`,
+    );
+  process.stdout.write(`${formatBreakdown(runs).join("\n")}\n`);
   const dir = join(ROOT, "bench/results");
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `${meta.date.replace(/[:.]/g, "-")}.json`);

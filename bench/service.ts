@@ -141,17 +141,23 @@ function sampler(pid: number) {
  * processes them in order, as the original's `process_clips` did.
  */
 export async function runOnService(service: Service, clipIds: string[], storeVideo: boolean): Promise<ServiceRun> {
-  const stop = sampler(service.pid);
+  return await timedOn(service.pid, async () =>
+    service.name === "engine"
+      ? (await Promise.all(clipIds.map((id) => engineJob(service, id, storeVideo)))).filter(
+          (e): e is string => e !== null,
+        )
+      : await baselineJob(service, clipIds),
+  );
+}
+
+/** Times `work` (its errors: none when it succeeded) while sampling the process tree of `pid`. */
+export async function timedOn(pid: number, work: () => Promise<string[]>): Promise<ServiceRun> {
+  const stop = sampler(pid);
   const startMs = performance.timeOrigin + performance.now();
   const t0 = performance.now();
   let errors: string[];
   try {
-    errors =
-      service.name === "engine"
-        ? (await Promise.all(clipIds.map((id) => engineJob(service, id, storeVideo)))).filter(
-            (e): e is string => e !== null,
-          )
-        : await baselineJob(service, clipIds);
+    errors = await work();
   } catch (error) {
     errors = [String(error)];
   }

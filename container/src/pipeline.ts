@@ -42,7 +42,7 @@ export async function processClip(input: string, options: ProcessOptions): Promi
     allowVods: config.ALLOW_VODS,
   });
   const emit = options.onEvent ?? (() => {});
-  if (!options.force) {
+  if (!options.force && !options.knownNew) {
     const existing = await readManifest(options.sink, source.id);
     if (existing) return manifestResult(existing, true);
   }

@@ -229,8 +229,11 @@ export class ClipJob extends DurableObject<Env> {
       if (final.type === "failed" && final.error.code === "engine_restarting")
         return await this.#interrupted(clipId, final.error.message, "restart");
       this.#update(clipId, () => ({ following: false }));
-      await observeEngine(this.env, final, clipId);
-      result = await finalResult(this.env, this.#config(), clipId, final);
+      // The engine's word for /health and the Worker's own look at the manifest: both at once.
+      [, result] = await Promise.all([
+        observeEngine(this.env, final, clipId),
+        finalResult(this.env, this.#config(), clipId, final),
+      ]);
     } catch (error) {
       if (error instanceof ClipAudioError && error.code === "engine_restarting")
         return await this.#interrupted(clipId, error.message, "restart");
