@@ -43,8 +43,6 @@ import { failedResult, finalResult, isRetryable, observeEngine } from "./clip-re
 import { FOLLOW_AGAIN_DELAY_MS, MAX_INTERRUPTIONS, restartWaitMs } from "./interruptions.ts";
 import { migrate } from "./migrations.ts";
 
-export type { ClipJobState } from "./clip-job-state.ts";
-
 /** Background attempts per clip before it is failed for good. */
 export const MAX_ATTEMPTS = 3;
 /** Backoff before attempt n+1: 5 s, 20 s, … (×4). */
