@@ -117,7 +117,7 @@ export function transferError(error: unknown, limits: RunLimits): ClipAudioError
  * An Agent of its own, so no other undici copy's global dispatcher (Node's bundled one included)
  * can carry these requests.
  */
-const mediaAgent = new Agent();
+export const mediaAgent = new Agent();
 
 /** Opens the format's bytes; the stream errors on timeout or cancel (whole transfer, not per read). */
 export async function fetchMedia(format: ChosenFormat, limits: RunLimits): Promise<Readable> {
