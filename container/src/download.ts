@@ -13,14 +13,7 @@ import { pipeline } from "node:stream/promises";
 import { ClipAudioError } from "../../shared/errors.ts";
 import type { MutedRange } from "../../shared/schemas.ts";
 import type { Context } from "./context.ts";
-import {
-  classifyFfmpeg,
-  followProgress,
-  type GapFill,
-  readSilences,
-  type Silence,
-  startExtract,
-} from "./ffmpeg.ts";
+import { classifyFfmpeg, followProgress, type GapFill, readSilences, type Silence, startExtract } from "./ffmpeg.ts";
 import { openHls } from "./hls/open.ts";
 import type { SegmentStream } from "./hls/segments.ts";
 import { type RunLimits, subprocessError } from "./subprocess.ts";
@@ -172,7 +165,8 @@ async function startTransfer(
   }
   const hls = hlsFormat(info, context.source);
   const segments = hls && (await openHls(hls, limits));
-  if (segments) return { body: segments.body, segments, done: Promise.resolve(), error: (e) => transferError(e, limits) };
+  if (segments)
+    return { body: segments.body, segments, done: Promise.resolve(), error: (e) => transferError(e, limits) };
   if (hls) {
     const ffmpeg = startHls(hls, limits);
     return {

@@ -22,7 +22,6 @@ export const MAX_IN_FLIGHT = 16;
 /** Bytes the window may hold (estimated from the segments so far), so large segments go fewer at a time. */
 export const WINDOW_BYTES = 16 * 1024 * 1024;
 
-
 /** A failed segment request: the status (0 for the network), to be retried or not. */
 export class SegmentError extends Error {
   readonly status: number;
