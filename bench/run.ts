@@ -4,7 +4,8 @@
  * says which figure answers which question.
  *
  *   node bench/run.ts [--path service|process] [--plan default|quick|full] [--reps N] [--links 50,200]
- *                     [--batch N] [--offer html|hls] [--pipelines baseline,ours,ours-novideo] [--only clip|long|batch]
+ *                     [--batch N] [--offer html|hls] [--pipelines baseline,ours,ours-novideo]
+ *                     [--only clip|long|batch|vod] [--rtt MS] [--before DIR]
  *
  * `--path service` (default, the headline): each pipeline runs as a long-lived service, warmed with
  * one unmeasured job, and gets its work over HTTP (bench/service.ts). `--path process`: a new
@@ -16,6 +17,9 @@
  * `reps` times on the slow link and once on the fast one, the 1080p pipelines (baseline, ours with
  * video) once on the fast link; the batch video-off on every link and the baseline's on the fast
  * one. `full` runs everything on every link `reps` times; `quick` is the 60 s clip only.
+ * The VOD case (bench/vod.ts: a 60-minute audio-only HLS VOD at 50 Mbit/s + `--rtt` ms per
+ * request, 40 by default) runs `reps` times after the default plan, or alone with `--only vod`;
+ * `--before DIR` adds another checkout's engine to it, interleaved (before/after figures).
  */
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
@@ -30,6 +34,8 @@ import type { PipelineName, Run } from "./runs.ts";
 import { type FixtureServer, startFixtureServer } from "./server.ts";
 import { runOnService, type Service, startService } from "./service.ts";
 import { type Floors, floorKey, type Summary, summarize } from "./stats.ts";
+import { runVodCase } from "./vod.ts";
+import { ensureVodFixture } from "./vod-fixture.ts";
 
 const PIPELINES: readonly PipelineName[] = ["baseline", "ours", "ours-novideo"];
 const BUCKET = "clip-recap-pipeline";
@@ -68,6 +74,8 @@ const { values: options } = parseArgs({
     pipelines: { type: "string" },
     only: { type: "string" },
     path: { type: "string", default: "service" },
+    rtt: { type: "string", default: "40" },
+    before: { type: "string" },
   },
 });
 const path = options.path === "process" ? "process" : "service";
@@ -84,8 +92,11 @@ const engineAvailable =
   (!ENGINE_CLI.endsWith("engine-runner.ts") || existsSync(join(ROOT, "container/src/pipeline.ts")));
 const wanted = options.pipelines?.split(",") ?? PIPELINES;
 const pipelines = PIPELINES.filter((p) => wanted.includes(p) && (p === "baseline" || engineAvailable));
-/** `--only clip|long|batch`: run one part of the plan (for investigating). */
+/** `--only clip|long|batch|vod`: run one part of the plan (for investigating). */
 const only = options.only;
+/** The VOD case: with `--only vod`, and in the default plan. */
+const vodCase = engineAvailable && (only === "vod" || (plan === "default" && !only));
+const VOD_LINK_MBPS = 50;
 
 /** Interleaved plan: every repetition runs every pipeline, in an order that rotates each time. */
 function buildPlan(): Step[] {
@@ -325,13 +336,15 @@ async function main(): Promise<void> {
     ffmpegVersionSeconds: secondsOf(() => execFileSync("ffmpeg", ["-version"])),
     nodeBootSeconds: secondsOf(() => execFileSync(process.execPath, ["-e", "0"])),
   };
-  const server = await startFixtureServer(fixtures);
+  const vod = vodCase ? await ensureVodFixture(log) : undefined;
+  const server = await startFixtureServer(fixtures, vod);
   const bucket = await startBucket(BUCKET);
   bucketEndpoint = bucket.endpoint;
-  const services: Services =
-    path === "service" ? await startServices(server, bucket) : { engine: null, baseline: null };
   const steps = buildPlan();
+  const services: Services =
+    path === "service" && steps.length ? await startServices(server, bucket) : { engine: null, baseline: null };
   const runs: Run[] = [];
+  let vodReport = "";
   try {
     for (const [index, step] of steps.entries()) {
       const run = await runStep(step, index, server, bucket, fixtures, services);
@@ -342,12 +355,24 @@ async function main(): Promise<void> {
           `${m.wallSeconds.toFixed(2)} s, ${(run.bytesDownloaded / 1e6).toFixed(1)} MB${run.complete ? "" : `  FAILED (exit ${m.exitCode}) ${m.stderrTail.slice(-600)}`}`,
       );
     }
+    // The clip services' memory and CPU are not the VOD case's: stopped before it.
+    await services.engine?.stop();
+    await services.baseline?.stop();
+    services.engine = services.baseline = null;
+    if (vod) {
+      const engines: Record<string, string> = options.before
+        ? { before: options.before, after: ROOT }
+        : { after: ROOT };
+      const vodOptions = { reps, linkMbps: VOD_LINK_MBPS, rttMs: Number(options.rtt), engines, log };
+      vodReport = await runVodCase(server, bucket, vod, vodOptions);
+    }
   } finally {
     await services.engine?.stop();
     await services.baseline?.stop();
     await bucket.stop();
     await server.close();
   }
+  if (only === "vod") return void process.stdout.write(vodReport);
   const limits = floors(fixtures, runs);
   const summary: Summary = summarize(runs, limits, fixtures);
   const totalSeconds = (performance.now() - started) / 1000;
@@ -374,6 +399,7 @@ async function main(): Promise<void> {
     fixtures: fixtures.media.map(({ path: _path, ...rest }) => rest),
   };
   process.stdout.write(formatReport(summary, meta));
+  if (vodReport) process.stdout.write(`\n${vodReport}`);
   const dir = join(ROOT, "bench/results");
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `${meta.date.replace(/[:.]/g, "-")}.json`);
