@@ -36,6 +36,7 @@ const REFUSED: Record<string, Record<string, number>> = {
   // 20 s in 2 s segments are 11 (ffmpeg cuts at AAC frame boundaries): seg000 … seg010.
   edges: { "seg000.ts": 403, "seg009.ts": 410, "seg010.ts": 404 },
   flaky: {},
+  fmp4: {},
   gone: Object.fromEntries(Array.from({ length: 11 }, (_, i) => [`seg${String(i).padStart(3, "0")}.ts`, 404])),
 };
 const FAIL_ONCE: Record<string, "drop" | 503> = { "seg003.ts": "drop", "seg005.ts": 503 };
@@ -52,19 +53,25 @@ beforeAll(async () => {
   hlsDir = join(dir, "hls");
   mkdirSync(hlsDir);
   // 20 s of tone (rms 0.088), audio only, AAC in MPEG-TS: 10 segments of ~2 s, as Twitch's audio_only.
-  execFileSync("ffmpeg", [
-    ...["-v", "error", "-f", "lavfi", "-i", `sine=f=${TONE_HZ}:r=48000:d=20`, "-ac", "2"],
-    ...["-c:a", "aac", "-b:a", "128k", "-f", "hls", "-hls_time", "2", "-hls_list_size", "0"],
-    ...["-hls_playlist_type", "vod", "-hls_segment_filename", join(hlsDir, "seg%03d.ts"), join(hlsDir, "index.m3u8")],
-  ]);
+  const hls = (out: string, type: "mpegts" | "fmp4") =>
+    execFileSync("ffmpeg", [
+      ...["-v", "error", "-f", "lavfi", "-i", `sine=f=${TONE_HZ}:r=48000:d=20`, "-ac", "2", "-c:a", "aac"],
+      ...["-b:a", "128k", "-f", "hls", "-hls_time", "2", "-hls_playlist_type", "vod", "-hls_segment_type", type],
+      ...["-hls_segment_filename", join(out, type === "fmp4" ? "seg%03d.m4s" : "seg%03d.ts"), join(out, "index.m3u8")],
+    ]);
+  hls(hlsDir, "mpegts");
+  // The fMP4 flavour: an init segment (EXT-X-MAP) before every media segment.
+  mkdirSync(join(dir, "fmp4"));
+  hls(join(dir, "fmp4"), "fmp4");
   server = createServer((req, res) => {
     const path = req.url ?? "/";
     requests.push(path);
     const match = /^\/vod\/(\w+)\/([\w.]+)$/.exec(path);
     const [, scenario = "", file = ""] = match ?? [];
+    const files = scenario === "fmp4" ? join(dir, "fmp4") : hlsDir;
     const refused = REFUSED[scenario]?.[file];
     const once = scenario === "flaky" && !failed.has(file) ? FAIL_ONCE[file] : undefined;
-    if (!match || !(scenario in REFUSED) || !readdirSync(hlsDir).includes(file)) {
+    if (!match || !(scenario in REFUSED) || !readdirSync(files).includes(file)) {
       res.writeHead(404);
       return void res.end();
     }
@@ -79,7 +86,7 @@ beforeAll(async () => {
       return void res.end();
     }
     res.writeHead(200);
-    res.end(readFileSync(join(hlsDir, file)));
+    res.end(readFileSync(join(files, file)));
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -191,6 +198,14 @@ describe("an HLS VOD fetched by Node", () => {
     expect(rms(between(wav, tail, wav.durationSeconds))).toBeLessThan(1e-4);
     expect(dominantFrequency(between(wav, lead, tail), wav.sampleRate)).toBe(TONE_HZ);
     expect(rms(between(wav, lead, tail))).toBeGreaterThan(0.05);
+  }, 60_000);
+
+  it("reads an fMP4 stream: its init segment (EXT-X-MAP) first, then the segments", async () => {
+    const { wav } = await processed("fmp4");
+    expect(requests.filter((path) => path === "/vod/fmp4/init.mp4")).toHaveLength(1);
+    expect(Math.abs(wav.durationSeconds - plain.wav.durationSeconds)).toBeLessThanOrEqual(AAC_FRAME_S);
+    expect(dominantFrequency(wav.samples, wav.sampleRate)).toBe(TONE_HZ);
+    expect(rms(between(wav, 0.5, wav.durationSeconds - 0.5))).toBeGreaterThan(0.05);
   }, 60_000);
 
   it("fails with the refusal's code when every segment is refused", async () => {
