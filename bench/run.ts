@@ -5,7 +5,7 @@
  *
  *   node bench/run.ts [--path service|process] [--plan default|quick|full] [--reps N] [--links 50,200]
  *                     [--batch N] [--offer html|hls] [--pipelines baseline,ours,ours-novideo,stack]
- *                     [--only clip|long|batch|stack] [--stack-compare DIR]
+ *                     [--only clip|long|batch|stack|vod] [--stack-compare DIR] [--rtt MS] [--before DIR]
  *
  * `--path service` (default, the headline): each pipeline runs as a long-lived service, warmed with
  * one unmeasured job, and gets its work over HTTP (bench/service.ts). `--path process`: a new
@@ -23,6 +23,9 @@
  * `reps` times on the slow link and once on the fast one, the 1080p pipelines (baseline, ours with
  * video) once on the fast link; the batch video-off on every link and the baseline's on the fast
  * one. `full` runs everything on every link `reps` times; `quick` is the 60 s clip only.
+ * The VOD case (bench/vod.ts: a 60-minute audio-only HLS VOD at 50 Mbit/s + `--rtt` ms per
+ * request, 40 by default) runs `reps` times after the default plan, or alone with `--only vod`;
+ * `--before DIR` adds another checkout's engine to it, interleaved (before/after figures).
  */
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
@@ -41,6 +44,8 @@ import { runOnService, type Service, startService, timedOn } from "./service.ts"
 import { formatBreakdown, marksOf } from "./stack-breakdown.ts";
 import { type StackService, startStackService } from "./stack-service.ts";
 import { type Summary, summarize } from "./stats.ts";
+import { runVodCase } from "./vod.ts";
+import { ensureVodFixture } from "./vod-fixture.ts";
 
 const PIPELINES: readonly PipelineName[] = ["baseline", "ours", "ours-novideo", "stack", "stack-base"];
 const BUCKET = "clip-recap-pipeline";
@@ -72,6 +77,8 @@ const { values: options } = parseArgs({
     only: { type: "string" },
     path: { type: "string", default: "service" },
     "stack-compare": { type: "string" },
+    rtt: { type: "string", default: "40" },
+    before: { type: "string" },
   },
 });
 const path = options.path === "process" ? "process" : "service";
@@ -85,7 +92,7 @@ const offer = options.offer === "hls" ? "hls" : "html";
 const engineAvailable =
   existsSync(ENGINE_CLI) &&
   (!ENGINE_CLI.endsWith("engine-runner.ts") || existsSync(join(ROOT, "container/src/pipeline.ts")));
-/** `--only clip|long|batch|stack`: run one part of the plan (for investigating). */
+/** `--only clip|long|batch|stack|vod`: run one part of the plan (for investigating). */
 const only = options.only;
 const stackCompare = options["stack-compare"];
 const wanted: string[] =
@@ -98,6 +105,9 @@ const pipelines = PIPELINES.filter(
     (!isStack(p) || path === "service") &&
     (p !== "stack-base" || stackCompare !== undefined),
 );
+/** The VOD case: with `--only vod`, and in the default plan. */
+const vodCase = engineAvailable && (only === "vod" || (plan === "default" && !only));
+const VOD_LINK_MBPS = 50;
 
 /**
  * Single clips go through the engine's CLI. A batch goes through bench/engine-runner.ts, which
@@ -279,13 +289,17 @@ async function main(): Promise<void> {
     ffmpegVersionSeconds: secondsOf(() => execFileSync("ffmpeg", ["-version"])),
     nodeBootSeconds: secondsOf(() => execFileSync(process.execPath, ["-e", "0"])),
   };
-  const server = await startFixtureServer(fixtures);
+  const vod = vodCase ? await ensureVodFixture(log) : undefined;
+  const server = await startFixtureServer(fixtures, vod);
   const bucket = await startBucket(BUCKET);
   bucketEndpoint = bucket.endpoint;
   const steps = buildPlan({ plan, reps, links, pipelines, only });
   const services: Services =
-    path === "service" ? await startServices(server, bucket, steps) : { engine: null, baseline: null, stacks: {} };
+    path === "service" && steps.length
+      ? await startServices(server, bucket, steps)
+      : { engine: null, baseline: null, stacks: {} };
   const runs: Run[] = [];
+  let vodReport = "";
   try {
     for (const [index, step] of steps.entries()) {
       const run = await runStep(step, index, server, bucket, fixtures, services);
@@ -296,6 +310,17 @@ async function main(): Promise<void> {
           `${m.wallSeconds.toFixed(2)} s, ${(run.bytesDownloaded / 1e6).toFixed(1)} MB${run.complete ? "" : `  FAILED (exit ${m.exitCode}) ${m.stderrTail.slice(-600)}`}`,
       );
     }
+    // The clip services' memory and CPU are not the VOD case's: stopped before it.
+    await services.engine?.stop();
+    await services.baseline?.stop();
+    services.engine = services.baseline = null;
+    if (vod) {
+      const engines: Record<string, string> = options.before
+        ? { before: options.before, after: ROOT }
+        : { after: ROOT };
+      const vodOptions = { reps, linkMbps: VOD_LINK_MBPS, rttMs: Number(options.rtt), engines, log };
+      vodReport = await runVodCase(server, bucket, vod, vodOptions);
+    }
   } finally {
     await services.engine?.stop();
     await services.baseline?.stop();
@@ -303,6 +328,7 @@ async function main(): Promise<void> {
     await bucket.stop();
     await server.close();
   }
+  if (only === "vod") return void process.stdout.write(vodReport);
   const limits = floors(fixtures, runs);
   const summary: Summary = summarize(runs, limits, fixtures);
   const totalSeconds = (performance.now() - started) / 1000;
@@ -335,6 +361,7 @@ async function main(): Promise<void> {
       `\nstack = the whole local stack (scripts/stack.ts: wrangler dev Worker + Durable Objects, engine process), a signed sync POST /api/process-clips per fresh clip, video off, through two recording hops (engine, bucket: ~15-20 ms a clip); ours-novideo = the engine alone (POST /jobs). The difference is the Worker's and the Durable Objects' share.\n`,
     );
   process.stdout.write(`${formatBreakdown(runs).join("\n")}\n`);
+  if (vodReport) process.stdout.write(`\n${vodReport}`);
   const dir = join(ROOT, "bench/results");
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `${meta.date.replace(/[:.]/g, "-")}.json`);

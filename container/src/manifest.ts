@@ -4,7 +4,7 @@
  */
 import type { JobResult } from "../../shared/job.ts";
 import { CONTENT_TYPES, keys } from "../../shared/keys.ts";
-import { type ClipMetadata, Manifest } from "../../shared/schemas.ts";
+import { type ClipMetadata, Manifest, type MutedRange } from "../../shared/schemas.ts";
 import { VERSION } from "../../shared/version.ts";
 import { type Context, checkCancelled } from "./context.ts";
 import type { Sink } from "./sinks/sink.ts";
@@ -62,6 +62,7 @@ export async function writeManifest(
     storeVideo: boolean;
     uploaded: Uploaded;
     sourceMetadata: ClipMetadata;
+    muted: MutedRange[];
   },
 ): Promise<Manifest> {
   const { source, options } = context;
@@ -82,8 +83,13 @@ export async function writeManifest(
     processed_at: new Date().toISOString(),
     tools: { ffmpeg: tools.ffmpeg, yt_dlp: options.build?.build.tag ?? tools.ytDlp, engine: ENGINE_VERSION },
     source_metadata: input.sourceMetadata,
+    ...(input.muted.length > 0 ? { muted: input.muted.map(roundRange) } : {}),
   });
   checkCancelled(options.signal);
   await options.sink.put(manifestKey, `${JSON.stringify(manifest, null, 2)}\n`, { contentType: CONTENT_TYPES.json });
   return manifest;
+}
+
+function roundRange(range: MutedRange): MutedRange {
+  return { start_s: Math.round(range.start_s * 1e6) / 1e6, end_s: Math.round(range.end_s * 1e6) / 1e6 };
 }

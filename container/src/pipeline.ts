@@ -114,6 +114,7 @@ async function produce(context: Context, info: SourceInfo, storeVideo: boolean):
     storeVideo,
     uploaded,
     sourceMetadata,
+    muted: media.muted,
   });
   await removeReplacedChunks(options.sink, previous, manifest);
   context.progress("uploading", 100);
