@@ -9,6 +9,7 @@ import { createWriteStream } from "node:fs";
 import { join } from "node:path";
 import { type Readable, Transform, type Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
+import { setImmediate } from "node:timers/promises";
 import { ClipAudioError } from "../../shared/errors.ts";
 import type { Context } from "./context.ts";
 import { classifyFfmpeg, followProgress, readSilences, type Silence, startExtract } from "./ffmpeg.ts";
@@ -48,6 +49,11 @@ export async function downloadAndExtract(context: Context, info: SourceInfo, aud
   const extractLimits = { timeoutMs: config.EXTRACT_TIMEOUT_SECONDS * 1000, signal };
   const duration = info.duration;
 
+  // The request first: the source answers while ffmpeg starts (its spawn blocks the event loop
+  // for 5-25 ms here), instead of after it. One turn of the loop lets the request leave first.
+  const starting = startTransfer(context, info, audioOnly, downloadLimits);
+  starting.catch(() => undefined); // handled where it is awaited, below
+  await setImmediate();
   const ffmpeg = startExtract("pipe:0", media.wavPath, media.logPath, format, extractLimits);
   followProgress(ffmpeg.stdout, (seconds) => {
     if (duration) progress("downloading", (100 * seconds) / duration, media.downloadedBytes);
@@ -64,7 +70,7 @@ export async function downloadAndExtract(context: Context, info: SourceInfo, aud
   ffmpegInput.on("close", stopFeeding);
   counter.pipe(ffmpegInput);
 
-  const transfer = await startTransfer(context, info, audioOnly, downloadLimits).catch((error: unknown) => {
+  const transfer = await starting.catch((error: unknown) => {
     ffmpeg.kill();
     // Killed (or cancelled with the job): its rejection is not this failure, and left alone it
     // would be an unhandled rejection (seen when a job is cancelled before the source answers).
