@@ -63,10 +63,11 @@ async function waitReady(url: string, child: ChildProcess): Promise<void> {
   throw new Error(`service at ${url} not ready after ${READY_TIMEOUT_MS / 1000} s`);
 }
 
-export async function startService(name: ServiceName, env: Record<string, string>): Promise<Service> {
+/** `root`: the checkout to run (bench/ab-engine.ts runs two engines side by side). */
+export async function startService(name: ServiceName, env: Record<string, string>, root = ROOT): Promise<Service> {
   const port = await freePort();
   const workDir = mkdtempSync(join(tmpdir(), `bench-${name}-`));
-  const script = name === "engine" ? join(ROOT, "container/src/server.ts") : join(ROOT, "bench/baseline.ts");
+  const script = name === "engine" ? join(root, "container/src/server.ts") : join(root, "bench/baseline.ts");
   const args = name === "engine" ? ["--max-semi-space-size=1", script] : [script, "--serve", String(port)];
   const child = spawn(process.execPath, args, {
     env: {
