@@ -95,6 +95,15 @@ async function main(): Promise<void> {
       );
     }
   }
+  // Each repetition ran the two back to back: the median of their differences is steadier than
+  // the difference of the medians when the machine's load moves.
+  for (const caseName of cases) {
+    const [a, b] = engines.map(({ name }) => times.get(`${caseName}\t${name}`) ?? []) as [number[], number[]];
+    const diffs = a.map((x, i) => x - (b[i] as number));
+    rows.push(
+      `${caseName}: this - compare, paired by repetition: median ${(median(diffs) * 1000).toFixed(0)} ms [${(Math.min(...diffs) * 1000).toFixed(0)} to ${(Math.max(...diffs) * 1000).toFixed(0)}]`,
+    );
+  }
   const fmt = (l: number[]) => l.map((x) => x.toFixed(2)).join(" / ");
   rows.push(
     `compare: ${resolve(values.compare as string)}; load average (1/5/15 min) ${fmt(loadAtStart)} at the start, ${fmt(loadavg())} at the end`,
