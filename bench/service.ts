@@ -63,7 +63,7 @@ async function waitReady(url: string, child: ChildProcess): Promise<void> {
   throw new Error(`service at ${url} not ready after ${READY_TIMEOUT_MS / 1000} s`);
 }
 
-/** `root`: the checkout whose code runs (bench/vod.ts compares another commit's engine with this one). */
+/** `root`: the checkout whose code runs (bench/vod.ts and bench/ab-engine.ts compare another commit's engine with this one). */
 export async function startService(name: ServiceName, env: Record<string, string>, root = ROOT): Promise<Service> {
   const port = await freePort();
   const workDir = mkdtempSync(join(tmpdir(), `bench-${name}-`));

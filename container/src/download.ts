@@ -10,6 +10,7 @@ import { createWriteStream } from "node:fs";
 import { join } from "node:path";
 import { type Readable, Transform, type Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
+import { setImmediate } from "node:timers/promises";
 import { ClipAudioError } from "../../shared/errors.ts";
 import type { MutedRange } from "../../shared/schemas.ts";
 import type { Context } from "./context.ts";
@@ -59,10 +60,16 @@ export async function downloadAndExtract(context: Context, info: SourceInfo, aud
   });
   const decode = (gaps: GapFill | null) => startDecoder(context, info, media, counter, gaps);
 
-  // The decoder starts before the transfer, except for HLS segments Node fetches: their decode
-  // must know the muted seconds before the first segment served (openHls waits for it).
-  let ffmpeg = hlsFormat(info, context.source) ? null : decode(null);
-  const transfer = await startTransfer(context, info, audioOnly, downloadLimits).catch((error: unknown) => {
+  // The request first: the source answers while ffmpeg starts (its spawn blocks the event loop
+  // for 5-25 ms here), instead of after it. One turn of the loop lets the request leave first.
+  const starting = startTransfer(context, info, audioOnly, downloadLimits);
+  starting.catch(() => undefined); // handled where it is awaited, below
+  // The decoder starts before the transfer has answered, except for HLS segments Node fetches:
+  // their decode must know the muted seconds before the first segment served (openHls waits for it).
+  const nodeFetchesSegments = hlsFormat(info, context.source) !== null;
+  if (!nodeFetchesSegments) await setImmediate();
+  let ffmpeg = nodeFetchesSegments ? null : decode(null);
+  const transfer = await starting.catch((error: unknown) => {
     ffmpeg?.kill();
     // Killed (or cancelled with the job): its rejection is not this failure, and left alone it
     // would be an unhandled rejection (seen when a job is cancelled before the source answers).
