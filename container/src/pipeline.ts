@@ -103,7 +103,7 @@ async function produce(
   storeVideo: boolean,
   replacing: Promise<Manifest | null> | null,
 ): Promise<JobResult> {
-  const { source, options, emit } = context;
+  const { options, emit } = context;
   const { signal } = options;
   const media = await downloadAndExtract(context, info, !storeVideo);
   checkCancelled(signal);
