@@ -5,16 +5,19 @@
  * manifest's hash beside them as produce() runs it; every PUT's start and end is recorded, so
  * the rows say how long the chunks, the WAV's PUT and the hash each take.
  *
- * Two variants, interleaved: `today` (upload.ts as it is: chunks, then the WAV's single PUT) and
+ * Variants, interleaved: `after` (upload.ts as it is: chunks, then the WAV's single PUT) and
  * `staged`, a prototype of issue 22's idea that exists only here: the WAV goes up as a multipart
  * upload beside the chunks and is completed where today's PUT is. It cannot start while ffmpeg
  * decodes: S3 and R2 fix an object's metadata at CreateMultipartUpload, and the WAV's (and every
  * chunk's) metadata carries `duration`, known only once the decode has ended (CONTRACT.md).
  *
- *   node bench/vod-tail.ts [--reps 3] [--minutes 60]
+ *   node bench/vod-tail.ts [--reps 3] [--minutes 60] [--rtt 0] [--before DIR]
  *
- * s3rver writes to the local disk, unshaped: these times are CPU and disk on this machine, not
- * R2's network. Compare rows of one run only.
+ * s3rver writes to the local disk: these times are CPU and disk on this machine, not R2's
+ * network. `--rtt MS` holds every request to the bucket for MS first (latency-proxy.ts), a model
+ * of a distant bucket's round trips. `--before DIR`: another checkout's uploadArtifacts (e.g.
+ * `git archive <base> | tar -x -C DIR`, node_modules linked) as a third variant. Variants run
+ * interleaved; compare rows of one run only.
  */
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -35,10 +38,11 @@ import type { Context } from "../container/src/context.ts";
 import { forEachPiece } from "../container/src/file-pieces.ts";
 import { S3Sink } from "../container/src/sinks/s3.ts";
 import type { Body, PutOptions } from "../container/src/sinks/sink.ts";
-import { uploadArtifacts } from "../container/src/upload.ts";
+import { type Artifacts, uploadArtifacts } from "../container/src/upload.ts";
 import { readWavInfo } from "../container/src/wav.ts";
 import { keys } from "../shared/keys.ts";
 import { S3RVER_CREDENTIALS, startBucket } from "./bucket.ts";
+import { startLatencyProxy } from "./latency-proxy.ts";
 import { spread } from "./stats.ts";
 
 /** S3Sink that notes when each PUT starts and ends (ms since the run's start). */
@@ -120,7 +124,12 @@ async function hashFile(path: string): Promise<number> {
 }
 
 const { values } = parseArgs({
-  options: { reps: { type: "string", default: "3" }, minutes: { type: "string", default: "60" } },
+  options: {
+    reps: { type: "string", default: "3" },
+    minutes: { type: "string", default: "60" },
+    rtt: { type: "string", default: "0" },
+    before: { type: "string" },
+  },
 });
 const dir = mkdtempSync(join(tmpdir(), "vod-tail-"));
 const wavPath = join(dir, "audio.wav");
@@ -142,9 +151,12 @@ execFileSync("ffmpeg", [
 ]);
 const wav = await readWavInfo(wavPath);
 const bucket = await startBucket("clip-recap-tail");
-const config = loadConfig({ ...process.env, S3_ENDPOINT: bucket.endpoint, ...S3RVER_CREDENTIALS });
+// No proxy at 0 ms: it would add its own piping to this process's CPU.
+const proxy = Number(values.rtt) > 0 ? await startLatencyProxy(bucket.endpoint, Number(values.rtt)) : null;
+const endpoint = proxy?.endpoint ?? bucket.endpoint;
+const config = loadConfig({ ...process.env, S3_ENDPOINT: endpoint, ...S3RVER_CREDENTIALS });
 const settings = {
-  endpoint: bucket.endpoint,
+  endpoint,
   bucket: bucket.bucket,
   accessKeyId: S3RVER_CREDENTIALS.R2_ACCESS_KEY_ID,
   secretAccessKey: S3RVER_CREDENTIALS.R2_SECRET_ACCESS_KEY,
@@ -158,13 +170,20 @@ const chunks = planChunks({
   silences: [],
 });
 const client = new S3Client({
-  endpoint: bucket.endpoint,
+  endpoint,
   region: "auto",
   forcePathStyle: true,
   credentials: { accessKeyId: settings.accessKeyId, secretAccessKey: settings.secretAccessKey },
   requestChecksumCalculation: "WHEN_REQUIRED",
 });
-const variants = ["today", "staged"] as const;
+type UploadArtifacts = (context: Context, artifacts: Artifacts) => Promise<unknown>;
+const before: UploadArtifacts | null = values.before
+  ? (await import(join(values.before, "container/src/upload.ts"))).uploadArtifacts
+  : null;
+const engines: Record<string, UploadArtifacts> = before
+  ? { before, after: uploadArtifacts, staged: uploadArtifacts }
+  : { after: uploadArtifacts, staged: uploadArtifacts };
+const variants = Object.keys(engines);
 const rows: Record<string, number[]> = {};
 const note = (name: string, ms: number) => {
   rows[name] ??= [];
@@ -189,7 +208,7 @@ try {
       sink.stage(client, bucket.bucket, keys.wav(id), wavPath, wav.dataOffset + wav.dataBytes, 16 * 1024 * 1024);
     const [hashMs] = await Promise.all([
       hashFile(wavPath),
-      uploadArtifacts(context, { media, wav, duration: 0, chunks, storeVideo: false }),
+      (engines[variant] as UploadArtifacts)(context, { media, wav, duration: 0, chunks, storeVideo: false }),
     ]);
     const total = performance.now() - sink.t0;
     const chunkSpans = chunks.map((c) => sink.spans.get(keys.chunk(id, c.index)));
@@ -206,7 +225,7 @@ try {
   }
   const f = (ms: number) => (ms / 1000).toFixed(2);
   const lines = [
-    `tail of a ${values.minutes}-minute VOD: WAV ${(wav.dataBytes / 1e6).toFixed(1)} MB, ${chunks.length} chunks of ${config.CHUNK_SECONDS} s, into s3rver`,
+    `tail of a ${values.minutes}-minute VOD: WAV ${(wav.dataBytes / 1e6).toFixed(1)} MB, ${chunks.length} chunks of ${config.CHUNK_SECONDS} s, into s3rver, ${values.rtt} ms per request`,
     "variant step | seconds, median [min-max]",
   ];
   for (const [name, ms] of Object.entries(rows)) {
@@ -220,6 +239,7 @@ try {
   );
   process.stdout.write(`${lines.join("\n")}\n`);
 } finally {
+  await proxy?.close();
   await bucket.stop();
   rmSync(dir, { recursive: true, force: true });
 }
