@@ -8,11 +8,11 @@ import { readWavInfo, wavHeader } from "./wav.ts";
 const dir = await mkdtemp(join(tmpdir(), "peaks-"));
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
-async function wavFile(name: string, samples: number[]): Promise<string> {
+async function wavFile(name: string, samples: number[], channels = 1): Promise<string> {
   const pcm = Buffer.alloc(samples.length * 2);
   for (const [i, s] of samples.entries()) pcm.writeInt16LE(s, i * 2);
   const path = join(dir, name);
-  await writeFile(path, Buffer.concat([wavHeader(pcm.length, 16000, 1), pcm]));
+  await writeFile(path, Buffer.concat([wavHeader(pcm.length, 16000, channels), pcm]));
   return path;
 }
 
@@ -37,5 +37,25 @@ describe("computePeaks", () => {
     expect(peaks.length).toBeLessThanOrEqual(MAX_PEAKS);
     expect(peaks.data.length).toBe(peaks.length * 2);
     expect(peaks.samples_per_peak * peaks.length).toBeGreaterThanOrEqual(16000 * 60);
+  });
+
+  it("reads the first channel of interleaved stereo across many file pieces, as a plain loop would", async () => {
+    // 10 s of stereo (640 KB, three of forEachPiece's 256 KiB pieces): left a ramp of varying slope, right
+    // always full scale, which must not show up in any peak.
+    const frames = 16000 * 10;
+    const left = Array.from({ length: frames }, (_, i) => Math.round(20000 * Math.sin(i / 37) * ((i % 1000) / 1000)));
+    const path = await wavFile(
+      "stereo.wav",
+      left.flatMap((l) => [l, 32767]),
+      2,
+    );
+    const peaks = await computePeaks(path, await readWavInfo(path));
+    const expected: number[] = [];
+    for (let start = 0; start < frames; start += peaks.samples_per_peak) {
+      const run = left.slice(start, start + peaks.samples_per_peak);
+      expected.push(Math.round(Math.min(...run) / 256), Math.round(Math.max(...run) / 256));
+    }
+    expect(peaks.samples_per_peak).toBe(160);
+    expect(peaks.data).toEqual(expected);
   });
 });

@@ -22,8 +22,14 @@ import { computePeaks } from "./peaks.ts";
 import type { Sink } from "./sinks/sink.ts";
 import { type WavInfo, wavHeader } from "./wav.ts";
 
-/** Uploads of one clip in flight at once (video, metadata, WAV, chunks). */
-const UPLOADS_IN_FLIGHT = 4;
+/**
+ * Uploads of one clip in flight at once (video, WAV, peaks, chunks). A VOD has many small chunks
+ * (120 of 30 s for an hour, ~1 MB each), so their PUTs are bound by each request's round trip,
+ * not by bytes. Measured (scratch model: 120 PUTs of 960 kB into s3rver through a proxy that
+ * delays each request by 40 ms, loaded 2-core machine): 2.26 s at 4 in flight, 1.44 s at 8, 1.12 s
+ * at 16; with no added delay 1.02 / 1.02 / 0.90 s. Each streams from disk, so 16 costs little memory.
+ */
+const UPLOADS_IN_FLIGHT = 16;
 
 export interface Artifacts {
   media: Media;
