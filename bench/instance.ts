@@ -30,10 +30,9 @@ import {
 import { ensureFixtures, type Fixtures, ROOT, renditionOf } from "./fixtures.ts";
 import { formatInstanceReport, type InstanceRun } from "./instance-report.ts";
 import { type FixtureServer, startFixtureServer } from "./server.ts";
-import { runOnService, type Service, startService } from "./service.ts";
+import { BENCH_SECRET, runOnService, type Service, startService } from "./service.ts";
 
 const BUCKET = "clip-recap-pipeline";
-const SECRET = "bench-secret-0123456789abcdef0123456789";
 
 /** An engine to measure: where it runs, its CPU limit, and JOB_CONCURRENCY (null: the default). */
 interface Engine {
@@ -86,7 +85,7 @@ async function startEngine(engine: Engine, env: Record<string, string>): Promise
   const settings = { ...env, ...(engine.concurrency ? { JOB_CONCURRENCY: String(engine.concurrency) } : {}) };
   if (engine.where === "host") return await startService("engine", settings);
   return await startDockerEngine(
-    { ...settings, HMAC_SHARED_SECRET: SECRET, ENVIRONMENT: "production" },
+    { ...settings, HMAC_SHARED_SECRET: BENCH_SECRET, ENVIRONMENT: "production" },
     { ...STANDARD_1, cpus: engine.cpus },
   );
 }

@@ -5,6 +5,7 @@
  *
  *   node bench/run.ts [--path service|process] [--plan default|quick|full] [--reps N] [--links 50,200]
  *                     [--batch N] [--offer html|hls] [--pipelines baseline,ours,ours-novideo] [--only clip|long|batch]
+ *                     [--engine host|docker] [--cpus N]
  *
  * `--path service` (default, the headline): each pipeline runs as a long-lived service, warmed with
  * one unmeasured job, and gets its work over HTTP (bench/service.ts). `--path process`: a new
@@ -16,6 +17,10 @@
  * `reps` times on the slow link and once on the fast one, the 1080p pipelines (baseline, ours with
  * video) once on the fast link; the batch video-off on every link and the baseline's on the fast
  * one. `full` runs everything on every link `reps` times; `quick` is the 60 s clip only.
+ *
+ * `--engine docker` (service path): the engine runs as it deploys, the Dockerfile's image
+ * (bench/docker-engine.ts) with 4 GiB and `--cpus N` when given (0.5: standard-1, the instance
+ * type deployed); bench/instance.ts sets it beside the unlimited engine, interleaved.
  */
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
@@ -23,12 +28,13 @@ import { loadavg } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { type LocalBucket, S3RVER_CREDENTIALS, startBucket } from "./bucket.ts";
+import { buildBenchImage, DOCKER_HOST_ADDRESS, STANDARD_1, startDockerEngine } from "./docker-engine.ts";
 import { ensureFixtures, type Fixtures, type LengthName, type MediaFile, ROOT, renditionOf } from "./fixtures.ts";
 import { measure } from "./measure.ts";
 import { formatReport } from "./report.ts";
 import type { PipelineName, Run } from "./runs.ts";
 import { type FixtureServer, startFixtureServer } from "./server.ts";
-import { runOnService, type Service, startService } from "./service.ts";
+import { BENCH_SECRET, runOnService, type Service, startService } from "./service.ts";
 import { type Floors, floorKey, type Summary, summarize } from "./stats.ts";
 
 const PIPELINES: readonly PipelineName[] = ["baseline", "ours", "ours-novideo"];
@@ -68,9 +74,13 @@ const { values: options } = parseArgs({
     pipelines: { type: "string" },
     only: { type: "string" },
     path: { type: "string", default: "service" },
+    engine: { type: "string", default: "host" },
+    cpus: { type: "string" },
   },
 });
 const path = options.path === "process" ? "process" : "service";
+const inDocker = options.engine === "docker";
+if (inDocker && path !== "service") throw new Error("--engine docker measures the service path only");
 const plan = options.plan as "default" | "quick" | "full";
 if (!["default", "quick", "full"].includes(plan)) throw new Error(`unknown plan ${plan}`);
 const reps = Number(options.reps ?? 5);
@@ -300,7 +310,14 @@ async function startServices(server: FixtureServer, bucket: LocalBucket): Promis
     ...S3RVER_CREDENTIALS,
     R2_BUCKET: BUCKET,
   };
-  const engine = pipelines.some((p) => p !== "baseline") ? await startService("engine", env) : null;
+  const engine = !pipelines.some((p) => p !== "baseline")
+    ? null
+    : inDocker
+      ? await startDockerEngine(
+          { ...env, HMAC_SHARED_SECRET: BENCH_SECRET, ENVIRONMENT: "production" },
+          { ...STANDARD_1, cpus: options.cpus ? Number(options.cpus) : null },
+        )
+      : await startService("engine", env);
   const baseline = pipelines.includes("baseline") ? await startService("baseline", env) : null;
   // A service is warm: one unmeasured job each, unshaped, before the measured ones.
   server.setLink(null);
@@ -325,8 +342,11 @@ async function main(): Promise<void> {
     ffmpegVersionSeconds: secondsOf(() => execFileSync("ffmpeg", ["-version"])),
     nodeBootSeconds: secondsOf(() => execFileSync(process.execPath, ["-e", "0"])),
   };
-  const server = await startFixtureServer(fixtures);
-  const bucket = await startBucket(BUCKET);
+  if (inDocker) await buildBenchImage(log);
+  // An engine in a container reaches the host at the bridge gateway; host processes do too.
+  const host = inDocker ? DOCKER_HOST_ADDRESS : "127.0.0.1";
+  const server = await startFixtureServer(fixtures, host);
+  const bucket = await startBucket(BUCKET, host);
   bucketEndpoint = bucket.endpoint;
   const services: Services =
     path === "service" ? await startServices(server, bucket) : { engine: null, baseline: null };
@@ -360,7 +380,13 @@ async function main(): Promise<void> {
     links,
     batchSize,
     engineCli:
-      path === "service" ? "node container/src/server.ts (job API over HTTP)" : engineAvailable ? ENGINE_CLI : null,
+      path === "process"
+        ? engineAvailable
+          ? ENGINE_CLI
+          : null
+        : inDocker
+          ? `the Dockerfile's image, --cpus ${options.cpus ?? "unlimited"} --memory ${STANDARD_1.memory} (job API over HTTP)`
+          : "node container/src/server.ts (job API over HTTP)",
     batchRunner: path === "process" && engineAvailable && !process.env.BENCH_ENGINE_CLI ? RUNNER : null,
     fixturesGeneratedSeconds: fixtures.generatedSeconds,
     totalSeconds,
