@@ -5,6 +5,8 @@ import { type Spread, spread } from "./stats.ts";
 export interface InstanceRun {
   case: "clip" | "clip-video" | "batch" | "long";
   engine: string;
+  /** The engine's CPU limit (null: none). */
+  cpus: number | null;
   clips: number;
   seconds: number;
   /** The bytes of the rendition fetched ÷ the link's speed: the floor the link sets. */
@@ -53,6 +55,8 @@ interface Row {
   vsTransfer: number;
   clipsPerMinute: number;
   cpuPerClip: number | null;
+  /** Clips per minute the CPU limit allows at cpuPerClip, whatever the link (null without a limit). */
+  cpuAllowsPerMinute: number | null;
   nodeRss: number;
   treeRss: number;
   complete: boolean;
@@ -68,6 +72,7 @@ function rows(runs: InstanceRun[]): Row[] {
     const first = group[0] as InstanceRun;
     const seconds = spread(group.map((r) => r.seconds));
     const cpu = group.map((r) => r.cpuSeconds).filter((c): c is number => c !== null);
+    const cpuPerClip = cpu.length ? spread(cpu).median / first.clips : null;
     return {
       name: first.case,
       engine: first.engine,
@@ -75,7 +80,8 @@ function rows(runs: InstanceRun[]): Row[] {
       seconds,
       vsTransfer: seconds.median / first.transferSeconds,
       clipsPerMinute: (first.clips * 60) / seconds.median,
-      cpuPerClip: cpu.length ? spread(cpu).median / first.clips : null,
+      cpuPerClip,
+      cpuAllowsPerMinute: first.cpus !== null && cpuPerClip ? (first.cpus * 60) / cpuPerClip : null,
       nodeRss: Math.max(...group.map((r) => r.nodeRssMb)),
       treeRss: Math.max(...group.map((r) => r.treeRssMb)),
       complete: group.every((r) => r.complete),
@@ -83,18 +89,25 @@ function rows(runs: InstanceRun[]): Row[] {
   });
 }
 
-/** What each engine sustains back to back: clips/min from its batch rows, VOD hours per hour from its long row. */
+/**
+ * What each engine sustains back to back: clips/min from its batch rows, hours of source per hour
+ * from its long row; and under a CPU limit, what the CPU alone would allow (the bound on a link
+ * faster than the bench's).
+ */
 function sustains(all: Row[]): string[] {
   const lines: string[] = [];
-  const hoursOf = LENGTHS.long / 3600;
+  const cpuBound = (perMinute: number | null, scale = 1) =>
+    perMinute === null ? "" : `; its CPU limit alone allows ${f(perMinute * scale, 0)}`;
   for (const row of all.filter((r) => r.name === "batch")) {
-    lines.push(`  ${row.engine}: ${f(row.clipsPerMinute, 1)} clips/min (batch median ${f(row.seconds.median)} s)`);
-  }
-  for (const row of all.filter((r) => r.name === "long")) {
-    const perHour = (hoursOf * 3600) / row.seconds.median;
     lines.push(
-      `  ${row.engine}: ${f(perHour, 0)} hours of 30-min video (360p, audio extracted) per hour, one at a time ` +
-        `(${f(row.seconds.median)} s each; CPU ${f(row.cpuPerClip)} s each)`,
+      `  ${row.engine}: ${f(row.clipsPerMinute, 1)} clips/min (batch median ${f(row.seconds.median)} s${cpuBound(row.cpuAllowsPerMinute)})`,
+    );
+  }
+  const hours = LENGTHS.long / 3600;
+  for (const row of all.filter((r) => r.name === "long")) {
+    lines.push(
+      `  ${row.engine}: ${f((hours * 3600) / row.seconds.median, 0)} hours of source per hour, 30-min 360p videos one at a time ` +
+        `(${f(row.seconds.median)} s and ${f(row.cpuPerClip)} CPU s each${cpuBound(row.cpuAllowsPerMinute, hours * 60)})`,
     );
   }
   return lines;
@@ -122,6 +135,7 @@ export function formatInstanceReport(runs: InstanceRun[], meta: Meta): string {
     f(r.vsTransfer),
     f(r.clipsPerMinute, 1),
     f(r.cpuPerClip),
+    f(r.cpuAllowsPerMinute, 1),
     f(r.nodeRss, 0),
     f(r.treeRss, 0),
   ]);

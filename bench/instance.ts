@@ -6,6 +6,7 @@
  *
  *   node bench/instance.ts [--engines docker:0.5,docker] [--reps 5] [--batch-reps 3] [--link 50]
  *                          [--concurrency 1,2,3,4] [--only main|concurrency]
+ *   node bench/instance.ts --report bench/results/instance-<date>.json   (prints a past run's report)
  *
  * `--engines`: `docker:<cpus>` (the image with that CPU limit and 4 GiB), `docker` (no CPU limit),
  * `host` (node container/src/server.ts on the host, as `npm run bench` runs it).
@@ -15,7 +16,7 @@
  * Per row: median time [min-max], time / transfer time, clips/min, the container's CPU seconds
  * (its cgroup: what --cpus rations), and the engine's Node RSS and whole tree (sampled from /proc).
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -53,6 +54,7 @@ const { values: options } = parseArgs({
     concurrency: { type: "string", default: "1,2,3,4" },
     batch: { type: "string", default: "20" },
     only: { type: "string" },
+    report: { type: "string" },
   },
 });
 const reps = Number(options.reps);
@@ -112,6 +114,7 @@ async function measureCase(ctx: Context, name: CaseName, engine: Engine, service
   const result: InstanceRun = {
     case: name,
     engine: engine.label,
+    cpus: engine.where === "docker" ? engine.cpus : null,
     clips,
     seconds: run.wallSeconds,
     transferSeconds: (clips * file.bytes * 8) / (linkMbps * 1e6),
@@ -204,4 +207,9 @@ async function main(): Promise<void> {
   process.stdout.write(`\nresults: ${file}\n`);
 }
 
-await main();
+if (options.report) {
+  const { meta, runs } = JSON.parse(readFileSync(options.report, "utf8"));
+  process.stdout.write(formatInstanceReport(runs, meta));
+} else {
+  await main();
+}
