@@ -108,28 +108,35 @@ export async function startDockerEngine(env: Record<string, string>, limits: Eng
   }
 }
 
+/** CPU time of a container, in seconds: used, and held back by its CPU quota (throttled). */
+export interface ContainerCpu {
+  used: number;
+  throttled: number;
+}
+
 /**
- * CPU seconds the container of process `pid` has used so far (all its processes), from its cgroup
- * (v1 cpuacct or v2 cpu.stat); null when neither can be read. Under --cpus this is the figure
- * the quota rations, so seconds per clip say how many clips a limit allows.
+ * The CPU time of the container of process `pid` so far (all its processes), from its cgroup (v1
+ * cpuacct and cpu, or v2 cpu.stat); null when it cannot be read. Under --cpus, `used` is what the
+ * quota rations, so seconds per clip say how many clips a limit allows; `throttled` says whether
+ * the quota, not the machine's other load, held the container back.
  */
-export function containerCpuSeconds(pid: number): number | null {
-  let lines: string[];
-  try {
-    lines = readFileSync(`/proc/${pid}/cgroup`, "utf8").split("\n");
-  } catch {
-    return null;
-  }
-  const v1 = lines.find((l) => /^\d+:[^:]*\bcpuacct\b[^:]*:/.test(l));
-  if (v1) {
-    const [, controllers, path] = v1.split(":");
-    const value = read(`/sys/fs/cgroup/${controllers}${path}/cpuacct.usage`);
-    if (value !== null) return Number(value) / 1e9;
+export function containerCpu(pid: number): ContainerCpu | null {
+  const lines = read(`/proc/${pid}/cgroup`)?.split("\n") ?? [];
+  const path = (controller: string) => {
+    const line = lines.find((l) => new RegExp(`^\\d+:[^:]*\\b${controller}\\b[^:]*:`).test(l));
+    const [, controllers, group] = line?.split(":") ?? [];
+    return line ? `/sys/fs/cgroup/${controllers}${group}` : null;
+  };
+  const usage = read(`${path("cpuacct")}/cpuacct.usage`);
+  if (usage !== null) {
+    const stat = read(`${path("cpu")}/cpu.stat`) ?? "";
+    return { used: Number(usage) / 1e9, throttled: Number(/throttled_time (\d+)/.exec(stat)?.[1] ?? 0) / 1e9 };
   }
   const v2 = lines.find((l) => l.startsWith("0::"));
   const stat = v2 ? read(`/sys/fs/cgroup${v2.slice(3)}/cpu.stat`) : null;
-  const usec = stat ? /usage_usec (\d+)/.exec(stat)?.[1] : undefined;
-  return usec ? Number(usec) / 1e6 : null;
+  const used = stat ? /usage_usec (\d+)/.exec(stat)?.[1] : undefined;
+  if (!used) return null;
+  return { used: Number(used) / 1e6, throttled: Number(/throttled_usec (\d+)/.exec(stat ?? "")?.[1] ?? 0) / 1e6 };
 }
 
 function read(path: string): string | null {

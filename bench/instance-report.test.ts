@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { containerCpuSeconds } from "./docker-engine.ts";
+import { containerCpu } from "./docker-engine.ts";
 import { formatInstanceReport, type InstanceRun } from "./instance-report.ts";
 
 const meta = {
@@ -21,6 +21,7 @@ function run(over: Partial<InstanceRun>): InstanceRun {
     transferSeconds: 14.4,
     mbDownloaded: 90,
     cpuSeconds: 6,
+    throttledSeconds: 1,
     nodeRssMb: 130,
     treeRssMb: 330,
     complete: true,
@@ -52,16 +53,17 @@ describe("bench/instance.ts's report", () => {
   });
 });
 
-describe("containerCpuSeconds", () => {
+describe("containerCpu", () => {
   it("reads this process's cgroup CPU time, which grows while it computes", () => {
-    const before = containerCpuSeconds(process.pid);
-    expect(before).toBeGreaterThan(0);
+    const before = containerCpu(process.pid);
+    expect(before?.used).toBeGreaterThan(0);
+    expect(before?.throttled).toBeGreaterThanOrEqual(0);
     const until = performance.now() + 200;
     while (performance.now() < until) Math.sqrt(Math.random());
-    expect(containerCpuSeconds(process.pid)).toBeGreaterThan(before as number);
+    expect(containerCpu(process.pid)?.used).toBeGreaterThan(before?.used as number);
   });
 
   it("is null for a process that does not exist", () => {
-    expect(containerCpuSeconds(2 ** 30)).toBeNull();
+    expect(containerCpu(2 ** 30)).toBeNull();
   });
 });

@@ -14,6 +14,8 @@ export interface InstanceRun {
   mbDownloaded: number;
   /** CPU seconds the engine's container used during the run (null outside Docker). */
   cpuSeconds: number | null;
+  /** Time its processes waited because the CPU quota was spent (null outside Docker). */
+  throttledSeconds: number | null;
   nodeRssMb: number;
   treeRssMb: number;
   complete: boolean;
@@ -55,6 +57,7 @@ interface Row {
   vsTransfer: number;
   clipsPerMinute: number;
   cpuPerClip: number | null;
+  throttled: Spread;
   /** Clips per minute the CPU limit allows at cpuPerClip, whatever the link (null without a limit). */
   cpuAllowsPerMinute: number | null;
   nodeRss: number;
@@ -81,6 +84,7 @@ function rows(runs: InstanceRun[]): Row[] {
       vsTransfer: seconds.median / first.transferSeconds,
       clipsPerMinute: (first.clips * 60) / seconds.median,
       cpuPerClip,
+      throttled: spread(group.map((r) => r.throttledSeconds).filter((t): t is number => t != null)),
       cpuAllowsPerMinute: first.cpus !== null && cpuPerClip ? (first.cpus * 60) / cpuPerClip : null,
       nodeRss: Math.max(...group.map((r) => r.nodeRssMb)),
       treeRss: Math.max(...group.map((r) => r.treeRssMb)),
@@ -136,6 +140,7 @@ export function formatInstanceReport(runs: InstanceRun[], meta: Meta): string {
     f(r.clipsPerMinute, 1),
     f(r.cpuPerClip),
     f(r.cpuAllowsPerMinute, 1),
+    f(r.throttled.median),
     f(r.nodeRss, 0),
     f(r.treeRss, 0),
   ]);

@@ -21,13 +21,7 @@ import { loadavg } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { type LocalBucket, S3RVER_CREDENTIALS, startBucket } from "./bucket.ts";
-import {
-  buildBenchImage,
-  containerCpuSeconds,
-  DOCKER_HOST_ADDRESS,
-  STANDARD_1,
-  startDockerEngine,
-} from "./docker-engine.ts";
+import { buildBenchImage, containerCpu, DOCKER_HOST_ADDRESS, STANDARD_1, startDockerEngine } from "./docker-engine.ts";
 import { ensureFixtures, type Fixtures, ROOT, renditionOf } from "./fixtures.ts";
 import { formatInstanceReport, type InstanceRun } from "./instance-report.ts";
 import { type FixtureServer, startFixtureServer } from "./server.ts";
@@ -105,9 +99,9 @@ async function measureCase(ctx: Context, name: CaseName, engine: Engine, service
   const ids = Array.from({ length: clips }, (_, i) => `${length}_i${index}_${i}`);
   ctx.server.setLink(linkMbps * 1e6);
   ctx.server.resetCounters();
-  const cpuBefore = engine.where === "docker" ? containerCpuSeconds(service.pid) : null;
+  const cpuBefore = engine.where === "docker" ? containerCpu(service.pid) : null;
   const run = await runOnService(service, ids, storeVideo);
-  const cpuAfter = engine.where === "docker" ? containerCpuSeconds(service.pid) : null;
+  const cpuAfter = engine.where === "docker" ? containerCpu(service.pid) : null;
   const objects = await ctx.bucket.list();
   await ctx.bucket.empty();
   const file = renditionOf(ctx.fixtures, length, !storeVideo);
@@ -119,7 +113,8 @@ async function measureCase(ctx: Context, name: CaseName, engine: Engine, service
     seconds: run.wallSeconds,
     transferSeconds: (clips * file.bytes * 8) / (linkMbps * 1e6),
     mbDownloaded: ctx.server.counters().bytes / 1e6,
-    cpuSeconds: cpuBefore !== null && cpuAfter !== null ? cpuAfter - cpuBefore : null,
+    cpuSeconds: cpuBefore && cpuAfter ? cpuAfter.used - cpuBefore.used : null,
+    throttledSeconds: cpuBefore && cpuAfter ? cpuAfter.throttled - cpuBefore.throttled : null,
     nodeRssMb: run.nodePeakRssMb,
     treeRssMb: run.treePeakRssMb,
     complete: run.ok && ids.every((id) => objects.has(`audio/${id}.json`)),
