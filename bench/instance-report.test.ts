@@ -37,6 +37,10 @@ describe("bench/instance.ts's report", () => {
     // 20 clips in 15 s (the median) = 80/min; 6 CPU s / 20 clips = 0.3 s each; 0.5 × 60 / 0.3 = 100/min.
     expect(report).toContain("docker 0.5 cpu: 80.0 clips/min (batch median 15.00 s; its CPU limit alone allows 100)");
     expect(report).toMatch(/batch of 20 clips, video off\s+docker 0\.5 cpu\s+3\s+15\.00 \[12\.00-20\.00\]/);
+    // One header cell per column: the throttled time sits under its own heading.
+    const [header, , row] = report.split("\n").slice(2);
+    expect(header?.split(/\s{2,}/)).toHaveLength(row?.split(/\s{2,}/).length ?? 0);
+    expect(header).toMatch(/CPU allows\/min\s+throttled s/);
   });
 
   it("turns the 30-minute row into hours of source per hour, and marks a case with a failed run", () => {

@@ -128,6 +128,8 @@ export function formatInstanceReport(runs: InstanceRun[], meta: Meta): string {
     "x transfer",
     "clips/min",
     "CPU s/clip",
+    "CPU allows/min",
+    "throttled s",
     "node RSS MB",
     "tree RSS MB",
   ];
