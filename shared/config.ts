@@ -167,7 +167,7 @@ export const engineEnvSchema = sharedEnvSchema.extend({
    * Jobs at once per engine instance. 2, measured on standard-1's limits (`npm run bench:instance`:
    * the image under --cpus 0.5, batches of 20 clips at 1-4): a second slot lets one clip's
    * transfer overlap another's decode and upload; past 2 the half CPU is the bound (a clip
-   * video off costs ~0.27 CPU s, so ~110 clips/min at most), and each slot adds ~100 MB of
+   * video off costs 0.25-0.30 CPU s, so 100-120 clips/min at most), and each slot adds ~100 MB of
    * resident yt-dlp worker and ffmpeg and stretches every clip's latency. README, "What one
    * standard-1 instance sustains".
    */
