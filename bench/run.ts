@@ -385,8 +385,8 @@ async function main(): Promise<void> {
           ? ENGINE_CLI
           : null
         : inDocker
-          ? `the Dockerfile's image, --cpus ${options.cpus ?? "unlimited"} --memory ${STANDARD_1.memory} (job API over HTTP)`
-          : "node container/src/server.ts (job API over HTTP)",
+          ? `the Dockerfile's image (CMD node container/src/server.ts) under --cpus ${options.cpus ?? "unlimited"} --memory ${STANDARD_1.memory}`
+          : "node container/src/server.ts",
     batchRunner: path === "process" && engineAvailable && !process.env.BENCH_ENGINE_CLI ? RUNNER : null,
     fixturesGeneratedSeconds: fixtures.generatedSeconds,
     totalSeconds,
