@@ -163,15 +163,7 @@ export const DEFAULT_MAX_SOURCE_SECONDS = 4 * 3600;
 export const engineEnvSchema = sharedEnvSchema.extend({
   /** The deployment's environment, forwarded so the engine applies the same guards as the Worker. */
   ENVIRONMENT: stringVar(),
-  /**
-   * Jobs at once per engine instance. 2, measured on standard-1's limits (`npm run bench:instance`:
-   * the image under --cpus 0.5, batches of 20 clips at 1-4): a second slot lets one clip's
-   * transfer overlap another's decode and upload; past 2 the half CPU is the bound (a clip
-   * video off costs 0.25-0.30 CPU s, so 100-120 clips/min at most), and each slot adds ~100 MB of
-   * resident yt-dlp worker and ffmpeg and stretches every clip's latency. README, "What one
-   * standard-1 instance sustains".
-   */
-  JOB_CONCURRENCY: intVar(2, 1, 64),
+  JOB_CONCURRENCY: intVar(2, 1, 64), // best of 1-4 on standard-1 (README, "What one standard-1 instance sustains")
   CHUNK_SECONDS: numberVar(DEFAULT_CHUNK_SECONDS, 5, 600),
   CHUNK_OVERLAP_SECONDS: numberVar(0, 0, 10),
   MAX_SOURCE_DURATION: numberVar(DEFAULT_MAX_SOURCE_SECONDS, 1, 48 * 3600),
