@@ -13,6 +13,7 @@ export default defineConfig({
             "scripts/**/*.test.ts",
             "test/support/**/*.test.ts",
             "test/deploy/**/*.test.ts",
+            "test/repo/**/*.test.ts",
             "bench/**/*.test.ts",
           ],
         },

@@ -32,7 +32,7 @@ import { createInterface } from "node:readline";
 import { HeadObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
 import { execa } from "execa";
-import { extractorCommand } from "../container/src/extractor.ts";
+import { extractorCommand } from "../container/src/extractor-command.ts";
 import { clipSourceUrl, parseEnv, s3Settings, sharedEnvSchema } from "../shared/config.ts";
 import { CONTENT_TYPES, keys } from "../shared/keys.ts";
 

@@ -15,7 +15,7 @@ import { join } from "node:path";
 import { execa } from "execa";
 import { DOCKER_HOST_ADDRESS, dockerWranglerEnv } from "../scripts/docker-engine.ts";
 import { ROOT } from "./fixtures.ts";
-import type { Service } from "./service.ts";
+import { BENCH_SECRET, type Service, startService } from "./service.ts";
 
 export { DOCKER_HOST_ADDRESS };
 export const BENCH_IMAGE = "clip-audio-engine:bench";
@@ -78,16 +78,36 @@ async function waitHealthy(url: string, id: string): Promise<void> {
   throw new Error(`engine container at ${url} not ready after ${READY_TIMEOUT_MS / 1000} s`);
 }
 
+/** `--engine host|docker [--cpus N]`: null (a process on the host), or the image's limits (4 GiB, N CPUs or no limit). */
+export function engineLimits(engine = "host", cpus?: string): EngineLimits | null {
+  if (engine === "host") return null;
+  if (engine !== "docker") throw new Error(`--engine ${engine}: expected host or docker`);
+  const limit = cpus === undefined ? null : Number(cpus);
+  if (limit !== null && !(limit > 0)) throw new Error(`--cpus ${cpus}: expected a positive number`);
+  return { ...STANDARD_1, cpus: limit };
+}
+
+/** The bench's engine service: `node container/src/server.ts` on the host (`limits` null), or its image under `limits`. */
+export async function startEngineService(env: Record<string, string>, limits: EngineLimits | null): Promise<Service> {
+  return limits ? await startDockerEngine(env, limits) : await startService("engine", env);
+}
+
+export function describeEngine(limits: EngineLimits | null): string {
+  if (!limits) return "node container/src/server.ts";
+  return `the Dockerfile's image (CMD node container/src/server.ts) under --cpus ${limits.cpus ?? "unlimited"} --memory ${limits.memory}`;
+}
+
 /**
- * Starts the engine's image with `limits`, `env` added to the image's own settings (values go
- * through the docker client's environment, not its arguments), its port published on the host's
- * loopback only. Resolves when /health answers.
+ * Starts the engine's image with `limits`, `env` added to the image's own settings and to what
+ * bench/service.ts gives a host engine (values go through the docker client's environment, not
+ * its arguments), its port published on the host's loopback only. Resolves when /health answers.
  */
-export async function startDockerEngine(env: Record<string, string>, limits: EngineLimits): Promise<Service> {
+async function startDockerEngine(env: Record<string, string>, limits: EngineLimits): Promise<Service> {
+  const settings = { ...env, HMAC_SHARED_SECRET: BENCH_SECRET, ENVIRONMENT: "production" };
   const args = ["run", "-d", "--rm", "--memory", limits.memory, "-p", `127.0.0.1::${ENGINE_PORT}`];
   if (limits.cpus !== null) args.push("--cpus", String(limits.cpus));
-  for (const name of Object.keys(env)) args.push("-e", name);
-  const id = await docker([...args, BENCH_IMAGE], { ...process.env, ...env } as Record<string, string>);
+  for (const name of Object.keys(settings)) args.push("-e", name);
+  const id = await docker([...args, BENCH_IMAGE], { ...process.env, ...settings } as Record<string, string>);
   try {
     const address = await docker(["port", id, String(ENGINE_PORT)]);
     const port = address.split("\n")[0]?.split(":").at(-1);

@@ -21,11 +21,11 @@ import { loadavg } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { type LocalBucket, S3RVER_CREDENTIALS, startBucket } from "./bucket.ts";
-import { buildBenchImage, containerCpu, DOCKER_HOST_ADDRESS, STANDARD_1, startDockerEngine } from "./docker-engine.ts";
+import { buildBenchImage, containerCpu, DOCKER_HOST_ADDRESS, STANDARD_1, startEngineService } from "./docker-engine.ts";
 import { ensureFixtures, type Fixtures, ROOT, renditionOf } from "./fixtures.ts";
 import { formatInstanceReport, type InstanceRun } from "./instance-report.ts";
 import { type FixtureServer, startFixtureServer } from "./server.ts";
-import { BENCH_SECRET, runOnService, type Service, startService } from "./service.ts";
+import { runOnService, type Service } from "./service.ts";
 
 const BUCKET = "clip-recap-pipeline";
 
@@ -79,11 +79,7 @@ const sweep: Engine[] = (options.concurrency ?? "")
 
 async function startEngine(engine: Engine, env: Record<string, string>): Promise<Service> {
   const settings = { ...env, ...(engine.concurrency ? { JOB_CONCURRENCY: String(engine.concurrency) } : {}) };
-  if (engine.where === "host") return await startService("engine", settings);
-  return await startDockerEngine(
-    { ...settings, HMAC_SHARED_SECRET: BENCH_SECRET, ENVIRONMENT: "production" },
-    { ...STANDARD_1, cpus: engine.cpus },
-  );
+  return await startEngineService(settings, engine.where === "host" ? null : { ...STANDARD_1, cpus: engine.cpus });
 }
 
 interface Context {

@@ -16,11 +16,8 @@
  * Plans: `default` runs the 60 s clip `reps` times (5) on every link; the 30-minute video video-off
  * `reps` times on the slow link and once on the fast one, the 1080p pipelines (baseline, ours with
  * video) once on the fast link; the batch video-off on every link and the baseline's on the fast
- * one. `full` runs everything on every link `reps` times; `quick` is the 60 s clip only.
- *
- * `--engine docker` (service path): the engine runs as it deploys, the Dockerfile's image
- * (bench/docker-engine.ts) with 4 GiB and `--cpus N` when given (0.5: standard-1, the instance
- * type deployed); bench/instance.ts sets it beside the unlimited engine, interleaved.
+ * one. `full` runs everything on every link `reps` times; `quick` is the 60 s clip only. `--engine
+ * docker`: the engine as deployed, its image with 4 GiB and `--cpus N` (bench/docker-engine.ts).
  */
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
@@ -28,14 +25,22 @@ import { loadavg } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { type LocalBucket, S3RVER_CREDENTIALS, startBucket } from "./bucket.ts";
-import { buildBenchImage, DOCKER_HOST_ADDRESS, STANDARD_1, startDockerEngine } from "./docker-engine.ts";
-import { ensureFixtures, type Fixtures, type LengthName, type MediaFile, ROOT, renditionOf } from "./fixtures.ts";
+import {
+  buildBenchImage,
+  DOCKER_HOST_ADDRESS,
+  describeEngine,
+  engineLimits,
+  startEngineService,
+} from "./docker-engine.ts";
+import { ensureFixtures, type Fixtures, ROOT, renditionOf } from "./fixtures.ts";
+import { decodeOnce, floors } from "./floors.ts";
 import { measure } from "./measure.ts";
+import { buildPlan, type PlanName, type Step } from "./plan.ts";
 import { formatReport } from "./report.ts";
 import type { PipelineName, Run } from "./runs.ts";
 import { type FixtureServer, startFixtureServer } from "./server.ts";
-import { BENCH_SECRET, runOnService, type Service, startService } from "./service.ts";
-import { type Floors, floorKey, type Summary, summarize } from "./stats.ts";
+import { runOnService, type Service, startService } from "./service.ts";
+import { type Summary, summarize } from "./stats.ts";
 
 const PIPELINES: readonly PipelineName[] = ["baseline", "ours", "ours-novideo"];
 const BUCKET = "clip-recap-pipeline";
@@ -56,14 +61,6 @@ function committed(path: string): boolean {
 const BASELINE = join(ROOT, "bench/baseline.ts");
 const RUNNER = join(ROOT, "bench/engine-runner.ts");
 
-interface Step {
-  kind: "single" | "batch";
-  length: LengthName;
-  linkMbps: number;
-  pipeline: PipelineName;
-  rep: number;
-}
-
 const { values: options } = parseArgs({
   options: {
     plan: { type: "string", default: "default" },
@@ -79,65 +76,20 @@ const { values: options } = parseArgs({
   },
 });
 const path = options.path === "process" ? "process" : "service";
-const inDocker = options.engine === "docker";
-if (inDocker && path !== "service") throw new Error("--engine docker measures the service path only");
-const plan = options.plan as "default" | "quick" | "full";
+const engineIn = engineLimits(options.engine, options.cpus);
+if (engineIn && path !== "service") throw new Error("--engine docker measures the service path only");
+const plan = options.plan as PlanName;
 if (!["default", "quick", "full"].includes(plan)) throw new Error(`unknown plan ${plan}`);
 const reps = Number(options.reps ?? 5);
 const links = (options.links ?? "50,200").split(",").map(Number);
 const batchSize = Number(options.batch);
 /** How the clip page offers its renditions: `<source>` tags of progressive MP4s (like Twitch clips) or HLS. */
 const offer = options.offer === "hls" ? "hls" : "html";
-const fast = Math.max(...links);
 const engineAvailable =
   existsSync(ENGINE_CLI) &&
   (!ENGINE_CLI.endsWith("engine-runner.ts") || existsSync(join(ROOT, "container/src/pipeline.ts")));
 const wanted = options.pipelines?.split(",") ?? PIPELINES;
 const pipelines = PIPELINES.filter((p) => wanted.includes(p) && (p === "baseline" || engineAvailable));
-/** `--only clip|long|batch`: run one part of the plan (for investigating). */
-const only = options.only;
-
-/** Interleaved plan: every repetition runs every pipeline, in an order that rotates each time. */
-function buildPlan(): Step[] {
-  return buildFullPlan().filter(
-    (s) => !only || (only === "batch" ? s.kind === "batch" : s.kind === "single" && s.length === only),
-  );
-}
-
-function buildFullPlan(): Step[] {
-  const steps: Step[] = [];
-  const rotate = <T>(list: readonly T[], by: number) => list.map((_, i) => list[(i + by) % list.length] as T);
-  const slow = Math.min(...links);
-  for (let rep = 0; rep < reps; rep++) {
-    for (const linkMbps of links) {
-      for (const pipeline of rotate(pipelines, rep))
-        steps.push({ kind: "single", length: "clip", linkMbps, pipeline, rep });
-    }
-  }
-  if (plan === "quick") return steps;
-  for (let rep = 0; rep < reps; rep++) {
-    for (const linkMbps of links) {
-      for (const pipeline of rotate(pipelines, rep)) {
-        // The 1080p pipelines (1.4 GB each: ~4 minutes at 50 Mbit/s) run once, on the fast link;
-        // video-off repeats on the slow link and runs once on the fast one, unless --plan full.
-        const heavy = pipeline !== "ours-novideo";
-        if (plan !== "full" && heavy && (linkMbps !== fast || rep > 0)) continue;
-        if (plan !== "full" && !heavy && linkMbps !== slow && rep > 0) continue;
-        steps.push({ kind: "single", length: "long", linkMbps, pipeline, rep });
-      }
-    }
-  }
-  for (const linkMbps of links) {
-    for (const pipeline of pipelines) {
-      // Outside --plan full: the baseline's batch on the fast link only, and ours with video
-      // storage only in single runs (a batch of 20 x 47 MB of 1080p adds a minute and says nothing new).
-      if (plan !== "full" && pipeline === "ours") continue;
-      if (plan !== "full" && pipeline === "baseline" && linkMbps !== fast) continue;
-      steps.push({ kind: "batch", length: "clip", linkMbps, pipeline, rep: 0 });
-    }
-  }
-  return steps;
-}
 
 /**
  * Single clips go through the engine's CLI. A batch goes through bench/engine-runner.ts, which
@@ -245,28 +197,6 @@ async function processMeasurement(step: Step, ids: string[], server: FixtureServ
   );
 }
 
-/** ffmpeg decoding the audio of a file alone (AAC → 16 kHz mono PCM, thrown away), once. */
-function decodeOnce(path: string): number {
-  const t0 = performance.now();
-  execFileSync("ffmpeg", [
-    "-nostdin",
-    "-v",
-    "error",
-    "-i",
-    path,
-    "-vn",
-    "-ac",
-    "1",
-    "-ar",
-    "16000",
-    "-f",
-    "s16le",
-    "-y",
-    "/dev/null",
-  ]);
-  return (performance.now() - t0) / 1000;
-}
-
 function secondsOf(fn: () => void, times = 3): number {
   const results: number[] = [];
   for (let i = 0; i < times; i++) {
@@ -277,32 +207,6 @@ function secondsOf(fn: () => void, times = 3): number {
   return results.sort((a, b) => a - b)[Math.floor(times / 2)] as number;
 }
 
-function floors(fixtures: Fixtures, runs: Run[]): Floors {
-  const out: Floors = {};
-  const groups = new Map<string, { file: MediaFile; linkMbps: number; decodes: number[] }>();
-  for (const run of runs) {
-    if (run.decodeSeconds === null) continue;
-    const file = renditionOf(fixtures, run.length, run.pipeline === "ours-novideo");
-    const key = floorKey(run.length, run.linkMbps, file.rendition);
-    const group = groups.get(key) ?? { file, linkMbps: run.linkMbps, decodes: [] };
-    group.decodes.push(run.decodeSeconds);
-    groups.set(key, group);
-  }
-  for (const [key, { file, linkMbps, decodes }] of groups) {
-    const sorted = decodes.sort((a, b) => a - b);
-    const decodeSeconds = sorted[Math.floor((sorted.length - 1) / 2)] as number;
-    const transferSeconds = (file.bytes * 8) / (linkMbps * 1e6);
-    out[key] = {
-      rendition: file.rendition,
-      bytes: file.bytes,
-      transferSeconds,
-      decodeSeconds,
-      seconds: Math.max(transferSeconds, decodeSeconds),
-    };
-  }
-  return out;
-}
-
 async function startServices(server: FixtureServer, bucket: LocalBucket): Promise<Services> {
   const env = {
     CLIP_SOURCE_URL_TEMPLATE: server.template("auto", offer),
@@ -310,14 +214,7 @@ async function startServices(server: FixtureServer, bucket: LocalBucket): Promis
     ...S3RVER_CREDENTIALS,
     R2_BUCKET: BUCKET,
   };
-  const engine = !pipelines.some((p) => p !== "baseline")
-    ? null
-    : inDocker
-      ? await startDockerEngine(
-          { ...env, HMAC_SHARED_SECRET: BENCH_SECRET, ENVIRONMENT: "production" },
-          { ...STANDARD_1, cpus: options.cpus ? Number(options.cpus) : null },
-        )
-      : await startService("engine", env);
+  const engine = pipelines.some((p) => p !== "baseline") ? await startEngineService(env, engineIn) : null;
   const baseline = pipelines.includes("baseline") ? await startService("baseline", env) : null;
   // A service is warm: one unmeasured job each, unshaped, before the measured ones.
   server.setLink(null);
@@ -342,15 +239,15 @@ async function main(): Promise<void> {
     ffmpegVersionSeconds: secondsOf(() => execFileSync("ffmpeg", ["-version"])),
     nodeBootSeconds: secondsOf(() => execFileSync(process.execPath, ["-e", "0"])),
   };
-  if (inDocker) await buildBenchImage(log);
+  if (engineIn) await buildBenchImage(log);
   // An engine in a container reaches the host at the bridge gateway; host processes do too.
-  const host = inDocker ? DOCKER_HOST_ADDRESS : "127.0.0.1";
+  const host = engineIn ? DOCKER_HOST_ADDRESS : "127.0.0.1";
   const server = await startFixtureServer(fixtures, host);
   const bucket = await startBucket(BUCKET, host);
   bucketEndpoint = bucket.endpoint;
   const services: Services =
     path === "service" ? await startServices(server, bucket) : { engine: null, baseline: null };
-  const steps = buildPlan();
+  const steps = buildPlan({ plan, reps, links, pipelines, only: options.only });
   const runs: Run[] = [];
   try {
     for (const [index, step] of steps.entries()) {
@@ -379,14 +276,7 @@ async function main(): Promise<void> {
     reps,
     links,
     batchSize,
-    engineCli:
-      path === "process"
-        ? engineAvailable
-          ? ENGINE_CLI
-          : null
-        : inDocker
-          ? `the Dockerfile's image (CMD node container/src/server.ts) under --cpus ${options.cpus ?? "unlimited"} --memory ${STANDARD_1.memory}`
-          : "node container/src/server.ts",
+    engineCli: path === "service" ? describeEngine(engineIn) : engineAvailable ? ENGINE_CLI : null,
     batchRunner: path === "process" && engineAvailable && !process.env.BENCH_ENGINE_CLI ? RUNNER : null,
     fixturesGeneratedSeconds: fixtures.generatedSeconds,
     totalSeconds,

@@ -9,7 +9,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseEnv as parseDotenv } from "node:util";
-import { pickEnv, unknownNames } from "../shared/config.ts";
+import { DEFAULT_BUCKET, DEFAULT_CLIP_SOURCE_URL_TEMPLATE, pickEnv, unknownNames } from "../shared/config.ts";
 import { EngineHealth } from "../shared/schemas.ts";
 import { describeYtDlp } from "../shared/ytdlp-age.ts";
 import { KNOWN_SETTINGS, SETTING_NAMES } from "../worker/src/config.ts";
@@ -109,14 +109,14 @@ clip-audio is running
   engine     ${stack.urls.engine}
   ${engine ? `${describeYtDlp(engine.yt_dlp, new Date())}${engine.yt_dlp_warning ? ": too old for real Twitch clips, fine for local ones (README, 'Updating yt-dlp')" : ""}` : "the Dockerfile's image under Docker, started by the AudioEngine class on the first job"}
   bucket     ${stack.urls.bucket}   (s3rver, a local S3 test double; objects in .dev-data/bucket)
-  clips from ${stack.env.CLIP_SOURCE_URL_TEMPLATE ?? "https://clips.twitch.tv/{id}"}
+  clips from ${stack.env.CLIP_SOURCE_URL_TEMPLATE ?? DEFAULT_CLIP_SOURCE_URL_TEMPLATE}
 ${demo ? `  demo- ids  ${settings.DEMO_SOURCE_URL}/<id>   (demo clips made in .dev-data/demo; DEMO_SOURCE_URL)\n` : ""}${generated ? `\nHMAC_SHARED_SECRET was not set: generated one in .dev-data/hmac-secret.\n` : ""}
 ${
   timelines
     ? tryItText({
         workerUrl: stack.urls.worker,
         bucketUrl: stack.urls.bucket,
-        bucket: stack.env.R2_BUCKET ?? "clip-recap-pipeline",
+        bucket: stack.env.R2_BUCKET ?? DEFAULT_BUCKET,
         bucketDir: ".dev-data/bucket",
         timelines,
         generatedSecret: generated,

@@ -15,6 +15,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { delimiter, join, resolve } from "node:path";
 import type { Readable } from "node:stream";
 import { execa, type ResultPromise } from "execa";
+import { DEFAULT_BUCKET } from "../shared/config.ts";
 import { lines } from "../shared/lines.ts";
 import { S3RVER_CREDENTIALS } from "../test/support/s3-credentials.ts";
 import {
@@ -32,7 +33,7 @@ export { DOCKER_HOST_ADDRESS, EGRESS_STANDIN_IMAGE, type EngineMode, LOCAL_BASE_
 export { assertPortFree, freePort, PortInUseError } from "./ports.ts";
 
 export const ROOT = resolve(import.meta.dirname, "..");
-const BIN = {
+export const BIN = {
   node: process.execPath,
   bucket: join(ROOT, "test/support/s3-process.ts"),
   wrangler: join(ROOT, "node_modules/wrangler/bin/wrangler.js"),
@@ -162,7 +163,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     forgetEngineObjects(persistDir);
   }
 
-  const bucket = options.env.R2_BUCKET ?? "clip-recap-pipeline";
+  const bucket = options.env.R2_BUCKET ?? DEFAULT_BUCKET;
   // In Docker the engine reaches the bucket at the bridge gateway; the Worker can use it there too.
   const bucketHost = docker ? DOCKER_HOST_ADDRESS : "127.0.0.1";
   const urls = {

@@ -7,6 +7,8 @@ import {
   demoSourceProblem,
   detectEnvironment,
   engineEnvSchema,
+  insecureProblem,
+  logLevel,
   parseEnv,
   s3Settings,
   sharedEnvSchema,
@@ -184,5 +186,23 @@ describe("unknownNames", () => {
       "ALPHA",
       "ZED",
     ]);
+  });
+});
+
+describe("the seed's DEBUG and ALLOW_INSECURE", () => {
+  it("DEBUG=true logs from debug up unless LOG_LEVEL names a level; a bad LOG_LEVEL is refused by name", () => {
+    expect(logLevel(parse({}))).toBe("info");
+    expect(logLevel(parse({ DEBUG: "true" }))).toBe("debug");
+    expect(logLevel(parse({ DEBUG: "true", LOG_LEVEL: "warn" }))).toBe("warn");
+    expect(logLevel(parse({ LOG_LEVEL: "error" }))).toBe("error");
+    expect(problemsOf({ LOG_LEVEL: "verbose" })).toEqual(['LOG_LEVEL="verbose": expected debug, info, warn or error']);
+  });
+
+  it("ALLOW_INSECURE=true is refused in production and changes nothing elsewhere", () => {
+    const on = parse({ ALLOW_INSECURE: "true" });
+    expect(insecureProblem({ ENVIRONMENT: "production" }, on)).toMatch(/^ALLOW_INSECURE=true is refused in production/);
+    expect(insecureProblem({ ENVIRONMENT: "production" }, parse({}))).toBeNull();
+    expect(insecureProblem({ ENVIRONMENT: "development" }, on)).toBeNull();
+    expect(insecureProblem({}, on)).toBeNull();
   });
 });

@@ -132,15 +132,20 @@ export const sharedEnvSchema = z.object({
   R2_ACCESS_KEY_ID: stringVar(),
   R2_SECRET_ACCESS_KEY: stringVar(),
   S3_ENDPOINT: urlVar(),
+  /** The seed's debug mode: the lowest level logged becomes `debug` unless LOG_LEVEL names one (logLevel). */
   DEBUG: boolVar(false),
+  /**
+   * The seed's "disable TLS verification for development". Nothing here turns TLS verification off: the
+   * name is accepted so seed configurations keep working, and refused in production (insecureProblem).
+   */
   ALLOW_INSECURE: boolVar(false),
-  /** The lowest level logged (shared/log.ts): `warn` drops the one-line-per-request info logs. */
+  /** The lowest level logged (shared/log.ts): `warn` drops the one-line-per-request info logs. Unset: logLevel. */
   LOG_LEVEL: stringVar()
     .refine(
       (raw) => raw === null || isLogLevel(raw),
       `expected ${LOG_LEVELS.slice(0, -1).join(", ")} or ${LOG_LEVELS.at(-1)}`,
     )
-    .transform((raw): LogLevel => (isLogLevel(raw) ? raw : "info")),
+    .transform((raw): LogLevel | null => (isLogLevel(raw) ? raw : null)),
 });
 export type SharedEnv = z.infer<typeof sharedEnvSchema>;
 
@@ -276,6 +281,17 @@ export function demoSourceProblem(env: RawEnv, parsed: Pick<EngineEnv, "DEMO_SOU
     return `DEMO_SOURCE_URL requires one of ${ENVIRONMENT_VARS.join(", ")} to say development, dev or test`;
   }
   return null;
+}
+
+/** The lowest level logged: LOG_LEVEL when set, else `debug` with DEBUG=true, else `info`. */
+export function logLevel(parsed: Pick<SharedEnv, "LOG_LEVEL" | "DEBUG">): LogLevel {
+  return parsed.LOG_LEVEL ?? (parsed.DEBUG ? "debug" : "info");
+}
+
+/** ALLOW_INSECURE=true in production: the reason to refuse to run (the contract never honours it there). */
+export function insecureProblem(env: RawEnv, parsed: Pick<SharedEnv, "ALLOW_INSECURE">): string | null {
+  if (!parsed.ALLOW_INSECURE || detectEnvironment(env) !== "production") return null;
+  return "ALLOW_INSECURE=true is refused in production (TLS verification is never turned off)";
 }
 
 /** Expands `CLIP_SOURCE_URL_TEMPLATE` for one clip id. */

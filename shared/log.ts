@@ -1,13 +1,13 @@
 /**
  * Structured logs, one JSON object per line, the same on both sides of the seam (the Worker in
  * workerd, the engine in Node): `{"level","time",...fields}`; errors to stderr, the rest to
- * stdout. LOG_LEVEL sets the lowest level written. Callers never pass secrets; as a backstop a
+ * stdout. LOG_LEVEL (or DEBUG: shared/config.ts, logLevel) sets the lowest level written. Callers never pass secrets; as a backstop a
  * field whose name says it holds one is written as "[redacted]".
  */
-export const LOG_LEVELS = ["info", "warn", "error"] as const;
+export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
-const RANK: Record<LogLevel, number> = { info: 0, warn: 1, error: 2 };
+const RANK: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3 };
 const SECRET_FIELD = /secret|signature|password|authorization|^token$|^cookie$/i;
 
 /** Lines below this level are dropped; set from LOG_LEVEL when the configuration loads. */

@@ -8,6 +8,7 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { build } from "esbuild";
 import { defineProject } from "vitest/config";
+import { unstable_readConfig } from "wrangler";
 import { TEST_SECRET } from "./test/global-setup.ts";
 
 /** The example caller Worker as one ES module (miniflare runs JavaScript, not TypeScript). */
@@ -42,12 +43,17 @@ const CALLERS: Record<string, Record<string, string> | null> = {
  */
 const WORKER_UNDER_TEST = "vitest-plugin-runner-worker";
 
+/** The example caller's own configuration, where its compatibility date is written. */
+const callerConfig = unstable_readConfig({
+  config: new URL("../examples/recap-caller/wrangler.toml", import.meta.url).pathname,
+});
+
 function callerWorkers(script: string) {
   return Object.entries(CALLERS).map(([binding, props]) => ({
     name: binding.toLowerCase().replace(/_/g, "-"),
     modules: true,
     script,
-    compatibilityDate: "2026-11-01",
+    compatibilityDate: callerConfig.compatibility_date,
     serviceBindings: {
       CLIP_AUDIO: { name: WORKER_UNDER_TEST, entrypoint: "ClipAudioService", ...(props ? { props } : {}) },
     },

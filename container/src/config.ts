@@ -11,6 +11,7 @@ import {
   demoSourceProblem,
   detectEnvironment,
   engineEnvSchema,
+  insecureProblem,
   intVar,
   parseEnv,
   type RawEnv,
@@ -34,7 +35,9 @@ export function loadConfig(env: RawEnv = process.env): EngineConfig {
   // run on its own (the CLI) is often told nothing, so it refuses only when told production.
   const demoProblem = detectEnvironment(env) === "production" ? demoSourceProblem(env, config) : null;
   // In production the local folder would be the container's own disk: refuse to start instead.
-  const problems = [demoProblem, bucketCredentialsProblem(env, config)].filter((p): p is string => p !== null);
+  const problems = [demoProblem, insecureProblem(env, config), bucketCredentialsProblem(env, config)].filter(
+    (p): p is string => p !== null,
+  );
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }

@@ -9,171 +9,19 @@
  * after its reply. Workers run with the tools' minimal environment (toolEnv). Idle workers do
  * not keep Node's event loop alive, so a CLI run ends when its work does.
  */
-import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
-import { closeSync, openSync, readSync } from "node:fs";
-import { delimiter, join } from "node:path";
-import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
 import { ClipAudioError } from "../../shared/errors.ts";
-import { KILL_GRACE_MS, type RunLimits, toolEnv } from "./subprocess.ts";
+import { extractorCommand } from "./extractor-command.ts";
+import { type ExtractorReply, ExtractorWorker } from "./extractor-worker.ts";
+import type { RunLimits } from "./subprocess.ts";
 
-const SCRIPT = fileURLToPath(new URL("./extractor.py", import.meta.url));
+export type { ExtractorReply } from "./extractor-worker.ts";
+
 /** A worker above this after a reply is retired: yt-dlp's caches must not grow without end. */
 export const MAX_WORKER_RSS_BYTES = 300 * 1024 * 1024;
 /** Requests a worker serves before it is retired, whatever its size. */
 export const MAX_REQUESTS = 200;
 /** Python start plus `import yt_dlp`: generous for a loaded 2-core machine. */
 const START_TIMEOUT_MS = 30_000;
-const STDERR_KEEP_CHARS = 4_000;
-
-export type ExtractorReply = { ok: true; info: unknown } | { ok: false; stderr: string };
-
-interface Pending {
-  resolve: (reply: ExtractorReply) => void;
-  reject: (error: Error) => void;
-}
-
-/** `{ unref, ref }` of a child's pipes: sockets, typed as plain streams by Node. */
-function setRef(stream: unknown, on: boolean): void {
-  const handle = stream as { ref?: () => void; unref?: () => void };
-  if (on) handle.ref?.();
-  else handle.unref?.();
-}
-
-/** The first directory on PATH holding `name`, or null. */
-function onPath(name: string, path: string | undefined): string | null {
-  for (const dir of (path ?? "").split(delimiter)) {
-    if (!dir) continue;
-    const candidate = join(dir, name);
-    try {
-      closeSync(openSync(candidate, "r"));
-      return candidate;
-    } catch {}
-  }
-  return null;
-}
-
-/**
- * The Python that runs the installed yt-dlp: its launcher's shebang (`#!/usr/bin/python3` for
- * Debian's, `#!/usr/bin/env python3` for the release zipapp), else python3. The worker imports
- * the yt-dlp the command would run: the zipapp itself, or the package the launcher imports.
- */
-export function extractorCommand(
-  env: Record<string, string> = toolEnv(),
-  build?: string,
-): { file: string; args: string[] } {
-  // A channel build (ytdlp-channel/builds.ts) is a zipapp named by path; else the pinned one on PATH.
-  const launcher = build ?? onPath("yt-dlp", env.PATH);
-  let python = "python3";
-  if (launcher) {
-    const head = Buffer.alloc(256);
-    const fd = openSync(launcher, "r");
-    const length = readSync(fd, head, 0, head.length, 0);
-    closeSync(fd);
-    const shebang = /^#!\s*(\S+)(?:\s+(\S+))?/.exec(head.subarray(0, length).toString("latin1").split("\n")[0] ?? "");
-    const [interpreter, argument] = [shebang?.[1], shebang?.[2]];
-    if (interpreter?.endsWith("/env") && argument?.startsWith("python")) python = argument;
-    else if (interpreter && /python[\d.]*$/.test(interpreter)) python = interpreter;
-  }
-  return { file: python, args: ["-u", SCRIPT, launcher ?? ""] };
-}
-
-class Worker {
-  readonly child: ChildProcessWithoutNullStreams;
-  readonly ready: Promise<void>;
-  private pending: Pending | null = null;
-  private stderr = "";
-  served = 0;
-  rss = 0;
-  dead = false;
-  /** Killed: forgotten when its exit arrives, never handed out again. */
-  killed = false;
-
-  private readonly onExit: (worker: Worker) => void;
-
-  constructor(onExit: (worker: Worker) => void, build?: string) {
-    this.onExit = onExit;
-    const command = extractorCommand(toolEnv(), build);
-    this.child = spawn(command.file, command.args, { env: toolEnv(), stdio: ["pipe", "pipe", "pipe"] });
-    this.child.stderr.on("data", (data: Buffer) => {
-      this.stderr = (this.stderr + data.toString("utf8")).slice(-STDERR_KEEP_CHARS);
-    });
-    let started: (() => void) | null = null;
-    this.ready = new Promise<void>((resolve, reject) => {
-      started = resolve;
-      this.pending = { resolve: () => resolve(), reject };
-    });
-    const lines = createInterface({ input: this.child.stdout });
-    lines.on("line", (line) => this.onLine(line, started));
-    this.child.on("error", (error) => this.fail(error));
-    this.child.on("exit", (code, signal) => this.fail(new Error(`exit ${code ?? signal}`)));
-    this.child.stdin.on("error", () => undefined);
-  }
-
-  private onLine(line: string, started: (() => void) | null): void {
-    const pending = this.pending;
-    this.pending = null;
-    let reply: (ExtractorReply & { rss?: number; ready?: boolean }) | null = null;
-    try {
-      reply = JSON.parse(line);
-    } catch {
-      pending?.reject(new Error(`unreadable reply: ${line.slice(0, 200)}`));
-      this.kill();
-      return;
-    }
-    if (reply?.ready) {
-      started?.();
-      // Until now a caller may have been waiting for the start: idle, it must not hold Node open.
-      if (!this.pending) this.idle();
-      return;
-    }
-    this.rss = reply?.rss ?? 0;
-    if (reply) pending?.resolve(reply);
-  }
-
-  private fail(error: Error): void {
-    if (this.dead) return;
-    this.dead = true;
-    const tail = this.stderr.trim().slice(-600);
-    // The code stays: ENOENT (no Python to run) is a missing tool, not a worker that died.
-    const code = (error as NodeJS.ErrnoException).code;
-    this.pending?.reject(Object.assign(new Error(`${error.message}${tail ? `: ${tail}` : ""}`), { code }));
-    this.pending = null;
-    this.onExit(this);
-  }
-
-  /** One extraction; rejects (and the caller kills the worker) when the worker fails. */
-  request(url: string, args: string[]): Promise<ExtractorReply> {
-    this.served++;
-    this.busy();
-    return new Promise<ExtractorReply>((resolve, reject) => {
-      this.pending = { resolve, reject };
-      this.child.stdin.write(`${JSON.stringify({ url, args })}\n`);
-    }).finally(() => this.idle());
-  }
-
-  private busy(): void {
-    this.child.ref();
-    for (const stream of [this.child.stdin, this.child.stdout, this.child.stderr]) setRef(stream, true);
-  }
-
-  private idle(): void {
-    this.child.unref();
-    for (const stream of [this.child.stdin, this.child.stdout, this.child.stderr]) setRef(stream, false);
-  }
-
-  kill(): void {
-    this.killed = true;
-    this.child.kill("SIGKILL");
-  }
-
-  /** Lets the worker finish at end of input; killed if it lingers. */
-  retire(): void {
-    this.dead = true;
-    this.child.stdin.end();
-    setTimeout(() => this.child.kill("SIGKILL"), KILL_GRACE_MS).unref();
-  }
-}
 
 /** Fails a request: ours (timeout, cancel) or the worker's death. */
 function requestFailure(kind: "timeout" | "cancelled" | "died", timeoutMs: number, detail = ""): ClipAudioError {
@@ -188,10 +36,10 @@ function requestFailure(kind: "timeout" | "cancelled" | "died", timeoutMs: numbe
 }
 
 export class ExtractorPool {
-  private readonly idleWorkers: Worker[] = [];
-  private readonly waiting: ((worker: Worker) => void)[] = [];
+  private readonly idleWorkers: ExtractorWorker[] = [];
+  private readonly waiting: ((worker: ExtractorWorker) => void)[] = [];
   private live = 0;
-  private all: Worker[] = [];
+  private all: ExtractorWorker[] = [];
   size: number;
   private readonly limits: { maxRequests: number; maxRssBytes: number };
   /** The channel build's zipapp these workers import; undefined: the pinned yt-dlp on PATH. */
@@ -213,16 +61,16 @@ export class ExtractorPool {
     return this.all.map((worker) => worker.child.pid).filter((pid): pid is number => pid !== undefined);
   }
 
-  private spawn(): Worker {
+  private spawn(): ExtractorWorker {
     this.live++;
-    const worker = new Worker((gone) => this.forget(gone), this.build);
+    const worker = new ExtractorWorker((gone) => this.forget(gone), this.build);
     this.all.push(worker);
     // A worker that fails to start is forgotten like one that dies; its error reaches the request.
     worker.ready.catch(() => undefined);
     return worker;
   }
 
-  private forget(worker: Worker): void {
+  private forget(worker: ExtractorWorker): void {
     const index = this.all.indexOf(worker);
     if (index < 0) return;
     this.all.splice(index, 1);
@@ -234,14 +82,14 @@ export class ExtractorPool {
     if (next) next(this.spawn());
   }
 
-  private acquire(): Promise<Worker> {
+  private acquire(): Promise<ExtractorWorker> {
     const idle = this.idleWorkers.pop();
     if (idle) return Promise.resolve(idle);
     if (this.live < this.size) return Promise.resolve(this.spawn());
     return new Promise((resolve) => this.waiting.push(resolve));
   }
 
-  private release(worker: Worker): void {
+  private release(worker: ExtractorWorker): void {
     if (worker.dead || worker.killed) return;
     if (worker.rss > this.limits.maxRssBytes || worker.served >= this.limits.maxRequests) {
       worker.retire();

@@ -5,24 +5,27 @@
 import type { JobResult } from "../../shared/job.ts";
 import { CONTENT_TYPES, keys } from "../../shared/keys.ts";
 import { type ClipMetadata, Manifest } from "../../shared/schemas.ts";
-import type { EngineConfig } from "./config.ts";
+import { VERSION } from "../../shared/version.ts";
 import { type Context, checkCancelled } from "./context.ts";
 import type { Sink } from "./sinks/sink.ts";
 import { toolVersions } from "./tools.ts";
 import type { Uploaded } from "./upload.ts";
 import type { WavInfo } from "./wav.ts";
 
-export const ENGINE_VERSION = "clip-audio-engine/0.1.0";
+export const ENGINE_VERSION = `clip-audio-engine/${VERSION}`;
 
-/** The result of a clip that is already complete: its manifest, nothing done. */
-export function skippedResult(manifest: Manifest, config: EngineConfig): JobResult {
+/**
+ * A job's result, read from the clip's manifest: the one place its fields are derived. A clip
+ * needs chunking when its manifest lists chunks (what was cut, not what today's settings say).
+ * `skipped`: the clip was already complete and nothing was done.
+ */
+export function manifestResult(manifest: Manifest, skipped: boolean): JobResult {
   return {
     clip_id: manifest.clip_id,
-    skipped: true,
-    // Manifests from before the caller's record was left alone list it; it is not ours.
-    files_uploaded: manifest.files.filter((key) => key !== keys.callerRecord(manifest.clip_id)),
+    skipped,
+    files_uploaded: manifest.files,
     duration_s: manifest.duration_s,
-    needs_chunking: manifest.duration_s > config.MAX_CLIP_DURATION,
+    needs_chunking: manifest.chunks.length > 0,
     manifest,
   };
 }

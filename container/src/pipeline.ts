@@ -22,7 +22,7 @@ import { type Context, checkCancelled, type ProcessOptions, throttledProgress } 
 import { type DiskNeed, estimateDownloadBytes, reserveDisk } from "./disk.ts";
 import { downloadAndExtract, type Media } from "./download.ts";
 import { forEachPiece } from "./file-pieces.ts";
-import { removeReplacedChunks, skippedResult, withdrawCompletion, writeManifest } from "./manifest.ts";
+import { manifestResult, removeReplacedChunks, withdrawCompletion, writeManifest } from "./manifest.ts";
 import { resolveSource, type Source } from "./source.ts";
 import { toolVersions } from "./tools.ts";
 import { uploadArtifacts } from "./upload.ts";
@@ -44,7 +44,7 @@ export async function processClip(input: string, options: ProcessOptions): Promi
   const emit = options.onEvent ?? (() => {});
   if (!options.force) {
     const existing = await readManifest(options.sink, source.id);
-    if (existing) return skippedResult(existing, config);
+    if (existing) return manifestResult(existing, true);
   }
   const workDir = join(config.WORK_DIR, `${source.id}-${randomUUID().slice(0, 8)}`);
   await mkdir(workDir, { recursive: true });
@@ -117,14 +117,7 @@ async function produce(context: Context, info: SourceInfo, storeVideo: boolean):
   });
   await removeReplacedChunks(options.sink, previous, manifest);
   context.progress("uploading", 100);
-  return {
-    clip_id: source.id,
-    skipped: false,
-    files_uploaded: manifest.files,
-    duration_s: manifest.duration_s,
-    needs_chunking: chunks.length > 0,
-    manifest,
-  };
+  return manifestResult(manifest, false);
 }
 
 /**

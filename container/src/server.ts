@@ -9,7 +9,7 @@ import "./heap.ts";
 import { mkdir } from "node:fs/promises";
 import type { Server } from "node:http";
 import { serve } from "@hono/node-server";
-import { ConfigError } from "../../shared/config.ts";
+import { ConfigError, logLevel } from "../../shared/config.ts";
 import { log, setLogLevel } from "../../shared/log.ts";
 import { engineSettingsFingerprint } from "../../shared/settings-fingerprint.ts";
 import { createApp } from "./app.ts";
@@ -50,7 +50,7 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  setLogLevel(config.LOG_LEVEL);
+  setLogLevel(logLevel(config));
   await mkdir(config.WORK_DIR, { recursive: true });
   // Served anyway: /health says what is missing and jobs fail at once with the same message.
   const missing = missingTools();

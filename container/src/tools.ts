@@ -7,7 +7,7 @@ import { accessSync, constants, statSync } from "node:fs";
 import { delimiter, join } from "node:path";
 import { ClipAudioError } from "../../shared/errors.ts";
 import type { MissingTool } from "../../shared/schemas.ts";
-import { extractorCommand } from "./extractor.ts";
+import { extractorCommand } from "./extractor-command.ts";
 import { FFMPEG } from "./ffmpeg.ts";
 import { toolEnv, toolVersion } from "./subprocess.ts";
 import { YT_DLP, ytDlpVersion } from "./ytdlp.ts";

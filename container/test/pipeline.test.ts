@@ -167,6 +167,13 @@ describe("processClip into a local folder", () => {
       const offset = (entry.start_s + entry.duration_s) % period;
       expect(offset).toBeGreaterThan(LONG_CLIP.toneSeconds - 0.01);
     }
+    // Asked again, the clip is skipped and still needs chunking: its manifest lists chunks,
+    // whatever the settings say now (a limit above the clip's length would not have cut it).
+    const again = await processClip("long", {
+      config: config({ MAX_CLIP_DURATION: "3600" }),
+      sink: new LocalSink(bed.outDir),
+    });
+    expect(again).toMatchObject({ skipped: true, needs_chunking: true, duration_s: result.duration_s });
     // ffprobe reads each of a dozen chunks: a process each.
   }, 30_000);
 });

@@ -7,8 +7,16 @@
 
 import { describe, expect, it } from "vitest";
 import { unstable_readConfig } from "wrangler";
-import { authConfigProblem, demoSourceProblem, detectEnvironment, engineEnvSchema } from "../../shared/config.ts";
+import type { z } from "zod";
+import {
+  authConfigProblem,
+  demoSourceProblem,
+  detectEnvironment,
+  engineEnvSchema,
+  insecureProblem,
+} from "../../shared/config.ts";
 import { ENGINE_INSTANCES } from "../../shared/job.ts";
+import { workerEnvSchema } from "../../worker/src/config.ts";
 
 const ENVIRONMENTS = [undefined, "staging"] as const;
 /** The recap pipeline's bucket: production writes the audio where its caller reads it. */
@@ -19,6 +27,7 @@ interface DeployConfig {
   vars: Record<string, unknown>;
   r2_buckets: { binding: string; bucket_name?: string }[];
   containers?: {
+    name?: string;
     class_name: string;
     image?: string;
     max_instances?: number;
@@ -45,6 +54,16 @@ describe.each(ENVIRONMENTS)("wrangler.toml, environment %s", (env) => {
     expect(
       authConfigProblem({ ...vars, DISABLE_AUTH: "true" }, { DISABLE_AUTH: true, HMAC_SHARED_SECRET: "x" }),
     ).toMatch(/^DISABLE_AUTH=true (is refused|requires)/);
+  });
+
+  it("sets only what differs from the code's defaults, each a setting the code reads", () => {
+    const settings = workerEnvSchema.shape as Record<string, z.ZodType>;
+    for (const [name, value] of Object.entries(vars)) {
+      const setting = settings[name];
+      expect(setting, `${name} is not a setting`).toBeDefined();
+      // A default written here too would be a second copy to keep in step with the schema's.
+      expect(setting?.parse(value), `${name} repeats its default`).not.toEqual(setting?.parse(undefined));
+    }
   });
 
   it("serves no demo clips: DEMO_SOURCE_URL is never set, and would be refused", () => {
@@ -88,6 +107,19 @@ describe.each(ENVIRONMENTS)("wrangler.toml, environment %s", (env) => {
       ["AudioEngine", "ClipJob", "EngineMonitor", "IdempotencyStore", "NonceStore", "RateLimiter", "TaskStore"].sort(),
     );
   });
+});
+
+it("refuses ALLOW_INSECURE in production", () => {
+  const vars = read(undefined).vars as Record<string, string>;
+  expect(insecureProblem({ ...vars, ALLOW_INSECURE: "true" }, { ALLOW_INSECURE: true })).toMatch(
+    /refused in production/,
+  );
+});
+
+it("runs the same containers in every environment (wrangler does not let an environment inherit them)", () => {
+  // The application's name is derived from the Worker's, which differs by design.
+  const settings = (env: string | undefined) => read(env).containers?.map(({ name: _name, ...rest }) => rest);
+  expect(settings("staging")).toEqual(settings(undefined));
 });
 
 it("gives each environment its own Worker name and bucket, so one deploy never overwrites another", () => {

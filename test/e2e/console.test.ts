@@ -152,6 +152,24 @@ describe("the console in chromium", () => {
     await page.close();
   }, 150_000);
 
+  it("gets its stylesheets and script from the platform's static assets, not the Worker", async () => {
+    for (const [path, type] of [
+      ["/console/assets/console.css", "text/css"],
+      ["/console/assets/player.css", "text/css"],
+      ["/console/assets/console.js", "text/javascript"],
+    ] as const) {
+      const response = await fetch(`${stack.urls.worker}${path}`);
+      expect(response.status, path).toBe(200);
+      expect(response.headers.get("content-type"), path).toContain(type);
+      // worker/public/_headers; and no rate-limit count: the Worker did not run for it.
+      expect(response.headers.get("x-content-type-options"), path).toBe("nosniff");
+      expect(response.headers.get("cache-control"), path).toBe("public, max-age=300");
+      expect(response.headers.get("ratelimit-limit"), path).toBeNull();
+    }
+    // Every other path is the Worker's, even one that names a file in the assets directory.
+    expect((await fetch(`${stack.urls.worker}/_headers`)).headers.get("content-type")).toContain("application/json");
+  });
+
   it("refuses a wrong token and stays on the sign-in page", async () => {
     const page = await browser.newPage();
     await page.goto(`${stack.urls.worker}/console`);
@@ -160,6 +178,7 @@ describe("the console in chromium", () => {
     await expect(page.getByRole("alert").textContent()).resolves.toContain("not the operator token");
     expect(page.url()).toMatch(/\/console\/login$/);
     expect(await contrast(page)).toEqual([]);
+    await page.screenshot({ path: join(CACHE, "console-login.png"), fullPage: true });
     await page.goto(`${stack.urls.worker}/console`);
     expect(page.url()).toMatch(/\/console\/login$/);
     await page.close();
@@ -178,6 +197,7 @@ describe("the console in chromium", () => {
     ]);
     expect(response.status()).toBe(403);
     await expect(page.getByRole("alert").textContent()).resolves.toContain("CSRF check failed");
+    await page.screenshot({ path: join(CACHE, "console-error.png"), fullPage: true });
     await page.close();
   });
 

@@ -14,15 +14,14 @@ import { ApiError, onError } from "./errors.ts";
 import { MAX_BODY_BYTES } from "./limits.ts";
 import { log } from "./log.ts";
 import { admission } from "./middleware/admission.ts";
-import { clips } from "./routes/clips.ts";
-import { health } from "./routes/health.ts";
+import { OPEN_PATHS as OPEN_OPERATIONS } from "./operations/api.ts";
+import { apiRoutes } from "./routes/api.ts";
 import { defaultHook, serveDocument } from "./routes/openapi.ts";
-import { tasks } from "./routes/tasks.ts";
 import { bucketStorage } from "./storage.ts";
 import type { AppEnv } from "./types.ts";
 
 /** Open to anyone: no signature, no rate limit (the contract). */
-const OPEN_PATHS = ["/health", "/openapi.json"];
+const OPEN_PATHS = [...OPEN_OPERATIONS, "/openapi.json"];
 
 /** One line per request, whatever answered it (outermost, so it sees the error responses too). */
 function requestLog(): MiddlewareHandler<AppEnv> {
@@ -79,9 +78,7 @@ app.use(
   ),
 );
 app.route("/console", consoleApp);
-app.route("/", health);
-app.route("/", clips);
-app.route("/", tasks);
+app.route("/", apiRoutes());
 serveDocument(app);
 app.notFound((c) => c.json({ detail: "Not Found" }, 404));
 app.onError(onError);

@@ -9,14 +9,15 @@ import {
   demoSourceProblem,
   ENVIRONMENT_VARS,
   engineEnvSchema,
+  insecureProblem,
   intVar,
   listVar,
+  logLevel,
   parseEnv,
   stringVar,
   unknownNames,
   urlVar,
 } from "../../shared/config.ts";
-import { isLogLevel } from "../../shared/log.ts";
 import { CHANNEL_POLICIES, isChannelPolicy } from "./extractor-policy.ts";
 import { log, setLogLevel } from "./log.ts";
 
@@ -75,6 +76,7 @@ export const workerEnvSchema = engineEnvSchema.extend({
 
 /** Every setting the Worker reads, the engine's included. */
 export const SETTING_NAMES: readonly string[] = Object.keys(workerEnvSchema.shape);
+export type SettingName = keyof typeof workerEnvSchema.shape;
 /** Every variable name that means something to the service (the environment words too). */
 export const KNOWN_SETTINGS: readonly string[] = [...SETTING_NAMES, ...ENVIRONMENT_VARS];
 export type WorkerConfig = z.infer<typeof workerEnvSchema>;
@@ -82,6 +84,12 @@ export type WorkerConfig = z.infer<typeof workerEnvSchema>;
 export type LoadedConfig = { ok: true; config: WorkerConfig } | { ok: false; problem: string };
 
 const cache = new WeakMap<object, LoadedConfig>();
+
+/** The two settings of the log level, read leniently before the whole parse (which names a bad one). */
+const logSettings = z.object({
+  LOG_LEVEL: workerEnvSchema.shape.LOG_LEVEL.catch(null),
+  DEBUG: workerEnvSchema.shape.DEBUG.catch(false),
+});
 
 function asStrings(env: object): Record<string, string | undefined> {
   const out: Record<string, string | undefined> = {};
@@ -97,11 +105,11 @@ export function loadConfig(env: object): LoadedConfig {
   try {
     const raw = asStrings(env);
     // Before the parse, so its own warnings honour the level (a bad value is reported below).
-    setLogLevel(isLogLevel(raw.LOG_LEVEL) ? raw.LOG_LEVEL : "info");
+    setLogLevel(logLevel(parseEnv(logSettings, raw)));
     const unknown = unknownNames(raw, KNOWN_SETTINGS);
     if (unknown.length > 0) log("warn", { msg: "unknown settings ignored (typo?)", names: unknown });
     const config = parseEnv(workerEnvSchema, raw);
-    const problem = authConfigProblem(raw, config) ?? demoSourceProblem(raw, config);
+    const problem = authConfigProblem(raw, config) ?? demoSourceProblem(raw, config) ?? insecureProblem(raw, config);
     loaded = problem ? { ok: false, problem } : { ok: true, config };
   } catch (error) {
     loaded = { ok: false, problem: (error as Error).message };

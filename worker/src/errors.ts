@@ -1,4 +1,7 @@
-/** Typed HTTP failures, turned into the contract's `{"detail": ...}` body in one place. */
+/**
+ * Typed failures, and the one mapping of any failure to the contract's status and message,
+ * used by every door: the HTTP API (`onError`), the RPC entrypoint (../rpc.ts) and the console.
+ */
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
@@ -22,14 +25,44 @@ export class StorageError extends Error {
 }
 
 export const STORAGE_UNAVAILABLE = "Storage service temporarily unavailable";
+export const INTERNAL_ERROR = "Internal server error";
 
-export function onError(error: Error, c: Context): Response {
-  if (error instanceof ApiError) return c.json({ detail: error.message }, error.status, error.headers);
-  if (error instanceof StorageError) {
-    log("warn", { msg: "storage error", path: c.req.path, error: error.message });
-    return c.json({ detail: STORAGE_UNAVAILABLE }, 503);
+export interface ErrorAnswer {
+  status: ContentfulStatusCode;
+  /** The contract's message: what `{"detail": …}` says. */
+  detail: string;
+  headers: Record<string, string>;
+}
+
+/**
+ * What a failure answers. A storage outage is logged as a warning, anything unexpected as an
+ * error with its stack (`where` says which call failed); neither reaches the caller. A refusal
+ * is the caller's to read, logged only at `debug` (DEBUG=true): why a caller keeps being refused.
+ */
+export function errorAnswer(error: unknown, where: Record<string, unknown>): ErrorAnswer {
+  const refusal = refusalAnswer(error);
+  if (refusal) {
+    log("debug", { msg: "refused", ...where, status: refusal.status, detail: refusal.detail });
+    return refusal;
   }
-  if (error instanceof HTTPException) return c.json({ detail: error.message || "Request failed" }, error.status);
-  log("error", { msg: "unhandled error", path: c.req.path, error: String(error), stack: error.stack });
-  return c.json({ detail: "Internal server error" }, 500);
+  if (error instanceof StorageError) {
+    log("warn", { msg: "storage error", ...where, error: error.message });
+    return { status: 503, detail: STORAGE_UNAVAILABLE, headers: {} };
+  }
+  log("error", { msg: "unhandled error", ...where, error: String(error), stack: (error as Error | null)?.stack });
+  return { status: 500, detail: INTERNAL_ERROR, headers: {} };
+}
+
+/** Ours (ApiError) or Hono's (HTTPException, e.g. the HMAC check's 401): the caller's to read. */
+function refusalAnswer(error: unknown): ErrorAnswer | null {
+  if (error instanceof ApiError) return { status: error.status, detail: error.message, headers: error.headers };
+  if (error instanceof HTTPException)
+    return { status: error.status, detail: error.message || "Request failed", headers: {} };
+  return null;
+}
+
+/** The HTTP API's error handler: `{"detail": …}` with the mapped status. */
+export function onError(error: Error, c: Context): Response {
+  const { status, detail, headers } = errorAnswer(error, { path: c.req.path });
+  return c.json({ detail }, status, headers);
 }

@@ -11,26 +11,24 @@
  * `ClipAudioRpcError`s with the status and message the HTTP API would answer (./rpc-error.ts).
  */
 import { WorkerEntrypoint } from "cloudflare:workers";
-import type {
-  CleanupResponse,
-  ClipStatus,
-  Health,
-  ListProcessedResponse,
-  ProcessClipsInput,
-  ProcessClipsResponse,
-  Task,
-  TaskList,
-  TaskStats,
-} from "../../shared/schemas.ts";
+import type { ProcessClipsInput, ProcessClipsResponse, Task } from "../../shared/schemas.ts";
 import { bindingCallerName } from "./caller.ts";
-import { ApiError, STORAGE_UNAVAILABLE, StorageError } from "./errors.ts";
+import { errorAnswer } from "./errors.ts";
 import { log } from "./log.ts";
 import { claimIdempotencyKey } from "./middleware/idempotency.ts";
 import { hitRateLimit } from "./middleware/rate-limit.ts";
-import { cleanup, clipStatus, listProcessedClips, processClips } from "./operations/clips.ts";
+import {
+  api,
+  OPERATION_NAMES,
+  type OperationMethods,
+  type OperationName,
+  type OperationSpec,
+  type Output,
+  type RawRequest,
+} from "./operations/api.ts";
 import { type OperationContext, operationContext } from "./operations/context.ts";
-import { health } from "./operations/health.ts";
-import { deleteTask, getTask, listTasks, type TaskDeleted, taskStats, waitForTask } from "./operations/tasks.ts";
+import { implementations, readRequest } from "./operations/index.ts";
+import { waitForTask } from "./operations/tasks.ts";
 import { ClipAudioRpcError } from "./rpc-error.ts";
 
 /** The body of POST /process-clips, as an argument; `callback_url`'s host must be in CALLBACK_HOSTS. */
@@ -59,21 +57,24 @@ export const LISTENER_MAX_MS = 25_000;
 export const MISSING_CALLER =
   'Service binding has no caller name: set props = { caller = "<name>" } on the [[services]] binding (letters, digits, . _ -, at most 64 characters)';
 
-/** Our typed errors as the contract words them; anything else is logged and stays generic. */
+/** A failure as the HTTP API would answer it (../errors.ts), as the RPC door's error. */
 function toRpcError(error: unknown, caller: string | null, method: string): ClipAudioRpcError {
   if (error instanceof ClipAudioRpcError) return error;
-  if (error instanceof ApiError) {
-    const retryAfter = error.headers["Retry-After"];
-    return new ClipAudioRpcError(error.status, error.message, retryAfter ? Number(retryAfter) : null);
-  }
-  if (error instanceof StorageError) {
-    log("warn", { msg: "storage error", caller, method, error: error.message });
-    return new ClipAudioRpcError(503, STORAGE_UNAVAILABLE);
-  }
-  log("error", { msg: "unhandled error", caller, method, error: String(error), stack: (error as Error)?.stack });
-  return new ClipAudioRpcError(500, "Internal server error");
+  const { status, detail, headers } = errorAnswer(error, { caller, method });
+  const retryAfter = headers["Retry-After"];
+  return new ClipAudioRpcError(status, detail, retryAfter ? Number(retryAfter) : null);
 }
 
+/**
+ * Every operation of the table (./operations/api.ts) but processClips, which takes a listener
+ * too, is a method made from it (the static block below); this declares them for TypeScript and
+ * for `wrangler types`, which types a caller's binding from this class.
+ */
+type GeneratedMethods = Omit<OperationMethods, "processClips">;
+
+export interface ClipAudioRpc extends GeneratedMethods {}
+
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the interface declares the methods the static block defines.
 export class ClipAudioRpc extends WorkerEntrypoint<Env> {
   /** Identifies the caller, counts the call in its window (unless `open`), runs it, logs it. */
   async #call<T>(
@@ -101,6 +102,34 @@ export class ClipAudioRpc extends WorkerEntrypoint<Env> {
     }
   }
 
+  /** Every operation of the table as a method, but those written out below. */
+  static {
+    for (const name of OPERATION_NAMES) {
+      if (Object.hasOwn(ClipAudioRpc.prototype, name)) continue;
+      Object.defineProperty(ClipAudioRpc.prototype, name, {
+        value(this: ClipAudioRpc, ...args: never[]) {
+          const open = (api[name] as OperationSpec).open === true;
+          return this.#call(name, (context, caller) => this.#run(name, args as never, context, caller), { open });
+        },
+        writable: true,
+        configurable: true,
+      });
+    }
+  }
+
+  /** The operation `name` on the request its arguments make, read and run as over HTTP. */
+  #run<K extends OperationName>(
+    name: K,
+    args: Parameters<(typeof api)[K]["call"]>,
+    context: OperationContext,
+    caller: string,
+  ): Promise<Output<K>> {
+    const raw = (api[name].call as (...a: typeof args) => RawRequest)(...args);
+    const input = readRequest(name, raw);
+    const run = implementations[name] as (...a: unknown[]) => Promise<{ response: Output<K> }>;
+    return this.#once(caller, raw.idempotencyKey, raw.body, async () => (await run(context, input, caller)).response);
+  }
+
   /**
    * POST /process-clips: results at once, or (background) the task id at once; with a
    * `listener`, its `taskEnded(task)` is called when the background task ends. With an
@@ -114,9 +143,7 @@ export class ClipAudioRpc extends WorkerEntrypoint<Env> {
     options: { idempotencyKey?: string } = {},
   ): Promise<ProcessClipsResponse> {
     return this.#call("processClips", async (context, caller) => {
-      const response = await this.#once(caller, options.idempotencyKey, input, async () => {
-        return (await processClips(context, input, { caller })).response;
-      });
+      const response = await this.#run("processClips", [input, options], context, caller);
       const taskId = response.task_id;
       if (taskId && listener) this.ctx.waitUntil(this.#tell(context, caller, taskId, listener));
       return response;
@@ -161,48 +188,5 @@ export class ClipAudioRpc extends WorkerEntrypoint<Env> {
    */
   waitForTask(taskId: string, options: { timeoutSeconds?: number } = {}): Promise<Task> {
     return this.#call("waitForTask", (context, caller) => waitForTask(context, taskId, options.timeoutSeconds, caller));
-  }
-
-  /** GET /clip-status/{clip_id} */
-  clipStatus(clipId: string): Promise<ClipStatus> {
-    return this.#call("clipStatus", (context) => clipStatus(context, clipId));
-  }
-
-  /** GET /list-processed-clips (limit clamped to 1..1000, default 50) */
-  listProcessedClips(options: { limit?: number; cursor?: string } = {}): Promise<ListProcessedResponse> {
-    return this.#call("listProcessedClips", (context) => listProcessedClips(context, options));
-  }
-
-  /**
-   * DELETE /cleanup/{clip_id}: a dry run unless `{ dryRun: false, confirm: true }`. A partial
-   * failure (HTTP 207) is a result with `failed_deletions`, not an error.
-   */
-  cleanup(clipId: string, options: { dryRun?: boolean; confirm?: boolean } = {}): Promise<CleanupResponse> {
-    return this.#call("cleanup", async (context) => (await cleanup(context, clipId, options)).response);
-  }
-
-  /** GET /task/{task_id}: this caller's tasks only (another caller's is "Task not found"). */
-  task(taskId: string): Promise<Task> {
-    return this.#call("task", (context, caller) => getTask(context, taskId, caller));
-  }
-
-  /** GET /tasks: this caller's, newest first (limit clamped to 1..1000, default 50). */
-  tasks(limit?: number): Promise<TaskList> {
-    return this.#call("tasks", (context, caller) => listTasks(context, limit, caller));
-  }
-
-  /** DELETE /task/{task_id} (this caller's) */
-  deleteTask(taskId: string): Promise<TaskDeleted> {
-    return this.#call("deleteTask", (context, caller) => deleteTask(context, taskId, caller));
-  }
-
-  /** GET /tasks/stats, over this caller's tasks */
-  taskStats(): Promise<TaskStats> {
-    return this.#call("taskStats", (context, caller) => taskStats(context, caller));
-  }
-
-  /** GET /health; not rate-limited (as over HTTP). "unhealthy" is a result, not an error. */
-  health(): Promise<Health> {
-    return this.#call("health", (context) => health(context), { open: true });
   }
 }

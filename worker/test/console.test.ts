@@ -4,14 +4,12 @@
  * fixture clips (see vitest.config.ts); the console's secret is given per request's env.
  */
 import { env } from "cloudflare:workers";
-import { createLocalJWKSet, exportJWK, generateKeyPair, SignJWT } from "jose";
+import { base64url, createLocalJWKSet, exportJWK, generateKeyPair, SignJWT } from "jose";
 import { describe, expect, it } from "vitest";
 import { keys } from "../../shared/keys.ts";
 import { Peaks } from "../../shared/schemas.ts";
+import { accessKeySets } from "../src/console/access.ts";
 import { ADVICE } from "../src/console/advice.ts";
-import { csrfMatches, csrfToken, newSession, openSession, sealSession, verifyAccessJwt } from "../src/console/auth.ts";
-import { accessKeySets } from "../src/console/index.tsx";
-import { parseRange } from "../src/console/media.ts";
 import app from "../src/index.ts";
 import { call, newClientIp } from "./helpers.ts";
 
@@ -92,8 +90,11 @@ describe("console sign-in", () => {
 
   it("refuses a tampered session cookie", async () => {
     const { cookie } = await signIn();
-    // The payload's first character changes the payload's first byte: its signature no longer fits.
-    const tampered = cookie.replace(/=(.)/, (_, ch: string) => `=${ch === "e" ? "f" : "e"}`);
+    // The session is a signed JWT: a payload that names someone else no longer fits its signature.
+    const [header, payload, signature] = cookie.slice(cookie.indexOf("=") + 1).split(".") as [string, string, string];
+    const claims = JSON.parse(new TextDecoder().decode(base64url.decode(payload)));
+    const forged = base64url.encode(JSON.stringify({ ...claims, sub: "someone-else" }));
+    const tampered = `clip_console_session=${header}.${forged}.${signature}`;
     expect((await request("/console", { cookie: tampered })).status).toBe(303);
     expect((await request("/console", { cookie })).status).toBe(200);
   });
@@ -119,6 +120,35 @@ describe("console sign-in", () => {
       statuses.push((await request("/console/login", { ip, form: { token: "guess" } })).status);
     expect(statuses.slice(0, 10)).toEqual(Array(10).fill(401));
     expect(statuses[10]).toBe(429);
+  });
+});
+
+describe("console assets and limits", () => {
+  it("links only stylesheets and scripts that the platform serves from the assets directory", async () => {
+    const page = await (await request("/console/login")).text();
+    const linked = [...page.matchAll(/<(?:link rel="stylesheet" href|script src)="([^"]+)"/g)].map(
+      (m) => m[1] as string,
+    );
+    expect(linked).toEqual(["/console/assets/console.css", "/console/assets/player.css", "/console/assets/console.js"]);
+    for (const path of linked) {
+      const asset = await env.ASSETS.fetch(`${ORIGIN}${path}`);
+      expect(asset.status, path).toBe(200);
+      const type = path.endsWith(".css") ? "text/css" : "javascript";
+      expect(asset.headers.get("content-type"), path).toContain(type);
+      expect(asset.headers.get("x-content-type-options"), path).toBe("nosniff");
+      expect((await asset.text()).length, path).toBeGreaterThan(500);
+    }
+    expect((await env.ASSETS.fetch(`${ORIGIN}/console/assets/missing.css`)).status).toBe(404);
+  });
+
+  it("counts pages against the console's own limit, and sign-in attempts against the API's", async () => {
+    const ip = newClientIp();
+    const page = await request("/console/login", { ip });
+    expect(page.headers.get("ratelimit-limit")).toBe("600");
+    expect(page.headers.get("ratelimit-remaining")).toBe("599");
+    const attempt = await request("/console/login", { ip, form: { token: "guess" } });
+    expect(attempt.headers.get("ratelimit-limit")).toBe("10");
+    expect(attempt.headers.get("ratelimit-remaining")).toBe("9");
   });
 });
 
@@ -215,64 +245,6 @@ describe("console clip pages and media", () => {
     expect(done.status).toBe(200);
     expect(await done.text()).toContain("Successfully deleted");
     expect((await request("/console/clips/tone-console-clean/audio", { cookie })).status).toBe(404);
-  });
-});
-
-describe("console security functions", () => {
-  it("parses Range headers as RFC 9110 says", () => {
-    expect(parseRange(undefined, 100)).toEqual({ kind: "whole" });
-    expect(parseRange("bytes=0-9", 100)).toEqual({ kind: "part", range: { offset: 0, length: 10 } });
-    expect(parseRange("bytes=90-", 100)).toEqual({ kind: "part", range: { offset: 90, length: 10 } });
-    expect(parseRange("bytes=95-200", 100)).toEqual({ kind: "part", range: { offset: 95, length: 5 } });
-    expect(parseRange("bytes=-500", 100)).toEqual({ kind: "part", range: { offset: 0, length: 100 } });
-    expect(parseRange("bytes=100-", 100)).toEqual({ kind: "unsatisfiable" });
-    expect(parseRange("bytes=0-1,5-6", 100)).toEqual({ kind: "whole" });
-    expect(parseRange("items=0-1", 100)).toEqual({ kind: "whole" });
-  });
-
-  it("expires sessions and binds CSRF tokens to one session", async () => {
-    const session = newSession("operator", 1000);
-    const sealed = await sealSession(session, "s3cret");
-    expect(await openSession(sealed, "s3cret", 1001)).toEqual({ ok: true, session });
-    expect(await openSession(sealed, "other", 1001)).toEqual({ ok: false, reason: "bad_signature" });
-    expect(await openSession(sealed, "s3cret", session.exp)).toEqual({ ok: false, reason: "expired" });
-    expect(await openSession("garbage", "s3cret", 1001)).toEqual({ ok: false, reason: "malformed" });
-    const token = await csrfToken(session, "s3cret");
-    expect(await csrfMatches(token, session, "s3cret")).toBe(true);
-    expect(await csrfMatches(token, newSession("operator", 1000), "s3cret")).toBe(false);
-  });
-
-  it("accepts an Access JWT only from the team's keys, for this application, unexpired", async () => {
-    const { privateKey, publicKey } = await generateKeyPair("RS256");
-    const jwks = createLocalJWKSet({ keys: [{ ...(await exportJWK(publicKey)), kid: "k1", alg: "RS256" }] });
-    const settings = { teamDomain: "team.cloudflareaccess.com", audience: "aud-123" };
-    const sign = (claims: { aud?: string; iss?: string; exp?: number }) =>
-      new SignJWT({ email: "op@example.com" })
-        .setProtectedHeader({ alg: "RS256", kid: "k1" })
-        .setIssuer(claims.iss ?? "https://team.cloudflareaccess.com")
-        .setAudience(claims.aud ?? "aud-123")
-        .setIssuedAt(1000)
-        .setExpirationTime(claims.exp ?? 5000)
-        .sign(privateKey);
-    expect(await verifyAccessJwt(await sign({}), settings, jwks, 2000)).toEqual({
-      ok: true,
-      identity: "op@example.com",
-    });
-    expect(await verifyAccessJwt(undefined, settings, jwks, 2000)).toEqual({ ok: false, reason: "missing" });
-    for (const bad of [{ aud: "other-app" }, { iss: "https://evil.cloudflareaccess.com" }, { exp: 1500 }]) {
-      expect(await verifyAccessJwt(await sign(bad), settings, jwks, 2000)).toMatchObject({
-        ok: false,
-        reason: "invalid",
-      });
-    }
-    const { privateKey: strangerKey } = await generateKeyPair("RS256");
-    const forged = await new SignJWT({ email: "op@example.com" })
-      .setProtectedHeader({ alg: "RS256", kid: "k1" })
-      .setIssuer("https://team.cloudflareaccess.com")
-      .setAudience("aud-123")
-      .setExpirationTime(5000)
-      .sign(strangerKey);
-    expect(await verifyAccessJwt(forged, settings, jwks, 2000)).toMatchObject({ ok: false, reason: "invalid" });
   });
 });
 

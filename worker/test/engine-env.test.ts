@@ -25,12 +25,13 @@ describe("engineEnvVars", () => {
   });
 
   it("leaves out empty values and bindings, so the engine's defaults apply", () => {
-    // An empty var (`CHUNK_SECONDS = ""` in wrangler.toml) must not reach the engine as "".
-    const forwarded = engineEnvVars({ ...env, CHUNK_SECONDS: "", SOURCE_HOSTS: "" });
+    // An empty var (`CHUNK_SECONDS = ""` in wrangler.toml) must not reach the engine as "";
+    // a binding under an engine name (a real R2 bucket here) is not a value to pass on.
+    const forwarded = engineEnvVars({ ...env, CHUNK_SECONDS: "", SOURCE_HOSTS: "", JOB_CONCURRENCY: env.BUCKET });
+    expect(ENGINE_ENV_NAMES).toEqual(expect.arrayContaining(["CHUNK_SECONDS", "SOURCE_HOSTS", "JOB_CONCURRENCY"]));
     expect(forwarded).not.toHaveProperty("CHUNK_SECONDS");
     expect(forwarded).not.toHaveProperty("SOURCE_HOSTS");
-    expect(forwarded).not.toHaveProperty("ENGINE");
-    expect(forwarded).not.toHaveProperty("BUCKET");
+    expect(forwarded).not.toHaveProperty("JOB_CONCURRENCY");
     expect(forwarded.HMAC_SHARED_SECRET).toBe("worker-test-secret");
   });
 

@@ -21,6 +21,8 @@ import {
 } from "../../test/support/channel-tags.ts";
 import { loadConfig } from "../src/config.ts";
 import { ChannelFacts } from "../src/console/channel.tsx";
+import { type ClipJobRecord, RECORD_KEY } from "../src/durable/clip-job-state.ts";
+import { MONITOR_RECORD_KEY } from "../src/durable/engine-monitor.ts";
 import { runEngineJob } from "../src/engine.ts";
 import worker from "../src/index.ts";
 import { call, json } from "./helpers.ts";
@@ -64,16 +66,36 @@ const outdatedObservation = {
   tools: { ffmpeg: "5.1", yt_dlp: PINNED_VERSION, yt_dlp_build: null },
   ran_extractor: true,
 };
-const outdatedClip = (clipId: string) => ({
+/** A ClipJob's record after its clip failed as outdated: its work waits for a promotion. */
+const outdatedClip = (clipId: string): ClipJobRecord => ({
   clip_id: clipId,
-  state: "failed",
-  progress: null,
-  error: OUTDATED,
-  error_code: "extractor_outdated",
-  result: null,
-  attempts: 1,
-  updated_at: new Date().toISOString(),
+  state: {
+    clip_id: clipId,
+    state: "failed",
+    progress: null,
+    error: OUTDATED,
+    error_code: "extractor_outdated",
+    result: null,
+    attempts: 1,
+    retry_at: null,
+    last_error: null,
+    interruptions: 0,
+    updated_at: new Date().toISOString(),
+  },
+  pending: null,
+  following: false,
+  outdated_work: { force: false, taskIds: [], callbackUrls: [] },
 });
+
+/** The monitor's outdated clips and canary request, as stored. */
+const outdatedJobs = (state: DurableObjectState) =>
+  (state.storage.kv.get(MONITOR_RECORD_KEY) as { outdated?: unknown } | undefined)?.outdated;
+
+/** Forgets the monitor's outdated clips and its last canary request (past its cooldown). */
+function clearOutdatedJobs(state: DurableObjectState): void {
+  const record = state.storage.kv.get(MONITOR_RECORD_KEY) as object | undefined;
+  if (record) state.storage.kv.put(MONITOR_RECORD_KEY, { ...record, outdated: { clips: [], tend_requested_at: null } });
+}
 
 /** A nightly's build as its (signed) SHA2-256SUMS names it. */
 async function nightlyBuild(tag: string): Promise<ExtractorBuild> {
@@ -92,9 +114,8 @@ describe("yt-dlp channel, gated by the canary", () => {
 
     // A caller's clip failed as outdated meanwhile (its ClipJob's state, seeded: the engine
     // behind ClipJobs reads the fixtures fine), and the monitor heard of it from the job.
-    await runInDurableObject(clipJobObject("tone-heal-retry"), async (_object, state) => {
-      await state.storage.put("state", outdatedClip("tone-heal-retry"));
-      await state.storage.put("outdated_work", { force: false, taskIds: [], callbackUrls: [] });
+    await runInDurableObject(clipJobObject("tone-heal-retry"), (_object, state) => {
+      state.storage.kv.put(RECORD_KEY, outdatedClip("tone-heal-retry"));
     });
     await monitor().observe({ ...outdatedObservation, at: Date.now(), clip_id: "tone-heal-retry" });
 
@@ -175,11 +196,11 @@ describe("yt-dlp channel, gated by the canary", () => {
   it("real jobs that find yt-dlp outdated start a canary run at once, at most once per cooldown", async () => {
     const stub = monitor();
     // The first test's outdated job asked for a canary run already: start past its cooldown.
-    await runInDurableObject(stub, (_object, state) => state.storage.delete("outdated_jobs"));
+    await runInDurableObject(stub, (_object, state) => clearOutdatedJobs(state));
     const at = Date.now();
     await stub.observe({ ...outdatedObservation, at, clip_id: "tone-jobs-a" });
     await stub.observe({ ...outdatedObservation, at: at + 1_000, clip_id: "tone-jobs-b" });
-    const jobs = await runInDurableObject(stub, (_object, state) => state.storage.get("outdated_jobs"));
+    const jobs = await runInDurableObject(stub, (_object, state) => outdatedJobs(state));
     // Both clips wait for their retry; one canary run was asked for, not two.
     expect(jobs).toEqual({ clips: expect.arrayContaining(["tone-jobs-a", "tone-jobs-b"]), tend_requested_at: at });
     const alarm = await runInDurableObject(stub, (_object, state) => state.storage.getAlarm());
@@ -219,10 +240,9 @@ describe("yt-dlp channel, gated by the canary", () => {
     // After the pinned test the jobs run the broken pin again; a fixed nightly is newer still.
     await latestNightly(LATER_FIXED_NIGHTLY);
     const stub = monitor();
-    await runInDurableObject(stub, (_object, state) => state.storage.delete("outdated_jobs"));
-    await runInDurableObject(clipJobObject("tone-heal-noclip"), async (_object, state) => {
-      await state.storage.put("state", outdatedClip("tone-heal-noclip"));
-      await state.storage.put("outdated_work", { force: false, taskIds: [], callbackUrls: [] });
+    await runInDurableObject(stub, (_object, state) => clearOutdatedJobs(state));
+    await runInDurableObject(clipJobObject("tone-heal-noclip"), (_object, state) => {
+      state.storage.kv.put(RECORD_KEY, outdatedClip("tone-heal-noclip"));
     });
     await stub.observe({ ...outdatedObservation, at: Date.now(), clip_id: "tone-heal-noclip" });
     await worker.scheduled(createScheduledController({ cron: "*/30 * * * *" }), {

@@ -5,123 +5,61 @@
  * exchanged for a signed session cookie), CSRF tokens on every form, and the rate limiter.
  */
 import { type Context, Hono } from "hono";
-import { deleteCookie, getCookie, setCookie } from "hono/cookie";
+import { deleteCookie } from "hono/cookie";
 import { csrf } from "hono/csrf";
 import { HTTPException } from "hono/http-exception";
 import { secureHeaders } from "hono/secure-headers";
-import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { createRemoteJWKSet, type JWTVerifyGetKey } from "jose";
 import { z } from "zod";
 import { readManifest } from "../../../shared/bucket.ts";
 import { keys } from "../../../shared/keys.ts";
 import { clientKey } from "../caller.ts";
-import type { WorkerConfig } from "../config.ts";
-import { ApiError, STORAGE_UNAVAILABLE, StorageError } from "../errors.ts";
+import { ApiError, type ErrorAnswer, errorAnswer } from "../errors.ts";
 import { log } from "../log.ts";
-import { enforce } from "../middleware/rate-limit.ts";
+import { rateLimit } from "../middleware/rate-limit.ts";
 import { cleanup, clipJob, clipStatus, listProcessedClips, processClips, validClipId } from "../operations/clips.ts";
 import { requestContext } from "../operations/context.ts";
 import { health } from "../operations/health.ts";
 import { getTask, listTasks } from "../operations/tasks.ts";
-import type { AppEnv } from "../types.ts";
-import { CONSOLE_CSS, CONSOLE_JS } from "./assets.ts";
-import {
-  accessCertsUrl,
-  csrfMatches,
-  csrfToken,
-  newSession,
-  openSession,
-  SESSION_SECONDS,
-  type Session,
-  sealSession,
-  tokenMatches,
-  verifyAccessJwt,
-} from "./auth.ts";
+import { accessSettings } from "./access.ts";
+import { tokenMatches } from "./auth.ts";
+import { type ClipView, clipView } from "./clip-view.ts";
+import { type ConsoleEnv, readForm, requireOperator, SESSION_COOKIE, startSession, text, wantsJson } from "./guard.ts";
 import { serveObject } from "./media.ts";
-import {
-  BASE,
-  CleanupPage,
-  ClipPage,
-  type ClipView,
-  clipView,
-  ErrorPage,
-  LoginPage,
-  OverviewPage,
-  TaskPage,
-} from "./pages.tsx";
+import { CleanupPage } from "./pages/cleanup.tsx";
+import { ClipPage } from "./pages/clip.tsx";
+import { ErrorPage } from "./pages/error.tsx";
+import { BASE } from "./pages/layout.tsx";
+import { LoginPage } from "./pages/login.tsx";
+import { OverviewPage } from "./pages/overview.tsx";
+import { TaskPage } from "./pages/task.tsx";
 
 /** Paths the console answers (the API middleware lets them through to it). */
 export const isConsolePath = (path: string) => path === BASE || path.startsWith(`${BASE}/`);
 
-export const SESSION_COOKIE = "clip_console_session";
 /** Clips shown on the overview (one Durable Object call each). */
 const RECENT_TASKS = 10;
 const RECENT_CLIPS = 20;
 
-interface ConsoleEnv extends AppEnv {
-  Variables: AppEnv["Variables"] & { session: Session; csrf: string; secret: string };
-}
-
-const now = () => Math.floor(Date.now() / 1000);
-
-/**
- * The team's signing keys, fetched and cached by jose (per isolate, per team). Exported so that
- * tests, which cannot reach Cloudflare's key endpoint, can put a team's key set in place.
- */
-export const accessKeySets = new Map<string, JWTVerifyGetKey>();
-function accessKeys(teamDomain: string): JWTVerifyGetKey {
-  let set = accessKeySets.get(teamDomain);
-  if (!set) {
-    set = createRemoteJWKSet(new URL(accessCertsUrl(teamDomain)));
-    accessKeySets.set(teamDomain, set);
-  }
-  return set;
-}
-
-const accessSettings = (config: WorkerConfig) =>
-  config.CONSOLE_ACCESS_TEAM_DOMAIN && config.CONSOLE_ACCESS_AUD
-    ? { teamDomain: config.CONSOLE_ACCESS_TEAM_DOMAIN, audience: config.CONSOLE_ACCESS_AUD }
-    : null;
-
-/** Pages and media are for the signed-in operator only, and never cached by a shared cache. */
-const wantsJson = (path: string) => path.endsWith("/live") || /\/(audio|peaks\.json|chunks\/\d+)$/.test(path);
-
-/**
- * The console's forms, read through zod like every other input. A field that is missing or not
- * text reads as empty (a browser always sends the form's fields; anything else is refused by
- * what comes next: no token, no CSRF match, no clip ids).
- */
-const text = z.string().catch("");
 const LoginForm = z.object({ token: text });
-const CsrfForm = z.object({ _csrf: text });
 const checkbox = text.transform((raw) => raw === "true");
 /** `ids` as typed (shown again beside an error), separated by spaces, commas or new lines. */
 const SubmitForm = z.object({ ids: text, force: checkbox });
 const CleanupForm = z.object({ confirm: checkbox });
 
-async function readForm<T extends z.ZodType>(c: Context, schema: T): Promise<z.infer<T>> {
-  return schema.parse(await c.req.parseBody());
-}
-
 export const consoleApp = new Hono<ConsoleEnv>();
 
-/** What a failure tells the person at the console: the API's message, never internals. */
-function failure(error: Error): { status: ContentfulStatusCode; message: string; headers: Record<string, string> } {
-  if (error instanceof ApiError) return { status: error.status, message: error.message, headers: error.headers };
-  if (error instanceof StorageError) return { status: 503, message: STORAGE_UNAVAILABLE, headers: {} };
+/** What a failure tells the person at the console: the API's message (../errors.ts), never internals. */
+function failure(error: Error, path: string): ErrorAnswer {
   if (error instanceof HTTPException && error.status === 403) {
     // hono/csrf: the form was posted from another origin.
-    return { status: 403, message: "This form was sent from another site, so it was refused.", headers: {} };
+    return { status: 403, detail: "This form was sent from another site, so it was refused.", headers: {} };
   }
-  if (error instanceof HTTPException)
-    return { status: error.status, message: error.message || "Request failed", headers: {} };
-  return { status: 500, message: "Internal error: the Worker's log has the details.", headers: {} };
+  const answer = errorAnswer(error, { path });
+  return answer.status === 500 ? { ...answer, detail: "Internal error: the Worker's log has the details." } : answer;
 }
 
 consoleApp.onError((error, c) => {
-  const { status, message, headers } = failure(error);
-  if (status === 500)
-    log("error", { msg: "console error", path: c.req.path, error: String(error), stack: error.stack });
+  const { status, detail: message, headers } = failure(error, c.req.path);
   if (wantsJson(c.req.path)) return c.json({ detail: message }, status, headers);
   return c.html(
     <ErrorPage status={status} message={message} csrf={c.var.csrf} who={c.var.session?.sub} />,
@@ -159,27 +97,12 @@ consoleApp.use(
  * a player and live progress makes many small requests. A separate key, so that browsing the
  * console never uses up the API's allowance of the same address.
  */
-consoleApp.use("*", async (c, next) => {
-  const config = c.var.config;
-  const signIn = c.req.method === "POST" && c.req.path === `${BASE}/login`;
-  const limit = signIn ? config.RATE_LIMIT_REQUESTS : config.CONSOLE_RATE_LIMIT_REQUESTS;
-  const key = `${signIn ? "console-signin" : "console"}:${clientKey(c)}`;
-  const decision = await c.env.RATE_LIMITER.get(c.env.RATE_LIMITER.idFromName(key)).hit(
-    limit,
-    config.RATE_LIMIT_WINDOW_SECONDS * 1000,
-  );
-  const headers = enforce(decision);
-  await next();
-  for (const [name, value] of Object.entries(headers)) c.res.headers.set(name, value);
-});
-
-consoleApp.get("/assets/console.css", (c) =>
-  c.body(CONSOLE_CSS, 200, { "Content-Type": "text/css; charset=utf-8", "Cache-Control": "public, max-age=300" }),
-);
-consoleApp.get("/assets/console.js", (c) =>
-  c.body(CONSOLE_JS, 200, {
-    "Content-Type": "text/javascript; charset=utf-8",
-    "Cache-Control": "public, max-age=300",
+const signingIn = (c: Context) => c.req.method === "POST" && c.req.path === `${BASE}/login`;
+consoleApp.use(
+  "*",
+  rateLimit({
+    key: (c) => `${signingIn(c) ? "console-signin" : "console"}:${clientKey(c)}`,
+    limit: (c) => (signingIn(c) ? c.var.config.RATE_LIMIT_REQUESTS : c.var.config.CONSOLE_RATE_LIMIT_REQUESTS),
   }),
 );
 
@@ -187,21 +110,8 @@ consoleApp.get("/assets/console.js", (c) =>
 // bind a token to); every later form also carries the session's CSRF token.
 consoleApp.use("*", csrf());
 
-async function startSession(c: Context<ConsoleEnv>, sub: string): Promise<Session> {
-  const session = newSession(sub, now());
-  setCookie(c, SESSION_COOKIE, await sealSession(session, c.var.secret), {
-    path: BASE,
-    httpOnly: true,
-    sameSite: "Strict",
-    secure: new URL(c.req.url).protocol === "https:",
-    maxAge: SESSION_SECONDS,
-  });
-  return session;
-}
-
 consoleApp.get("/login", (c) => {
-  const access = accessSettings(c.var.config);
-  if (access) return c.redirect(BASE, 303);
+  if (accessSettings(c.var.config)) return c.redirect(BASE, 303);
   return c.html(<LoginPage />);
 });
 
@@ -216,50 +126,7 @@ consoleApp.post("/login", async (c) => {
   return c.redirect(BASE, 303);
 });
 
-/** Everything below needs a signed-in operator (and, with Access configured, a valid Access JWT). */
-consoleApp.use("*", async (c, next) => {
-  const access = accessSettings(c.var.config);
-  let identity: string | null = null;
-  if (access) {
-    const checked = await verifyAccessJwt(
-      c.req.header("cf-access-jwt-assertion"),
-      access,
-      accessKeys(access.teamDomain),
-      now(),
-    );
-    if (!checked.ok) {
-      log("warn", { msg: "console access refused", reason: checked.reason, detail: checked.detail });
-      throw new ApiError(
-        403,
-        "Cloudflare Access did not vouch for this request: open the console through its Access URL.",
-      );
-    }
-    identity = checked.identity;
-  }
-  const cookie = getCookie(c, SESSION_COOKIE);
-  const opened = cookie ? await openSession(cookie, c.var.secret, now()) : null;
-  let session = opened?.ok && (!identity || opened.session.sub === identity) ? opened.session : null;
-  if (!session && identity) session = await startSession(c, identity);
-  if (!session) {
-    if (opened && !opened.ok) log("info", { msg: "console session refused", reason: opened.reason });
-    if (wantsJson(c.req.path)) throw new ApiError(401, "Sign in to the console first");
-    return c.redirect(`${BASE}/login`, 303);
-  }
-  c.set("session", session);
-  c.set("csrf", await csrfToken(session, c.var.secret));
-  if (c.req.method === "POST") {
-    const { _csrf: given } = await readForm(c, CsrfForm);
-    if (!(await csrfMatches(given, session, c.var.secret))) {
-      log("warn", { msg: "console CSRF refused", path: c.req.path });
-      throw new ApiError(
-        403,
-        "This form did not come from your console session (CSRF check failed). Reload the page and try again.",
-      );
-    }
-  }
-  c.header("Cache-Control", "no-store");
-  await next();
-});
+consoleApp.use("*", requireOperator());
 
 consoleApp.post("/logout", (c) => {
   deleteCookie(c, SESSION_COOKIE, { path: BASE });

@@ -18,14 +18,30 @@
 import { DurableObject } from "cloudflare:workers";
 import { ClipAudioError } from "../../../shared/errors.ts";
 import type { JobEvent } from "../../../shared/job.ts";
-import type { ClipResult, ClipState } from "../../../shared/schemas.ts";
+import { isActive } from "../../../shared/job-state.ts";
+import type { ClipResult } from "../../../shared/schemas.ts";
 import { loadConfig } from "../config.ts";
 import { runEngineJob } from "../engine.ts";
 import { log } from "../log.ts";
 import { postCallback } from "./clip-callback.ts";
-import type { ClipJobState, PendingWork } from "./clip-job-state.ts";
+import {
+  CLIP_JOB_MIGRATIONS,
+  type ClipJobRecord,
+  type ClipJobState,
+  checkTransition,
+  type PendingWork,
+  type QueuedWork,
+  queuedState,
+  type RecordChange,
+  type RetryFields,
+  readRecord,
+  settledState,
+  updateRecord,
+  withWork,
+} from "./clip-job-state.ts";
 import { failedResult, finalResult, isRetryable, observeEngine } from "./clip-result.ts";
 import { FOLLOW_AGAIN_DELAY_MS, MAX_INTERRUPTIONS, restartWaitMs } from "./interruptions.ts";
+import { migrate } from "./migrations.ts";
 
 export type { ClipJobState } from "./clip-job-state.ts";
 
@@ -42,18 +58,23 @@ interface Resume {
   why: string;
 }
 
-const ACTIVE: ReadonlySet<ClipState> = new Set(["queued", "downloading", "extracting", "uploading"]);
+const NO_WORK: PendingWork = { force: false, taskIds: [], callbackUrls: [] };
 
 export class ClipJob extends DurableObject<Env> {
   #current: Promise<ClipResult | Resume> | null = null;
 
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    migrate(ctx.storage, CLIP_JOB_MIGRATIONS);
+  }
+
   async getState(): Promise<ClipJobState | null> {
-    return (await this.ctx.storage.get<ClipJobState>("state")) ?? null;
+    return this.#record()?.state ?? null;
   }
 
   async isBusy(): Promise<boolean> {
     const state = await this.getState();
-    return this.#current !== null || (state !== null && ACTIVE.has(state.state));
+    return this.#current !== null || (state !== null && isActive(state.state));
   }
 
   /**
@@ -74,7 +95,7 @@ export class ClipJob extends DurableObject<Env> {
         await this.#handOver(clipId, force, failure, Date.now() + result.resumeInMs);
         return failure;
       }
-      if (await this.ctx.storage.get<PendingWork>("pending")) return result;
+      if (this.#record()?.pending) return result;
       if (force && !result.success && result.error_code && isRetryable(result.error_code)) {
         // A forced re-run may have withdrawn a finished clip's manifest before it was
         // interrupted: the job's own retries carry it to completion, as for background work.
@@ -88,8 +109,7 @@ export class ClipJob extends DurableObject<Env> {
 
   /** A synchronous run's unfinished work becomes background work (no task, no callback). */
   async #handOver(clipId: string, force: boolean, result: ClipResult, at: number, attempts?: number) {
-    if (!(await this.ctx.storage.get<PendingWork>("pending")))
-      await this.ctx.storage.put("pending", { force, taskIds: [], callbackUrls: [] } satisfies PendingWork);
+    this.#update(clipId, (record) => ({ pending: record.pending ?? { ...NO_WORK, force } }));
     const previous = await this.getState();
     await this.#saveQueued(clipId, attempts ?? previous?.attempts ?? 0, {
       retry_at: new Date(at).toISOString(),
@@ -102,7 +122,8 @@ export class ClipJob extends DurableObject<Env> {
   /** Forgets the job's record (after the clip's objects were deleted); refused while it runs. */
   async forget(): Promise<boolean> {
     if (await this.isBusy()) return false;
-    await this.ctx.storage.delete("state");
+    const record = this.#record();
+    if (record) this.#update(record.clip_id, () => ({ state: null }));
     return true;
   }
 
@@ -116,38 +137,28 @@ export class ClipJob extends DurableObject<Env> {
 
   /** After a yt-dlp promotion (extractor-channel.ts): an outdated failure runs once more, same tasks and callbacks. */
   async retryOutdated(clipId: string): Promise<boolean> {
-    const work = await this.ctx.storage.get<PendingWork>("outdated_work");
-    if (!work || (await this.isBusy()) || (await this.ctx.storage.get("pending"))) return false;
-    await this.ctx.storage.delete("outdated_work");
-    await this.ctx.storage.put({ pending: work, clip_id: clipId });
+    const record = this.#record();
+    const work = record?.outdated_work;
+    if (!work || (await this.isBusy()) || record.pending) return false;
+    this.#update(clipId, () => ({ outdated_work: null, pending: work }));
     await this.#saveQueued(clipId, 0);
     await this.ctx.storage.setAlarm(Date.now());
     return true;
   }
 
   /** Queues background work; an alarm carries it. */
-  async enqueue(
-    clipId: string,
-    work: { force: boolean; taskId: string; callbackUrl?: string | undefined },
-  ): Promise<void> {
-    const pending = (await this.ctx.storage.get<PendingWork>("pending")) ?? {
-      force: false,
-      taskIds: [],
-      callbackUrls: [],
-    };
-    pending.force ||= work.force;
-    pending.taskIds.push(work.taskId);
-    if (work.callbackUrl) pending.callbackUrls.push(work.callbackUrl);
-    await this.ctx.storage.put({ pending, clip_id: clipId });
+  async enqueue(clipId: string, work: QueuedWork): Promise<void> {
+    this.#update(clipId, ({ pending }) => ({ pending: withWork(pending, work) }));
     // A run in progress or a retry already pending keeps its state (and its retry time).
     if (!this.#current && !(await this.getState())?.retry_at) await this.#saveQueued(clipId, 0);
     if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now());
   }
 
   override async alarm(): Promise<void> {
-    const pending = await this.ctx.storage.get<PendingWork>("pending");
-    const clipId = await this.ctx.storage.get<string>("clip_id");
-    if (!pending || !clipId) return;
+    const record = this.#record();
+    const pending = record?.pending;
+    if (!pending) return;
+    const clipId = record.clip_id;
     const result = await this.#attempt(clipId, pending.force, this.#config().JOB_FOLLOW_SECONDS);
     if ("resumeInMs" in result) {
       await this.ctx.storage.setAlarm(Date.now() + result.resumeInMs);
@@ -159,7 +170,7 @@ export class ClipJob extends DurableObject<Env> {
       return;
     }
     await this.#settle(clipId, result);
-    await this.ctx.storage.delete("pending");
+    this.#update(clipId, () => ({ pending: null }));
     await this.#finish(pending, result);
   }
 
@@ -169,20 +180,33 @@ export class ClipJob extends DurableObject<Env> {
     return loaded.config;
   }
 
+  #record(): ClipJobRecord | null {
+    return readRecord(this.ctx.storage);
+  }
+
+  #update(clipId: string, change: RecordChange): void {
+    updateRecord(this.ctx.storage, clipId, change);
+  }
+
+  /** Saves the state callers see, if shared/job-state.ts allows the move. */
   async #save(fields: Omit<ClipJobState, "updated_at">): Promise<void> {
-    await this.ctx.storage.put("state", { ...fields, updated_at: new Date().toISOString() } satisfies ClipJobState);
+    const state = { ...fields, updated_at: new Date().toISOString() };
+    this.#update(fields.clip_id, (record) => {
+      checkTransition(fields.clip_id, record.state, state);
+      return { state };
+    });
   }
 
   async #execute(clipId: string, force: boolean, followSeconds?: number): Promise<ClipResult | Resume> {
-    await this.ctx.storage.put("clip_id", clipId);
     const previous = await this.getState();
-    const following = (await this.ctx.storage.get<boolean>("following")) === true;
+    const following = this.#record()?.following === true;
     const base = {
       clip_id: clipId,
       error: null,
       error_code: null,
       result: null,
       attempts: previous?.attempts ?? 0,
+      retry_at: null,
       last_error: previous?.last_error ?? null,
       interruptions: previous?.interruptions ?? 0,
     };
@@ -196,7 +220,7 @@ export class ClipJob extends DurableObject<Env> {
       const request = { clip_id: clipId, force, follow: following, follow_seconds: followSeconds };
       const outcome = await runEngineJob(this.env, this.#config(), request, onEvent);
       if (outcome.kind === "released") {
-        await this.ctx.storage.put("following", true);
+        this.#update(clipId, () => ({ following: true }));
         log("info", { msg: "job still running in the engine; the next alarm follows it", clip_id: clipId });
         return { resumeInMs: FOLLOW_AGAIN_DELAY_MS, why: RELEASED };
       }
@@ -204,13 +228,13 @@ export class ClipJob extends DurableObject<Env> {
       const final = outcome.event;
       if (final.type === "failed" && final.error.code === "engine_restarting")
         return await this.#interrupted(clipId, final.error.message, "restart");
-      await this.ctx.storage.delete("following");
+      this.#update(clipId, () => ({ following: false }));
       await observeEngine(this.env, final, clipId);
       result = await finalResult(this.env, this.#config(), clipId, final);
     } catch (error) {
       if (error instanceof ClipAudioError && error.code === "engine_restarting")
         return await this.#interrupted(clipId, error.message, "restart");
-      await this.ctx.storage.delete("following");
+      this.#update(clipId, () => ({ following: false }));
       const failure = error instanceof ClipAudioError ? error : new ClipAudioError("internal", String(error));
       result = failedResult(clipId, failure);
     }
@@ -234,12 +258,12 @@ export class ClipJob extends DurableObject<Env> {
     const resumeInMs = kind === "reattach" ? FOLLOW_AGAIN_DELAY_MS : restartWaitMs(interruptions);
     log("warn", { msg: "clip job interrupted; following it again", clip_id: clipId, why, interruptions });
     if (interruptions > MAX_INTERRUPTIONS) {
-      await this.ctx.storage.delete("following");
+      this.#update(clipId, () => ({ following: false }));
       if (state) await this.#save({ ...state, interruptions: 0 });
       const message = `The media engine was interrupted ${MAX_INTERRUPTIONS} times in a row under this job (last: ${why})`;
       return failedResult(clipId, new ClipAudioError("container_unavailable", message));
     }
-    await this.ctx.storage.put("following", true);
+    this.#update(clipId, () => ({ following: true }));
     if (state) await this.#save({ ...state, interruptions });
     return { resumeInMs, why };
   }
@@ -252,39 +276,16 @@ export class ClipJob extends DurableObject<Env> {
   }
 
   /** Waiting for its first attempt, or (with when and why) for a retry. */
-  async #saveQueued(
-    clipId: string,
-    attempts: number,
-    retry?: Pick<ClipJobState, "retry_at" | "last_error" | "interruptions">,
-  ) {
-    await this.#save({
-      clip_id: clipId,
-      state: "queued",
-      progress: null,
-      error: null,
-      error_code: null,
-      result: null,
-      attempts,
-      ...retry,
-    });
+  async #saveQueued(clipId: string, attempts: number, retry?: RetryFields) {
+    await this.#save(queuedState(clipId, attempts, retry));
   }
 
   /** Saves the final state; only whoever knows that no retry follows calls this. */
   async #settle(clipId: string, result: ClipResult): Promise<void> {
     const previous = await this.getState();
-    if (result.error_code === "extractor_outdated") {
-      const owed = await this.ctx.storage.get<PendingWork>("pending");
-      await this.ctx.storage.put("outdated_work", owed ?? { force: false, taskIds: [], callbackUrls: [] });
-    }
-    await this.#save({
-      clip_id: clipId,
-      state: result.success ? "completed" : "failed",
-      progress: result.success ? 100 : null,
-      error: result.error,
-      error_code: result.error_code,
-      result,
-      attempts: previous?.attempts ?? 0,
-    });
+    if (result.error_code === "extractor_outdated")
+      this.#update(clipId, ({ pending }) => ({ outdated_work: pending ?? NO_WORK }));
+    await this.#save(settledState(result, previous?.attempts ?? 0));
   }
 
   async #finish(pending: PendingWork, result: ClipResult): Promise<void> {

@@ -5,13 +5,15 @@
  * written once per finished job and read only by health checks, never on the request path.
  */
 import { DurableObject } from "cloudflare:workers";
+import { z } from "zod";
 import type { ErrorCode } from "../../../shared/errors.ts";
-import type { EngineTools, ExtractorBuild, FinalJobEvent } from "../../../shared/job.ts";
+import { EngineTools, type ExtractorBuild, type FinalJobEvent } from "../../../shared/job.ts";
 import type { ExtractorStatus } from "../../../shared/schemas.ts";
 import { staleYtDlpWarning, ytDlpAgeDays } from "../../../shared/ytdlp-age.ts";
 import { runCanary } from "../canary.ts";
 import { log } from "../log.ts";
-import { type ChannelRecord, channelStatus, EMPTY_CHANNEL, promoted, rolledBack } from "./extractor-channel-state.ts";
+import { ChannelRecord, channelStatus, EMPTY_CHANNEL, promoted, rolledBack } from "./extractor-channel-state.ts";
+import { migrate } from "./migrations.ts";
 
 export interface EngineObservation {
   at: number;
@@ -50,11 +52,6 @@ const JOB_TEND_DELAY_MS = 5_000;
 /** Outdated clips remembered for their retry after a promotion. */
 const MAX_OUTDATED_CLIPS = 500;
 
-interface OutdatedJobs {
-  clips: string[];
-  tend_requested_at: number | null;
-}
-
 /** The one instance's name. */
 export const ENGINE_MONITOR_NAME = "engine";
 
@@ -70,14 +67,41 @@ export function engineObservation(final: FinalJobEvent, at = Date.now()): Engine
   };
 }
 
-interface Stored {
-  extractor: { state: "ok" | "outdated"; since: number; checked_at: number; last_error: string | null } | null;
-  tools: (EngineTools & { seen_at: number }) | null;
-}
+/** Everything the monitor stores: one record under one key, validated on read. */
+const MonitorRecord = z.object({
+  extractor: z
+    .object({
+      state: z.enum(["ok", "outdated"]),
+      since: z.number(),
+      checked_at: z.number(),
+      last_error: z.string().nullable(),
+    })
+    .nullable(),
+  tools: EngineTools.extend({ seen_at: z.number() }).nullable(),
+  /** The yt-dlp channel: the build every job request names (engine.ts). */
+  channel: ChannelRecord,
+  /** Clips that failed as outdated, retried after a promotion; when a canary run was last asked for. */
+  outdated: z.object({ clips: z.array(z.string()), tend_requested_at: z.number().nullable() }),
+});
+type MonitorRecord = z.infer<typeof MonitorRecord>;
+
+export const MONITOR_RECORD_KEY = "monitor";
+const EMPTY: MonitorRecord = {
+  extractor: null,
+  tools: null,
+  channel: EMPTY_CHANNEL,
+  outdated: { clips: [], tend_requested_at: null },
+};
 
 export class EngineMonitor extends DurableObject<Env> {
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    // No steps yet: the record's first shape needs none; a change of its shape adds one.
+    migrate(ctx.storage, []);
+  }
+
   async observe(observation: EngineObservation): Promise<void> {
-    const stored = await this.#load();
+    const stored = this.#load();
     if (observation.tools) stored.tools = { ...observation.tools, seen_at: observation.at };
     const verdict = observation.ran_extractor ? extractorVerdict(observation.error_code) : null;
     if (verdict) {
@@ -89,7 +113,7 @@ export class EngineMonitor extends DurableObject<Env> {
         last_error: verdict === "outdated" ? observation.error : null,
       };
     }
-    await this.ctx.storage.put("status", stored);
+    this.#save(stored);
     if (observation.clip_id && verdict === "outdated") await this.#outdatedJob(observation.clip_id, observation.at);
   }
 
@@ -98,13 +122,14 @@ export class EngineMonitor extends DurableObject<Env> {
    * tends the channel) runs now rather than at its next period, once per cooldown.
    */
   async #outdatedJob(clipId: string, at: number): Promise<void> {
-    const jobs = (await this.ctx.storage.get<OutdatedJobs>("outdated_jobs")) ?? { clips: [], tend_requested_at: null };
+    const stored = this.#load();
+    const jobs = stored.outdated;
     if (!jobs.clips.includes(clipId)) jobs.clips = [...jobs.clips, clipId].slice(-MAX_OUTDATED_CLIPS);
     if (jobs.tend_requested_at === null || at - jobs.tend_requested_at >= JOB_TEND_COOLDOWN_MS) {
       jobs.tend_requested_at = at;
       await this.ctx.storage.setAlarm(Date.now() + JOB_TEND_DELAY_MS);
     }
-    await this.ctx.storage.put("outdated_jobs", jobs);
+    this.#save(stored);
   }
 
   /**
@@ -113,15 +138,15 @@ export class EngineMonitor extends DurableObject<Env> {
    * thing to heal). Null once a promotion took the clips for their retry.
    */
   async lastOutdatedClip(): Promise<string | null> {
-    return (await this.ctx.storage.get<OutdatedJobs>("outdated_jobs"))?.clips.at(-1) ?? null;
+    return this.#load().outdated.clips.at(-1) ?? null;
   }
 
   /** The clips that failed as outdated since the last promotion; forgotten once taken. */
   async takeOutdatedClips(): Promise<string[]> {
-    const jobs = await this.ctx.storage.get<OutdatedJobs>("outdated_jobs");
-    if (!jobs?.clips.length) return [];
-    await this.ctx.storage.put("outdated_jobs", { ...jobs, clips: [] });
-    return jobs.clips;
+    const stored = this.#load();
+    const { clips } = stored.outdated;
+    if (clips.length > 0) this.#save({ ...stored, outdated: { ...stored.outdated, clips: [] } });
+    return clips;
   }
 
   /** Real jobs reported yt-dlp outdated: the canary runs now, with this object as its monitor. */
@@ -135,7 +160,7 @@ export class EngineMonitor extends DurableObject<Env> {
 
   /** The yt-dlp channel's record: the promoted build every job request names (engine.ts). */
   async channel(): Promise<ChannelRecord> {
-    return (await this.ctx.storage.get<ChannelRecord>("channel")) ?? EMPTY_CHANNEL;
+    return this.#load().channel;
   }
 
   /** Makes `build` the one every new job runs, with why (extractor-channel.ts, after its canary passed). */
@@ -157,14 +182,16 @@ export class EngineMonitor extends DurableObject<Env> {
   }
 
   async #updateChannel(change: (record: ChannelRecord) => ChannelRecord): Promise<ChannelRecord> {
-    const next = change(await this.channel());
-    await this.ctx.storage.put("channel", next);
+    const stored = this.#load();
+    const next = change(stored.channel);
+    this.#save({ ...stored, channel: next });
     return next;
   }
 
-  async status(now = new Date()): Promise<{ extractor: ExtractorStatus; tools: Stored["tools"] }> {
-    const { extractor, tools } = await this.#load();
-    const channel = channelStatus(await this.channel());
+  async status(now = new Date()): Promise<{ extractor: ExtractorStatus; tools: MonitorRecord["tools"] }> {
+    const stored = this.#load();
+    const { extractor, tools } = stored;
+    const channel = channelStatus(stored.channel);
     const ytDlp = tools?.yt_dlp ?? null;
     const version = {
       yt_dlp: ytDlp,
@@ -196,8 +223,13 @@ export class EngineMonitor extends DurableObject<Env> {
     };
   }
 
-  async #load(): Promise<Stored> {
-    return (await this.ctx.storage.get<Stored>("status")) ?? { extractor: null, tools: null };
+  #load(): MonitorRecord {
+    const stored = this.ctx.storage.kv.get(MONITOR_RECORD_KEY);
+    return stored === undefined ? structuredClone(EMPTY) : MonitorRecord.parse(stored);
+  }
+
+  #save(record: MonitorRecord): void {
+    this.ctx.storage.kv.put(MONITOR_RECORD_KEY, record);
   }
 }
 

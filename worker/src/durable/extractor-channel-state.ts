@@ -5,30 +5,28 @@
  * (engine.ts): every engine instance, including one started later, runs what this says.
  */
 
-import type {
-  ExtractorBuildStatus,
-  ExtractorChange,
+import { z } from "zod";
+import {
+  type ExtractorBuildStatus,
+  type ExtractorChange,
   ExtractorTrial,
 } from "../../../shared/extractor-channel-schemas.ts";
-import type { ExtractorBuild, ExtractorChannel } from "../../../shared/job.ts";
+import { ExtractorBuild } from "../../../shared/job.ts";
 import type { ExtractorStatus } from "../../../shared/schemas.ts";
 
-export interface ChannelRecord {
+export const ChannelRecord = z.object({
   /** The promoted build, with when and why; null: the pinned release runs jobs. */
-  build: (ExtractorBuild & { promoted_at: number; reason: string }) | null;
-  last_change: { kind: "promotion" | "rollback"; at: number; build: ExtractorBuild; reason: string } | null;
-  last_trial: {
-    at: number;
-    channel: ExtractorChannel;
-    tag: string | null;
-    outcome: ExtractorTrial["outcome"];
-    detail: string | null;
-  } | null;
+  build: ExtractorBuild.extend({ promoted_at: z.number(), reason: z.string() }).nullable(),
+  last_change: z
+    .object({ kind: z.enum(["promotion", "rollback"]), at: z.number(), build: ExtractorBuild, reason: z.string() })
+    .nullable(),
+  last_trial: ExtractorTrial.extend({ at: z.number() }).nullable(),
   /** EXTRACTOR_CHANNEL as the last canary run found it. */
-  policy: string | null;
+  policy: z.string().nullable(),
   /** Builds rolled back: not promoted again (a newer build of the channel may be). */
-  rejected: string[];
-}
+  rejected: z.array(z.string()),
+});
+export type ChannelRecord = z.infer<typeof ChannelRecord>;
 
 export const EMPTY_CHANNEL: ChannelRecord = {
   build: null,

@@ -7,20 +7,22 @@
  * A claim whose request died is given up after its lease.
  */
 import { DurableObject } from "cloudflare:workers";
+import { z } from "zod";
+import { migrate } from "./migrations.ts";
 
 export const IDEMPOTENCY_TTL_MS = 24 * 3600 * 1000;
 /** A claim not completed within this long belongs to a request that died (a sync run of ten clips ends well inside). */
 export const CLAIM_LEASE_MS = 30 * 60 * 1000;
 
-export interface StoredResponse {
-  bodyHash: string;
-  status: number;
-  body: string;
-}
+const StoredResponse = z.object({ bodyHash: z.string(), status: z.number().int(), body: z.string() });
+export type StoredResponse = z.infer<typeof StoredResponse>;
 
-type Entry =
-  | { state: "in_progress"; bodyHash: string; leaseUntil: number }
-  | ({ state: "done"; expiresAt: number } & StoredResponse);
+/** The key's one record, validated on read. */
+const Entry = z.discriminatedUnion("state", [
+  z.object({ state: z.literal("in_progress"), bodyHash: z.string(), leaseUntil: z.number() }),
+  StoredResponse.extend({ state: z.literal("done"), expiresAt: z.number() }),
+]);
+type Entry = z.infer<typeof Entry>;
 
 export type ClaimOutcome =
   /** This request does the work, then calls `complete` or `release`. */
@@ -32,6 +34,12 @@ export type ClaimOutcome =
   | { outcome: "done"; response: StoredResponse };
 
 export class IdempotencyStore extends DurableObject<Env> {
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    // No steps yet: the record's first shape needs none; a change of its shape adds one.
+    migrate(ctx.storage, []);
+  }
+
   /** Wakes requests waiting for the first one to complete or give up. */
   #waiters = new Set<() => void>();
 
@@ -39,7 +47,7 @@ export class IdempotencyStore extends DurableObject<Env> {
   async claim(bodyHash: string, waitMs: number): Promise<ClaimOutcome> {
     const deadline = Date.now() + waitMs;
     for (;;) {
-      const entry = (await this.ctx.storage.get<Entry>("entry")) ?? (await this.#legacy());
+      const entry = await this.#entry();
       const now = Date.now();
       if (!entry || (entry.state === "in_progress" && entry.leaseUntil <= now)) {
         await this.#put({ state: "in_progress", bodyHash, leaseUntil: now + CLAIM_LEASE_MS });
@@ -56,7 +64,7 @@ export class IdempotencyStore extends DurableObject<Env> {
 
   /** Stores the response of the claimed work, for replays. */
   async complete(response: StoredResponse): Promise<void> {
-    const entry = await this.ctx.storage.get<Entry>("entry");
+    const entry = await this.#entry();
     if (entry?.state !== "in_progress" || entry.bodyHash !== response.bodyHash) return;
     await this.#put({ state: "done", ...response, expiresAt: Date.now() + IDEMPOTENCY_TTL_MS });
     this.#wake();
@@ -64,24 +72,22 @@ export class IdempotencyStore extends DurableObject<Env> {
 
   /** Gives the claim up (the work failed before it had a response worth replaying). */
   async release(bodyHash: string): Promise<void> {
-    const entry = await this.ctx.storage.get<Entry>("entry");
+    const entry = await this.#entry();
     if (entry?.state === "in_progress" && entry.bodyHash === bodyHash) await this.ctx.storage.delete("entry");
     this.#wake();
   }
 
   override async alarm(): Promise<void> {
-    const entry = await this.ctx.storage.get<Entry>("entry");
-    // No entry: at most a legacy response whose 24 h are over.
+    const entry = await this.#entry();
     if (!entry) return this.ctx.storage.deleteAll();
     const until = entry.state === "done" ? entry.expiresAt : entry.leaseUntil;
     if (until <= Date.now()) await this.ctx.storage.deleteAll();
     else await this.ctx.storage.setAlarm(until);
   }
 
-  /** A response stored before keys were claimed (`response`, kept 24 h by its own alarm). */
-  async #legacy(): Promise<Entry | undefined> {
-    const stored = await this.ctx.storage.get<StoredResponse>("response");
-    return stored && { state: "done", ...stored, expiresAt: Number.MAX_SAFE_INTEGER };
+  async #entry(): Promise<Entry | undefined> {
+    const stored = await this.ctx.storage.get("entry");
+    return stored === undefined ? undefined : Entry.parse(stored);
   }
 
   async #put(entry: Entry): Promise<void> {

@@ -5,27 +5,46 @@
  * caller's RPC calls see only its own tasks (`caller` given), the HMAC-signed HTTP API sees all.
  */
 import { DurableObject } from "cloudflare:workers";
-import type { ClipResult, ProcessResults, Task, TaskStats, TaskStatus } from "../../../shared/schemas.ts";
+import { z } from "zod";
+import {
+  ClipResult,
+  type ProcessResults,
+  type Task,
+  type TaskStats,
+  type TaskStatus,
+} from "../../../shared/schemas.ts";
 import { loadConfig } from "../config.ts";
+import { type Migration, migrate } from "./migrations.ts";
 
-type Row = {
-  task_id: string;
-  status: TaskStatus;
-  clip_ids: string;
-  created_at: string;
-  started_at: string | null;
-  completed_at: string | null;
-  results: string;
-  error: string | null;
-  caller: string | null;
-};
+/** A row as SQLite holds it: lists as JSON text. */
+type Row = Omit<Task, "clip_ids" | "results"> & { clip_ids: string; results: string; caller: string | null };
+
+/** A row's JSON columns, validated on read: a row that does not parse is an error, not a guess. */
+const StoredLists = z.object({
+  clip_ids: z.array(z.string()),
+  results: z.array(ClipResult),
+});
+
+function lists(row: Row): z.infer<typeof StoredLists> {
+  const parsed = StoredLists.safeParse({ clip_ids: JSON.parse(row.clip_ids), results: JSON.parse(row.results) });
+  if (parsed.success) return parsed.data;
+  const issues = parsed.error.issues.slice(0, 3).map((issue) => `${issue.path.join(".")}: ${issue.message}`);
+  throw new Error(`Stored task ${row.task_id} is invalid (${issues.join("; ")})`);
+}
+
+/** The task table's versions (./migrations.ts). 1: the table. */
+export const TASK_STORE_MIGRATIONS: readonly Migration[] = [
+  (storage) =>
+    storage.sql.exec(`CREATE TABLE IF NOT EXISTS tasks (
+      task_id TEXT PRIMARY KEY, status TEXT NOT NULL, clip_ids TEXT NOT NULL, created_at TEXT NOT NULL,
+      started_at TEXT, completed_at TEXT, results TEXT NOT NULL DEFAULT '[]', error TEXT, caller TEXT)`),
+];
 
 /** Every task, or only `caller`'s: `WHERE ${OF_CALLER}` with the caller (or null) as ?1. */
 const OF_CALLER = "(?1 IS NULL OR caller = ?1)";
 
-function toTask({ caller: _caller, ...row }: Row): Task {
-  const results = JSON.parse(row.results) as ClipResult[];
-  const clipIds = JSON.parse(row.clip_ids) as string[];
+function toTask(row: Row): Task {
+  const { results, clip_ids: clipIds } = lists(row);
   const done = row.status === "completed" || row.status === "failed";
   const summary: ProcessResults | null =
     results.length > 0 || done
@@ -36,7 +55,8 @@ function toTask({ caller: _caller, ...row }: Row): Task {
           results,
         }
       : null;
-  return { ...row, clip_ids: clipIds, results: summary };
+  const { caller: _caller, ...task } = row;
+  return { ...task, clip_ids: clipIds, results: summary };
 }
 
 export class TaskStore extends DurableObject<Env> {
@@ -45,12 +65,7 @@ export class TaskStore extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    ctx.storage.sql.exec(`CREATE TABLE IF NOT EXISTS tasks (
-      task_id TEXT PRIMARY KEY, status TEXT NOT NULL, clip_ids TEXT NOT NULL, created_at TEXT NOT NULL,
-      started_at TEXT, completed_at TEXT, results TEXT NOT NULL DEFAULT '[]', error TEXT)`);
-    // Added with the RPC entrypoint; tables made before it get the column here.
-    const columns = ctx.storage.sql.exec<{ name: string }>("PRAGMA table_info(tasks)").toArray();
-    if (!columns.some((c) => c.name === "caller")) ctx.storage.sql.exec("ALTER TABLE tasks ADD COLUMN caller TEXT");
+    migrate(ctx.storage, TASK_STORE_MIGRATIONS);
   }
 
   #row(taskId: string, caller: string | null = null): Row | undefined {
@@ -110,9 +125,10 @@ export class TaskStore extends DurableObject<Env> {
   async clipFinished(taskId: string, result: ClipResult): Promise<void> {
     const row = this.#row(taskId);
     if (!row) return;
-    const results = (JSON.parse(row.results) as ClipResult[]).filter((r) => r.clip_id !== result.clip_id);
+    const stored = lists(row);
+    const results = stored.results.filter((r) => r.clip_id !== result.clip_id);
     results.push(result);
-    const clipIds = JSON.parse(row.clip_ids) as string[];
+    const clipIds = stored.clip_ids;
     const done = clipIds.every((id) => results.some((r) => r.clip_id === id));
     const failed = results.filter((r) => !r.success);
     const status: TaskStatus = done ? (failed.length > 0 ? "failed" : "completed") : "running";

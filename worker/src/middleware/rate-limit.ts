@@ -12,9 +12,13 @@ import { ApiError } from "../errors.ts";
 import type { AppEnv } from "../types.ts";
 
 /** Counts one request of client `key` in its window (the RPC entrypoint calls this too). */
-export function hitRateLimit(env: Env, config: WorkerConfig, key: string): Promise<RateDecision> {
-  const { RATE_LIMIT_REQUESTS: limit, RATE_LIMIT_WINDOW_SECONDS: windowSeconds } = config;
-  return env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(key)).hit(limit, windowSeconds * 1000);
+export function hitRateLimit(
+  env: Env,
+  config: WorkerConfig,
+  key: string,
+  limit = config.RATE_LIMIT_REQUESTS,
+): Promise<RateDecision> {
+  return env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(key)).hit(limit, config.RATE_LIMIT_WINDOW_SECONDS * 1000);
 }
 
 /** Starts counting this request (one Durable Object round trip) without waiting for it. */
@@ -35,9 +39,21 @@ export function enforce(decision: RateDecision): Record<string, string> {
   return headers;
 }
 
-export function rateLimit(): MiddlewareHandler<AppEnv> {
+/** Whose allowance a request counts against, and how large it is (the API's when not given). */
+export interface RateLimitOptions {
+  key?: (c: Context<AppEnv>) => string;
+  limit?: (c: Context<AppEnv>) => number;
+}
+
+/**
+ * Counts the request and refuses it with a 429 past the limit; an allowed response carries the
+ * RateLimit-* headers. The API's admission counts in parallel with its signature check (./admission.ts);
+ * the console uses this with its own keys and limits.
+ */
+export function rateLimit(options: RateLimitOptions = {}): MiddlewareHandler<AppEnv> {
   return async function rateLimit(c, next) {
-    const headers = enforce(await countRequest(c));
+    const key = options.key?.(c) ?? clientKey(c);
+    const headers = enforce(await hitRateLimit(c.env, c.var.config, key, options.limit?.(c)));
     await next();
     for (const [name, value] of Object.entries(headers)) c.res.headers.set(name, value);
   };

@@ -3,6 +3,7 @@
  * routes (../routes/clips.ts) and the RPC entrypoint (../rpc.ts), so validation (the shared zod
  * schemas) and the job code are the same for both.
  */
+import { base64url } from "jose";
 import { readManifest } from "../../../shared/bucket.ts";
 import { invalidClipIdMessage, parseClipId, parseClipIdList } from "../../../shared/clip-id.ts";
 import { clipIdFromWavKey, fixedClipKeys, keys } from "../../../shared/keys.ts";
@@ -181,12 +182,12 @@ export async function listProcessedClips(
 }
 
 function encodeCursor(key: string): string {
-  return btoa(key).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  return base64url.encode(key);
 }
 
 function decodeCursor(cursor: string): string {
   try {
-    const key = atob(cursor.replace(/-/g, "+").replace(/_/g, "/"));
+    const key = new TextDecoder().decode(base64url.decode(cursor));
     if (clipIdFromWavKey(key)) return key;
   } catch {
     // fall through

@@ -12,6 +12,8 @@ export interface OperationContext {
   env: Env;
   config: WorkerConfig;
   storage: BucketStorage;
+  /** Told the clip ids a call names once they are valid (the HTTP request log names them). */
+  onClipIds?: (ids: string[]) => void;
 }
 
 /** The context for `env`, or the contract's 500 when the configuration is refused. */

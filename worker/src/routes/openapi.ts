@@ -1,12 +1,13 @@
 /**
  * What the route definitions share, and `/openapi.json`, which @hono/zod-openapi generates from
- * them: each route is a `createRoute` on an OpenAPIHono (./clips.ts, ./tasks.ts, ./health.ts),
- * so a route cannot be answered without being described.
+ * them: each route is a `createRoute` on an OpenAPIHono (./api.ts, one per operation), so a
+ * route cannot be answered without being described.
  */
 import { type Hook, OpenAPIHono } from "@hono/zod-openapi";
 import { z } from "zod";
 import { IDEMPOTENCY_HEADER } from "../../../shared/hmac.ts";
 import * as schemas from "../../../shared/schemas.ts";
+import { VERSION } from "../../../shared/version.ts";
 import { MAX_BODY_BYTES } from "../limits.ts";
 import type { AppEnv } from "../types.ts";
 
@@ -23,26 +24,11 @@ export const defaultHook: Hook<unknown, AppEnv, string, unknown> = (result, c) =
 /** A sub-app of routes described for the document, validated with `defaultHook`. */
 export const routes = () => new OpenAPIHono<AppEnv>({ defaultHook });
 
-/** A query value as `c.req.query(name)` reads it: the first when a name is repeated. */
-export const queryValue = <T extends z.ZodType>(schema: T) =>
-  z.preprocess((value) => (Array.isArray(value) ? value[0] : value), schema);
-
-// ---- the contract's bodies, as components of the document ---------------------------------
+// ---- the error body, a component of the document ------------------------------------------
 // Named with zod's own `.meta({ id })` (zod-to-openapi reads it): no reliance on its `.openapi()`
 // patch, which schemas built before @hono/zod-openapi loads (../../../shared/schemas.ts) lack.
-
-export const Body = {
-  ProcessClipsResponse: schemas.ProcessClipsResponse.meta({ id: "ProcessClipsResponse" }),
-  ClipStatus: schemas.ClipStatus.meta({ id: "ClipStatus" }),
-  ListProcessedResponse: schemas.ListProcessedResponse.meta({ id: "ListProcessedResponse" }),
-  CleanupResponse: schemas.CleanupResponse.meta({ id: "CleanupResponse" }),
-  Task: schemas.Task.meta({ id: "Task" }),
-  TaskList: schemas.TaskList.meta({ id: "TaskList" }),
-  TaskStats: schemas.TaskStats.meta({ id: "TaskStats" }),
-  TaskDeleted: schemas.TaskDeleted.meta({ id: "TaskDeleted" }),
-  Health: schemas.Health.meta({ id: "Health" }),
-  ErrorBody: schemas.ErrorBody.meta({ id: "ErrorBody" }),
-};
+// The results are named beside their operations (../operations/api.ts).
+const ErrorBody = schemas.ErrorBody.meta({ id: "ErrorBody" });
 
 type ComponentSchema = Parameters<OpenAPIHono["openAPIRegistry"]["registerComponent"]>[2];
 
@@ -64,7 +50,7 @@ export const json = <T extends z.ZodType>(schema: T, description: string) => ({
 });
 
 /** An error response: `{"detail": …}`, with what `description` says. */
-export const error = (description: string) => json(Body.ErrorBody, description);
+export const error = (description: string) => json(ErrorBody, description);
 
 const rateLimitHeaders = {
   "RateLimit-Limit": { description: "Requests allowed per window", schema: { type: "integer" as const } },
@@ -155,7 +141,7 @@ const DOCUMENT = {
   openapi: "3.1.0",
   info: {
     title: "clip-audio",
-    version: "1.0.0",
+    version: VERSION,
     description: "Twitch clips to speech-ready audio in R2. Every route also answers under /api.",
   },
   // Relative to where the document is served: every route answers at both.
