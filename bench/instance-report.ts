@@ -111,7 +111,8 @@ function sustains(all: Row[]): string[] {
   for (const row of all.filter((r) => r.name === "long")) {
     lines.push(
       `  ${row.engine}: ${f((hours * 3600) / row.seconds.median, 0)} hours of source per hour, 30-min 360p videos one at a time ` +
-        `(${f(row.seconds.median)} s and ${f(row.cpuPerClip)} CPU s each${cpuBound(row.cpuAllowsPerMinute, hours * 60)})`,
+        `(${f(row.seconds.median)} s${row.cpuPerClip === null ? "" : ` and ${f(row.cpuPerClip)} CPU s`} each` +
+        `${cpuBound(row.cpuAllowsPerMinute, hours * 60)})`,
     );
   }
   return lines;
