@@ -84,7 +84,8 @@ async function ffmpeg(args: string[], cwd: string): Promise<void> {
 }
 
 /** A speech-like test signal: tones that change pitch, with 1 s pauses every 5 s (silences to cut at). */
-const AUDIO_EXPR = "if(lt(mod(t\\,5)\\,4)\\,0.3*sin(2*PI*(220+110*floor(mod(t\\,10)/5))*t)+0.15*sin(2*PI*880*t)\\,0)";
+export const AUDIO_EXPR =
+  "if(lt(mod(t\\,5)\\,4)\\,0.3*sin(2*PI*(220+110*floor(mod(t\\,10)/5))*t)+0.15*sin(2*PI*880*t)\\,0)";
 
 /** 10 s of PCM: the loop every audio track is made of (220 Hz and 330 Hz are whole cycles in 10 s). */
 async function makeAudioLoop(dir: string, out: string): Promise<void> {

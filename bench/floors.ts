@@ -4,7 +4,7 @@
  */
 import { execFileSync } from "node:child_process";
 import { type Fixtures, type MediaFile, renditionOf } from "./fixtures.ts";
-import type { Run } from "./runs.ts";
+import { audioOnly, type Run } from "./runs.ts";
 import { type Floors, floorKey } from "./stats.ts";
 
 export /** ffmpeg decoding the audio of a file alone (AAC → 16 kHz mono PCM, thrown away), once. */
@@ -34,7 +34,7 @@ export function floors(fixtures: Fixtures, runs: Run[]): Floors {
   const groups = new Map<string, { file: MediaFile; linkMbps: number; decodes: number[] }>();
   for (const run of runs) {
     if (run.decodeSeconds === null) continue;
-    const file = renditionOf(fixtures, run.length, run.pipeline === "ours-novideo");
+    const file = renditionOf(fixtures, run.length, audioOnly(run.pipeline));
     const key = floorKey(run.length, run.linkMbps, file.rendition);
     const group = groups.get(key) ?? { file, linkMbps: run.linkMbps, decodes: [] };
     group.decodes.push(run.decodeSeconds);

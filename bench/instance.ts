@@ -158,7 +158,7 @@ async function main(): Promise<void> {
   const fixtures = await ensureFixtures(log);
   if (engines.some((e) => e.where === "docker") || sweep.length) await buildBenchImage(log);
   // The host as the containers see it; the host's own processes reach this address too.
-  const server = await startFixtureServer(fixtures, DOCKER_HOST_ADDRESS);
+  const server = await startFixtureServer(fixtures, undefined, DOCKER_HOST_ADDRESS);
   const bucket = await startBucket(BUCKET, DOCKER_HOST_ADDRESS);
   const ctx: Context = { server, bucket, fixtures };
   const runs: InstanceRun[] = [];

@@ -4,7 +4,7 @@
  * holds).
  */
 import type { LengthName } from "./fixtures.ts";
-import type { PipelineName } from "./runs.ts";
+import { isStack, type PipelineName } from "./runs.ts";
 
 export type PlanName = "default" | "quick" | "full";
 
@@ -22,7 +22,7 @@ export interface PlanOptions {
   /** Link speeds in Mbit/s; the fastest is "the fast link", the slowest "the slow link". */
   links: readonly number[];
   pipelines: readonly PipelineName[];
-  /** `--only clip|long|batch`: one part of the plan (for investigating). */
+  /** `--only clip|long|batch|stack`: one part of the plan (for investigating); `stack` is the 60 s clip's. */
   only?: string | undefined;
 }
 
@@ -30,7 +30,9 @@ export interface PlanOptions {
 export function buildPlan(options: PlanOptions): Step[] {
   const { only } = options;
   return buildFullPlan(options).filter(
-    (s) => !only || (only === "batch" ? s.kind === "batch" : s.kind === "single" && s.length === only),
+    (s) =>
+      !only ||
+      (only === "batch" ? s.kind === "batch" : s.kind === "single" && s.length === (only === "stack" ? "clip" : only)),
   );
 }
 
@@ -49,6 +51,7 @@ function buildFullPlan({ plan, reps, links, pipelines }: PlanOptions): Step[] {
   for (let rep = 0; rep < reps; rep++) {
     for (const linkMbps of links) {
       for (const pipeline of rotate(pipelines, rep)) {
+        if (isStack(pipeline)) continue; // the whole stack's row is the 60 s clip's
         // The 1080p pipelines (1.4 GB each: ~4 minutes at 50 Mbit/s) run once, on the fast link;
         // video-off repeats on the slow link and runs once on the fast one, unless --plan full.
         const heavy = pipeline !== "ours-novideo";
@@ -62,7 +65,7 @@ function buildFullPlan({ plan, reps, links, pipelines }: PlanOptions): Step[] {
     for (const pipeline of pipelines) {
       // Outside --plan full: the baseline's batch on the fast link only, and ours with video
       // storage only in single runs (a batch of 20 x 47 MB of 1080p adds a minute and says nothing new).
-      if (plan !== "full" && pipeline === "ours") continue;
+      if ((plan !== "full" && pipeline === "ours") || isStack(pipeline)) continue;
       if (plan !== "full" && pipeline === "baseline" && linkMbps !== fast) continue;
       steps.push({ kind: "batch", length: "clip", linkMbps, pipeline, rep: 0 });
     }

@@ -5,8 +5,23 @@
 import type { LengthName } from "./fixtures.ts";
 import type { Measurement } from "./measure.ts";
 import type { RequestRecord } from "./server.ts";
+import type { Marks } from "./stack-breakdown.ts";
 
-export type PipelineName = "baseline" | "ours" | "ours-novideo";
+/**
+ * stack: the whole local stack (Worker, Durable Objects, engine) through a signed sync
+ * `POST /api/process-clips`, video off; stack-base: the same from a second checkout (`--stack-compare`).
+ */
+export type PipelineName = "baseline" | "ours" | "ours-novideo" | "stack" | "stack-base";
+
+/** Whether the pipeline keeps no video (fetches the smallest rendition). */
+export function audioOnly(pipeline: PipelineName): boolean {
+  return pipeline !== "baseline" && pipeline !== "ours";
+}
+
+/** Whether the pipeline is the whole stack (this checkout's or the compared one's). */
+export function isStack(pipeline: PipelineName): pipeline is "stack" | "stack-base" {
+  return pipeline === "stack" || pipeline === "stack-base";
+}
 
 export interface Run {
   kind: "single" | "batch";
@@ -23,4 +38,6 @@ export interface Run {
   complete: boolean;
   /** ffmpeg decoding this step's rendition alone, timed right before the step (single runs). */
   decodeSeconds: number | null;
+  /** Where the time went (service path, single runs): ms after the request per mark. */
+  marks?: Marks;
 }

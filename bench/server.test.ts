@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -25,9 +25,16 @@ const media: MediaFile[] = RENDITIONS.map((r, i) => {
 });
 const fixtures: Fixtures = { dir, audioLoop: "", media, generatedSeconds: 0 };
 
+// A stand-in VOD: a playlist and one segment.
+const vodDir = join(dir, "vod");
+mkdirSync(vodDir);
+writeFileSync(join(vodDir, "index.m3u8"), "#EXTM3U\n#EXTINF:2.0,\nseg0000.ts\n#EXT-X-ENDLIST\n");
+writeFileSync(join(vodDir, "seg0000.ts"), Buffer.alloc(1880, 0x47));
+const vod = { dir: vodDir, playlist: "index.m3u8", segments: 1, bytes: 1880, seconds: 2, kbps: 7 };
+
 let server: FixtureServer;
 beforeAll(async () => {
-  server = await startFixtureServer(fixtures);
+  server = await startFixtureServer(fixtures, vod);
 });
 afterAll(async () => {
   await server.close();
@@ -65,6 +72,23 @@ describe("fixture server", () => {
     expect(bodies.map((b) => b.byteLength)).toEqual([SIZE, SIZE / 2]);
     expect(server.counters().bytes).toBe(SIZE * 1.5);
     expect(server.counters().requests.map((r) => r.status)).toEqual([200, 200]);
+    server.setLink(null);
+  });
+
+  it("serves the VOD's playlist and segments under any id", async () => {
+    server.setLink(null);
+    const playlist = await fetch(`${server.url}/vod/v_1/index.m3u8`);
+    expect(await playlist.text()).toContain("seg0000.ts");
+    expect((await (await fetch(`${server.url}/vod/v_1/seg0000.ts`)).arrayBuffer()).byteLength).toBe(1880);
+    expect((await fetch(`${server.url}/vod/v_1/seg9999.ts`)).status).toBe(404);
+  });
+
+  // A lower bound only: a response may come later on a loaded machine, never sooner.
+  it("holds every response back by the link's round trip", async () => {
+    server.setLink(null, 150);
+    const started = performance.now();
+    await (await fetch(`${server.url}/vod/v_1/seg0000.ts`)).arrayBuffer();
+    expect(performance.now() - started).toBeGreaterThanOrEqual(145);
     server.setLink(null);
   });
 });

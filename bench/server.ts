@@ -10,17 +10,25 @@
  *   GET /{length}/clips/{id}.m3u8   the same renditions as an HLS master playlist (not used by
  *                              the default benchmark: Twitch clips are progressive MP4, not HLS)
  *   GET /media/{file}.mp4      the rendition itself (HEAD and single byte ranges supported)
+ *   GET /vod/{id}/index.m3u8   the 60-minute audio-only HLS VOD (bench/vod-fixture.ts), any id,
+ *   GET /vod/{id}/seg{n}.ts    and its 2 s segments
  *
  * Every response body goes through one token bucket per server: a simulated link of fixed
- * speed shared by all connections. The server counts bytes sent and logs each request, so the
- * benchmark knows exactly what each pipeline downloaded.
+ * speed shared by all connections, and every response waits one round trip (`rttMs`) before its
+ * headers, as a request to a real CDN does (a new connection's handshake is not added). The
+ * server counts bytes sent and logs each request, so the benchmark knows exactly what each
+ * pipeline downloaded.
  */
 import { createReadStream, statSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import type { Fixtures, LengthName } from "./fixtures.ts";
 import { LENGTHS, mediaName, RENDITIONS } from "./fixtures.ts";
 import { TokenBucket } from "./shaper.ts";
+import type { VodFixture } from "./vod-fixture.ts";
 
 /** Size of each write: 64 KiB is 10 ms at 50 Mbit/s and 2.6 ms at 200 Mbit/s. */
 const WRITE_BYTES = 64 * 1024;
@@ -38,8 +46,8 @@ export interface FixtureServer {
   url: string;
   /** The address yt-dlp is given for a clip id, for CLIP_SOURCE_URL_TEMPLATE. */
   template(length: LengthName | "auto", offer?: "html" | "hls"): string;
-  /** Sets the link speed (null: unshaped). Applies to responses started afterwards. */
-  setLink(bitsPerSecond: number | null): void;
+  /** Sets the link speed (null: unshaped) and round trip. Applies to responses started afterwards. */
+  setLink(bitsPerSecond: number | null, rttMs?: number): void;
   /** Body bytes sent since the last reset, and the requests that sent them. */
   counters(): { bytes: number; requests: RequestRecord[] };
   resetCounters(): void;
@@ -75,6 +83,13 @@ function masterPlaylist(length: LengthName, fixtures: Fixtures): string {
   return `${lines.join("\n")}\n`;
 }
 
+/** The first segments of a VOD's playlist, ended. */
+function shortPlaylist(playlist: Buffer, segments = 5): Buffer {
+  const lines = playlist.toString().split("\n");
+  const cut = lines.findIndex((line, i) => i > 0 && /^seg\d+\.ts$/.test(line) && --segments === 0);
+  return Buffer.from(`${lines.slice(0, cut + 1).join("\n")}\n#EXT-X-ENDLIST\n`);
+}
+
 /** A one-segment media playlist over the whole progressive file. */
 function mediaPlaylist(seconds: number, name: string): string {
   return `#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:${Math.ceil(seconds)}\n#EXT-X-PLAYLIST-TYPE:VOD\n#EXTINF:${seconds.toFixed(3)},\n/media/${name}\n#EXT-X-ENDLIST\n`;
@@ -99,8 +114,13 @@ function parseRange(header: string | undefined, size: number): { start: number; 
   return { start, end };
 }
 
-export async function startFixtureServer(fixtures: Fixtures, host = "127.0.0.1"): Promise<FixtureServer> {
+export async function startFixtureServer(
+  fixtures: Fixtures,
+  vod?: VodFixture,
+  host = "127.0.0.1",
+): Promise<FixtureServer> {
   let bucket: TokenBucket | null = null;
+  let rtt = 0;
   let bytes = 0;
   let requests: RequestRecord[] = [];
 
@@ -127,6 +147,7 @@ export async function startFixtureServer(fixtures: Fixtures, host = "127.0.0.1")
 
   async function handle(req: IncomingMessage, res: ServerResponse, record: RequestRecord): Promise<void> {
     const link = bucket;
+    if (rtt > 0) await sleep(rtt);
     const path = new URL(req.url ?? "/", "http://x").pathname;
     const text = async (status: number, type: string, body: string): Promise<void> => {
       const buffer = Buffer.from(body);
@@ -149,6 +170,21 @@ export async function startFixtureServer(fixtures: Fixtures, host = "127.0.0.1")
     if (playlist) {
       const file = fixtures.media.find((m) => mediaName(m.length, m.rendition) === playlist[1]);
       if (file) return text(200, "application/vnd.apple.mpegurl", mediaPlaylist(file.seconds, playlist[1] as string));
+    }
+    const vodPath = vod && /^\/vod\/([\w-]+)\/(index\.m3u8|seg\d+\.ts)$/.exec(path);
+    const vodFile = vodPath?.[2];
+    if (vod && vodFile) {
+      const file = await readFile(join(vod.dir, vodFile)).catch(() => null);
+      // `warm…` ids get the first 5 segments: a short VOD that warms a service up.
+      const body = file && vodPath[1]?.startsWith("warm") && vodFile === vod.playlist ? shortPlaylist(file) : file;
+      if (!body) return text(404, "text/plain", "not found\n");
+      record.status = 200;
+      res.writeHead(200, {
+        "content-type": vodFile.endsWith(".ts") ? "video/mp2t" : "application/vnd.apple.mpegurl",
+        "content-length": body.length,
+      });
+      await send(res, body, link);
+      return void res.end();
     }
     const media = /^\/media\/([a-z0-9]+-[a-z0-9]+\.mp4)$/.exec(path);
     const file = media && fixtures.media.find((m) => mediaName(m.length, m.rendition) === media[1]);
@@ -205,8 +241,9 @@ export async function startFixtureServer(fixtures: Fixtures, host = "127.0.0.1")
   return {
     url,
     template: (length, offer = "html") => `${url}/${length}/clips/{id}${offer === "hls" ? ".m3u8" : ""}`,
-    setLink(bitsPerSecond) {
+    setLink(bitsPerSecond, rttMs = 0) {
       bucket = bitsPerSecond ? new TokenBucket({ bitsPerSecond }) : null;
+      rtt = rttMs;
     },
     counters: () => ({ bytes, requests: [...requests] }),
     resetCounters() {

@@ -64,10 +64,11 @@ async function waitReady(url: string, child: ChildProcess): Promise<void> {
   throw new Error(`service at ${url} not ready after ${READY_TIMEOUT_MS / 1000} s`);
 }
 
-export async function startService(name: ServiceName, env: Record<string, string>): Promise<Service> {
+/** `root`: the checkout whose code runs (bench/vod.ts and bench/ab-engine.ts compare another commit's engine with this one). */
+export async function startService(name: ServiceName, env: Record<string, string>, root = ROOT): Promise<Service> {
   const port = await freePort();
   const workDir = mkdtempSync(join(tmpdir(), `bench-${name}-`));
-  const script = name === "engine" ? join(ROOT, "container/src/server.ts") : join(ROOT, "bench/baseline.ts");
+  const script = name === "engine" ? join(root, "container/src/server.ts") : join(root, "bench/baseline.ts");
   const args = name === "engine" ? ["--max-semi-space-size=1", script] : [script, "--serve", String(port)];
   const child = spawn(process.execPath, args, {
     env: {
@@ -142,17 +143,23 @@ function sampler(pid: number) {
  * processes them in order, as the original's `process_clips` did.
  */
 export async function runOnService(service: Service, clipIds: string[], storeVideo: boolean): Promise<ServiceRun> {
-  const stop = sampler(service.pid);
+  return await timedOn(service.pid, async () =>
+    service.name === "engine"
+      ? (await Promise.all(clipIds.map((id) => engineJob(service, id, storeVideo)))).filter(
+          (e): e is string => e !== null,
+        )
+      : await baselineJob(service, clipIds),
+  );
+}
+
+/** Times `work` (its errors: none when it succeeded) while sampling the process tree of `pid`. */
+export async function timedOn(pid: number, work: () => Promise<string[]>): Promise<ServiceRun> {
+  const stop = sampler(pid);
   const startMs = performance.timeOrigin + performance.now();
   const t0 = performance.now();
   let errors: string[];
   try {
-    errors =
-      service.name === "engine"
-        ? (await Promise.all(clipIds.map((id) => engineJob(service, id, storeVideo)))).filter(
-            (e): e is string => e !== null,
-          )
-        : await baselineJob(service, clipIds);
+    errors = await work();
   } catch (error) {
     errors = [String(error)];
   }

@@ -1,6 +1,6 @@
 /** Medians, spreads, ratios to the baseline and the targets, from the raw runs. */
 import { type Fixtures, type LengthName, renditionOf } from "./fixtures.ts";
-import type { PipelineName, Run } from "./runs.ts";
+import { audioOnly, type PipelineName, type Run } from "./runs.ts";
 
 export interface Floor {
   rendition: string;
@@ -110,7 +110,7 @@ export function summarize(runs: Run[], limits: Floors, fixtures: Fixtures): Summ
         throughput: c.clipsPerMinute / base.clipsPerMinute,
       };
     }
-    const file = renditionOf(fixtures, c.length, c.pipeline === "ours-novideo");
+    const file = renditionOf(fixtures, c.length, audioOnly(c.pipeline));
     const floor = limits[floorKey(c.length, c.linkMbps, file.rendition)] ?? null;
     if (c.kind === "single" && floor) {
       c.floor = floor;
@@ -136,6 +136,11 @@ export function summarize(runs: Run[], limits: Floors, fixtures: Fixtures): Summ
     });
   };
   withinFloor(find("single", "clip", "ours-novideo"), "60 s clip, video off", 1.3);
+  withinFloor(
+    find("single", "clip", "stack"),
+    "60 s clip, video off, whole stack (signed sync POST /api/process-clips)",
+    1.3,
+  );
   const videoOn =
     find("single", "clip", "ours") ??
     cases.find((c) => c.kind === "single" && c.length === "clip" && c.pipeline === "ours");

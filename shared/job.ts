@@ -65,6 +65,12 @@ export const JobRequest = z.object({
    * a Durable Object follow a job longer than one alarm may last.
    */
   follow: z.boolean().default(false),
+  /**
+   * The Worker looked just before sending the job (beside its other work) and the bucket had no
+   * manifest of the clip: the engine starts at once instead of asking the bucket the same again.
+   * Ignored with `force`. Absent or false (the CLI, an older Worker): the engine looks itself.
+   */
+  known_new: z.boolean().default(false),
   /** The canary: the whole pipeline runs, but nothing is written to (or read from) the bucket. */
   canary: z.boolean().default(false),
   /**

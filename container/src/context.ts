@@ -17,6 +17,8 @@ export interface ProcessOptions {
   config: EngineConfig;
   sink: Sink;
   force?: boolean;
+  /** The caller saw no manifest of the clip just before: no need to look for one (JobRequest.known_new). */
+  knownNew?: boolean;
   /** Overrides STORE_VIDEO for this clip. */
   storeVideo?: boolean;
   signal?: AbortSignal;

@@ -31,17 +31,32 @@ export interface AudioFormat {
 }
 
 /**
+ * How a stream of segments Node fetched (hls/segments.ts) is decoded when some were muted: the
+ * MPEG-TS timestamps are kept, and the decoder fills a gap in them (a muted segment) with
+ * silence of its length; muted segments before the first one served are a delay at the start.
+ */
+export interface GapFill {
+  leadingSeconds: number;
+}
+
+/**
  * The decode's filters: the output format first (what -ac, -ar and pcm_s16le would convert to
  * anyway, by the same automatic resampler, so the WAV is bit for bit the same), timestamps
  * counted in samples (as a WAV's are, whatever the source's said), then silencedetect. It sees
  * exactly the samples written, so it finds what a second pass over the WAV would
  * (container/test/extract.test.ts), without that pass: 0.3-0.4 s after the download of a
  * 30-minute source, where during the download it is hidden behind the transfer.
+ * With `gaps`: `aresample=async=1` only fills or trims (never stretches), and only where the
+ * timestamps jump by more than 0.1 s, so a stream without gaps decodes to the same samples
+ * (container/test/hls-segments.test.ts compares the hashes).
  */
-function decodeFilters(format: AudioFormat): string {
+function decodeFilters(format: AudioFormat, gaps: GapFill | null): string {
   const layout = format.channels === 1 ? "mono" : "stereo";
+  const leading = Math.round((gaps?.leadingSeconds ?? 0) * format.sampleRate);
   return [
     `aformat=sample_fmts=s16:sample_rates=${format.sampleRate}:channel_layouts=${layout}`,
+    ...(gaps ? [`aresample=${format.sampleRate}:async=1`] : []),
+    ...(leading > 0 ? [`adelay=delays=${leading}S:all=1`] : []),
     `asettb=1/${format.sampleRate}`,
     "asetpts=N",
     SILENCE_FILTER,
@@ -49,19 +64,22 @@ function decodeFilters(format: AudioFormat): string {
 }
 
 /** Arguments that decode `input` (a path, or pipe:0) to a WAV file with a minimal header. */
-function extractArgs(input: string, output: string, format: AudioFormat): string[] {
+function extractArgs(input: string, output: string, format: AudioFormat, gaps: GapFill | null): string[] {
   return [
     "-hide_banner",
     "-nostats",
     "-v",
     "error",
+    // ffmpeg takes a jump of more than 10 s in MPEG-TS timestamps for a discontinuity and closes
+    // it; a run of muted segments is such a jump, and must stay one for aresample to fill.
+    ...(gaps ? ["-dts_delta_threshold", "1000000"] : []),
     "-i",
     input,
     "-map",
     "0:a:0",
     "-vn",
     "-af",
-    decodeFilters(format),
+    decodeFilters(format, gaps),
     "-ac",
     String(format.channels),
     "-ar",
@@ -96,10 +114,17 @@ function reportEnv(logPath: string): Record<string, string> {
 
 /**
  * Starts ffmpeg reading `input` (a file path, or "pipe:0" to read its stdin); its log, with the
- * silences, goes to `logPath` (readSilences).
+ * silences, goes to `logPath` (readSilences). `gaps`: for segments Node fetched (GapFill).
  */
-export function startExtract(input: string, output: string, logPath: string, format: AudioFormat, limits: RunLimits) {
-  return execa(FFMPEG, extractArgs(input, output, format), {
+export function startExtract(
+  input: string,
+  output: string,
+  logPath: string,
+  format: AudioFormat,
+  limits: RunLimits,
+  gaps: GapFill | null = null,
+) {
+  return execa(FFMPEG, extractArgs(input, output, format, gaps), {
     ...processOptions(limits),
     env: reportEnv(logPath),
     stdin: input === "pipe:0" ? "pipe" : "ignore",

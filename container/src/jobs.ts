@@ -145,6 +145,7 @@ export class JobManager {
         config: this.#config,
         sink: request.canary ? new DiscardSink() : this.#sink,
         force: request.force,
+        knownNew: request.known_new,
         signal: job.abort.signal,
         onEvent: (event: JobEvent) => {
           // Progress is not replayed to late joiners: only the latest matters.

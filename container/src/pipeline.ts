@@ -16,16 +16,23 @@ import { join } from "node:path";
 import { readManifest } from "../../shared/bucket.ts";
 import { ClipAudioError } from "../../shared/errors.ts";
 import type { JobResult } from "../../shared/job.ts";
+import type { Manifest } from "../../shared/schemas.ts";
 import { planChunks } from "./chunking.ts";
 import type { EngineConfig } from "./config.ts";
 import { type Context, checkCancelled, type ProcessOptions, throttledProgress } from "./context.ts";
 import { type DiskNeed, estimateDownloadBytes, reserveDisk } from "./disk.ts";
 import { downloadAndExtract, type Media } from "./download.ts";
 import { forEachPiece } from "./file-pieces.ts";
-import { manifestResult, removeReplacedChunks, withdrawCompletion, writeManifest } from "./manifest.ts";
+import {
+  manifestResult,
+  prepareReplacement,
+  removeReplacedChunks,
+  withdrawCompletion,
+  writeManifest,
+} from "./manifest.ts";
 import { resolveSource, type Source } from "./source.ts";
 import { toolVersions } from "./tools.ts";
-import { uploadArtifacts } from "./upload.ts";
+import { type Artifacts, type Uploaded, uploadArtifacts } from "./upload.ts";
 import { readWavInfo, type WavInfo } from "./wav.ts";
 import { fetchSourceInfo, type SourceInfo } from "./ytdlp.ts";
 import { extractorsFor } from "./ytdlp-channel/pools.ts";
@@ -42,22 +49,26 @@ export async function processClip(input: string, options: ProcessOptions): Promi
     allowVods: config.ALLOW_VODS,
   });
   const emit = options.onEvent ?? (() => {});
-  if (!options.force) {
+  if (!options.force && !options.knownNew) {
     const existing = await readManifest(options.sink, source.id);
     if (existing) return manifestResult(existing, true);
   }
   const workDir = join(config.WORK_DIR, `${source.id}-${randomUUID().slice(0, 8)}`);
-  await mkdir(workDir, { recursive: true });
+  // A forced re-run looks up what it replaces while yt-dlp works: off the critical path.
+  const replacing = options.force ? background(prepareReplacement(options.sink, source.id)) : null;
   try {
+    await mkdir(workDir, { recursive: true });
     const context: Context = { source, options, workDir, emit, progress: throttledProgress(emit) };
-    return await run(context);
+    return await run(context, replacing);
   } finally {
+    // Nothing of the job still changes the bucket once it has ended, even when it failed first.
+    await replacing?.catch(() => undefined);
     await rm(workDir, { recursive: true, force: true });
   }
 }
 
 /** The checks before any media byte moves: metadata, length, disk space. */
-async function run(context: Context): Promise<JobResult> {
+async function run(context: Context, replacing: Promise<Manifest | null> | null): Promise<JobResult> {
   const { source, options, emit } = context;
   const { config, signal } = options;
   // The manifest records the tool versions: ask for them now, while yt-dlp works, instead of
@@ -79,31 +90,36 @@ async function run(context: Context): Promise<JobResult> {
 
   const release = await reserveDisk(config.WORK_DIR, diskNeed(source, info, storeVideo, config));
   try {
-    return await produce(context, info, storeVideo);
+    return await produce(context, info, storeVideo, replacing);
   } finally {
     release();
   }
 }
 
 /** Download, decode, cut, upload and write the manifest: everything after the checks. */
-async function produce(context: Context, info: SourceInfo, storeVideo: boolean): Promise<JobResult> {
-  const { source, options, emit } = context;
+async function produce(
+  context: Context,
+  info: SourceInfo,
+  storeVideo: boolean,
+  replacing: Promise<Manifest | null> | null,
+): Promise<JobResult> {
+  const { options, emit } = context;
   const { signal } = options;
   const media = await downloadAndExtract(context, info, !storeVideo);
   checkCancelled(signal);
 
   emit({ type: "state", stage: "extracting" });
   const { wav, duration, chunks } = await decodedAudio(context, media, info);
-  const sha256 = await hashFile(media.wavPath);
   checkCancelled(signal);
 
-  // A forced re-run withdraws the old manifest and WAV only now, with the new artifacts ready:
-  // from here until the new ones are written nothing claims the clip is ready, and a re-run that
-  // failed earlier (download, decoding: the long part) left the finished clip as it was.
-  const previous = options.force ? await readManifest(options.sink, source.id) : null;
-  if (options.force) await withdrawCompletion(options.sink, source.id);
-  emit({ type: "state", stage: "uploading" });
-  const uploaded = await uploadArtifacts(context, { media, wav, duration, chunks, storeVideo });
+  // The hash is for the manifest only: it reads the WAV while the uploads run, not before them.
+  const hashing = hashFile(media.wavPath);
+  const uploading = replaceArtifacts(context, replacing, { media, wav, duration, chunks, storeVideo });
+  const [hashed, replaced] = await Promise.allSettled([hashing, uploading]);
+  if (replaced.status === "rejected") throw replaced.reason;
+  if (hashed.status === "rejected") throw hashed.reason;
+  const sha256 = hashed.value;
+  const { previous, uploaded } = replaced.value;
   const wavBytes = (await stat(media.wavPath)).size;
   const sourceMetadata = info.metadata;
   const manifest = await writeManifest(context, {
@@ -114,10 +130,38 @@ async function produce(context: Context, info: SourceInfo, storeVideo: boolean):
     storeVideo,
     uploaded,
     sourceMetadata,
+    muted: media.muted,
   });
   await removeReplacedChunks(options.sink, previous, manifest);
   context.progress("uploading", 100);
   return manifestResult(manifest, false);
+}
+
+/**
+ * A forced re-run withdraws the finished clip it replaces (prepareReplacement found it) only
+ * now, with the new artifacts ready: from here until the new ones are written nothing claims the
+ * clip is ready, and a re-run that failed earlier (download, decoding: the long part) left the
+ * finished clip as it was. Then the uploads (upload.ts).
+ */
+async function replaceArtifacts(
+  context: Context,
+  replacing: Promise<Manifest | null> | null,
+  artifacts: Artifacts,
+): Promise<{ previous: Manifest | null; uploaded: Uploaded }> {
+  const { sink } = context.options;
+  const previous = await replacing;
+  if (previous) await withdrawCompletion(sink, context.source.id);
+  context.emit({ type: "state", stage: "uploading" });
+  return { previous, uploaded: await uploadArtifacts(context, artifacts) };
+}
+
+/**
+ * A step started ahead of the one that waits for it: its failure is that step's, so it must not
+ * count as unhandled while nothing waits yet (the job may also end first, e.g. a failed download).
+ */
+function background<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(() => undefined);
+  return promise;
 }
 
 /**

@@ -3,9 +3,10 @@
  * first byte), for what yt-dlp selected:
  * - one progressive HTTP(S) file: Node fetches it (undici from npm, see `mediaAgent`) with the
  *   headers yt-dlp chose, and ffmpeg's input ends with the last byte instead of when yt-dlp exits;
- * - one HLS stream: ffmpeg reads the playlist and its segments (the downloader yt-dlp itself
- *   uses for `m3u8`) and remuxes them to MPEG-TS on stdout, unchanged (measured on the bench's
- *   60 s clip at 50 Mbit/s: 1.99 s through the yt-dlp command, see the report).
+ * - one HLS stream: Node fetches a VOD's segments itself, several at once (hls/, so round trips
+ *   do not add up over 1,800 segments); a playlist it does not read (encrypted, byte ranges…)
+ *   goes to ffmpeg, which reads it and its segments one after another (the downloader yt-dlp
+ *   itself uses for `m3u8`) and remuxes them to MPEG-TS on stdout, unchanged.
  * Failures are described in yt-dlp's words (`HTTP Error 404`, `Connection refused`...) and
  * classified by the same table, so they keep the codes the command gave them.
  */
@@ -117,7 +118,7 @@ export function transferError(error: unknown, limits: RunLimits): ClipAudioError
  * An Agent of its own, so no other undici copy's global dispatcher (Node's bundled one included)
  * can carry these requests.
  */
-const mediaAgent = new Agent();
+export const mediaAgent = new Agent();
 
 /** Opens the format's bytes; the stream errors on timeout or cancel (whole transfer, not per read). */
 export async function fetchMedia(format: ChosenFormat, limits: RunLimits): Promise<Readable> {

@@ -1,11 +1,13 @@
 /**
- * A clip's objects to the sink: the video (when kept), the waveform peaks and the chunks, each
- * streamed from the work directory, then the WAV. The manifest is not among them: it goes last,
- * once these are all in place (manifest.ts).
+ * A clip's objects to the sink: the video (when kept) and the chunks, each streamed from the
+ * work directory, then the WAV beside the waveform peaks. The manifest is not among them: it goes
+ * last, once these are all in place (manifest.ts).
  *
- * The WAV waits for the rest because callers take it as the sign that a clip is ready: the
- * recap pipeline HEADs `audio/{id}.wav` and then reads the chunks. Uploaded beside them, a WAV
- * could be there while chunks were still on their way (or never came, after a failure).
+ * The WAV waits for the video and the chunks because callers take it as the sign that a clip is
+ * ready: the recap pipeline HEADs `audio/{id}.wav` and then reads the chunks. Uploaded beside
+ * them, a WAV could be there while chunks were still on their way (or never came, after a
+ * failure). The peaks are the console's, which finds them through the manifest only: they need
+ * not wait (one request less in a row on every clip's tail).
  */
 import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
@@ -44,9 +46,9 @@ interface Upload {
 export async function uploadArtifacts(context: Context, artifacts: Artifacts): Promise<Uploaded> {
   const { options } = context;
   const uploads = await plannedUploads(context, artifacts);
-  const wavKey = keys.wav(context.source.id);
-  const first = uploads.filter((upload) => upload.key !== wavKey);
-  const wav = uploads.filter((upload) => upload.key === wavKey);
+  const last = new Set([keys.wav(context.source.id), keys.peaks(context.source.id)]);
+  const first = uploads.filter((upload) => !last.has(upload.key));
+  const wav = uploads.filter((upload) => last.has(upload.key));
   // +1: the manifest is still to come when these are done.
   const progress = (done: number) => context.progress("uploading", (100 * done) / (uploads.length + 1));
   await allOrNone(first, options.signal, progress);

@@ -78,3 +78,30 @@ export function wavHeader(dataBytes: number, sampleRate: number, channels: numbe
   header.writeUInt32LE(dataBytes, 40);
   return header;
 }
+
+const ZEROS_BYTES = 1024 * 1024;
+
+/**
+ * Appends `seconds` of digital silence to a PCM WAV and rewrites its RIFF and data sizes: the
+ * muted segments at the end of an HLS stream, which no timestamp after them makes the decoder fill.
+ */
+export async function appendSilence(path: string, seconds: number): Promise<void> {
+  const info = await readWavInfo(path);
+  const bytes = Math.round(seconds * info.sampleRate) * info.blockAlign;
+  if (bytes <= 0) return;
+  const file = await open(path, "r+");
+  try {
+    const end = info.dataOffset + info.dataBytes;
+    const zeros = Buffer.alloc(Math.min(ZEROS_BYTES, bytes));
+    for (let written = 0; written < bytes; written += zeros.length) {
+      await file.write(zeros, 0, Math.min(zeros.length, bytes - written), end + written);
+    }
+    const size = Buffer.alloc(4);
+    size.writeUInt32LE(info.dataBytes + bytes);
+    await file.write(size, 0, 4, info.dataOffset - 4);
+    size.writeUInt32LE(end + bytes - 8);
+    await file.write(size, 0, 4, 4);
+  } finally {
+    await file.close();
+  }
+}

@@ -119,6 +119,16 @@ describe("processClip into a local folder", () => {
     expect(bed.fixtures.requests.length).toBe(before);
   });
 
+  it("believes a caller that saw no manifest just before (knownNew): no second look, the clip runs", async () => {
+    const options = { config: config(), sink: new LocalSink(bed.outDir), storeVideo: false };
+    await processClip("tone-known", { ...options, force: true });
+    const before = bed.fixtures.downloads().length;
+    const told = await processClip("tone-known", { ...options, knownNew: true });
+    expect(told.skipped).toBe(false);
+    expect(bed.fixtures.downloads().slice(before)).toEqual(["tone_360.mp4"]);
+    expect(dominantFrequency(wavOf("tone-known").samples, 16000)).toBe(TONE_HZ);
+  }, 30_000);
+
   it("decodes a file whose index comes last from the saved download, still downloading once", async () => {
     const before = bed.fixtures.requests.length;
     const result = await processClip("indexlast", {

@@ -1,6 +1,7 @@
 /**
- * The media transfer without a second yt-dlp process: an HLS stream is fetched by ffmpeg with
- * yt-dlp's headers (transfer.ts), a progressive file by Node. A small HLS server made here (a
+ * The media transfer without a second yt-dlp process: an HLS stream's segments and a progressive
+ * file are fetched by Node with yt-dlp's headers (transfer.ts, hls/; hls-segments.test.ts has the
+ * segment-level cases). A small HLS server made here (a
  * master playlist, one media playlist over the 360p tone rendition) stands in for Twitch's VOD
  * CDN; the installed yt-dlp extracts it in a resident worker.
  */
@@ -66,7 +67,7 @@ function config() {
   return loadConfig({ CLIP_SOURCE_URL_TEMPLATE: `${base}/hls/{id}.m3u8`, WORK_DIR: join(dir, "work") });
 }
 
-it("an HLS stream is fetched once by ffmpeg with yt-dlp's headers and decoded to the tone", async () => {
+it("an HLS stream is fetched once with yt-dlp's headers and decoded to the tone", async () => {
   const before = requests.length;
   const result = await processClip("tone-hls", {
     config: config(),

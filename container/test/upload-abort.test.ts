@@ -1,9 +1,10 @@
 /**
  * "The first failure stops the rest": when one upload of a clip fails, the others in flight are
  * aborted and have ended before processClip deletes the work directory they read from. The sink
- * is LocalSink with two changes for the test: the peaks upload fails, and the video upload is a
- * slow one that lasts until its signal aborts (or 5 s). (The WAV waits for both: upload.ts.) And the S3 sink's put honours that
- * signal against s3rver (a test double of S3).
+ * is LocalSink with two changes for the test: the peaks upload fails, and the WAV upload (which
+ * goes beside it, once the video is in place: upload.ts) is a slow one that lasts until its
+ * signal aborts (or 5 s). And the S3 sink's put honours that signal against s3rver (a test double
+ * of S3).
  */
 
 import type { ReadStream } from "node:fs";
@@ -45,19 +46,22 @@ afterAll(async () => {
 
 class FailingSink extends LocalSink {
   inFlight = 0;
-  /** What the slow video upload saw when it ended. */
+  /** What the slow WAV upload saw when it ended. */
   slowUpload: { aborted: boolean; fileStillThere: boolean } | null = null;
-
-  wavPut = false;
+  videoDone = false;
+  /** Whether the video was in place when the WAV's upload started. */
+  videoBeforeWav: boolean | null = null;
 
   override async put(key: string, body: Body, options: PutOptions): Promise<void> {
-    if (key === keys.wav("tone-abort")) this.wavPut = true;
+    if (key === keys.wav("tone-abort")) this.videoBeforeWav = this.videoDone;
     this.inFlight++;
     try {
       if (key === keys.peaks("tone-abort")) {
+        // After a moment, so the WAV's upload is under way when this one fails.
+        await new Promise((resolve) => setTimeout(resolve, 100));
         throw new ClipAudioError("storage_failed", `Could not write ${key}: the test's sink refuses it`);
       }
-      if (key === keys.video("tone-abort")) {
+      if (key === keys.wav("tone-abort")) {
         const path = String((body as ReadStream).path);
         const aborted = await new Promise<boolean>((resolve) => {
           const timer = setTimeout(() => resolve(false), SLOW_UPLOAD_MS);
@@ -72,6 +76,7 @@ class FailingSink extends LocalSink {
         return;
       }
       await super.put(key, body, options);
+      if (key === keys.video("tone-abort")) this.videoDone = true;
     } finally {
       this.inFlight--;
     }
@@ -95,8 +100,10 @@ describe("uploads of a clip", () => {
     // (not left to run out its 5 s), while its file was still there to read.
     expect(sink.inFlight).toBe(0);
     expect(sink.slowUpload).toEqual({ aborted: true, fileStillThere: true });
-    // The WAV, which callers take as "ready", was never put.
-    expect(sink.wavPut).toBe(false);
+    // The WAV, which callers take as "ready", started only once the video was in place, and
+    // its aborted upload left no object.
+    expect(sink.videoBeforeWav).toBe(true);
+    expect(existsSync(join(outDir, keys.wav("tone-abort")))).toBe(false);
     expect(Date.now() - started).toBeLessThan(SLOW_UPLOAD_MS);
     expect(await readdir(workDir)).toEqual([]);
     expect(await sink.readText(keys.manifest("tone-abort"))).toBeNull();

@@ -1,8 +1,10 @@
 /**
  * The order a clip's objects appear in, which callers rely on: every chunk before the WAV (the
- * recap pipeline HEADs audio/{id}.wav and then reads the chunks), the manifest last. A forced
- * re-run takes the old manifest and WAV away before it replaces anything, and removes the old
- * chunks the new cut no longer has. The sink is LocalSink, recording what it is asked to do.
+ * recap pipeline HEADs audio/{id}.wav and then reads the chunks), the manifest last (the peaks,
+ * found through it only, may go beside the WAV). A forced re-run takes the old manifest and WAV
+ * away before it replaces anything, and removes the old chunks the new cut no longer has; with
+ * no finished clip to keep, it takes a failed run's leftovers away before its download. The sink
+ * is LocalSink, recording what it is asked to do.
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
@@ -52,8 +54,11 @@ describe("the order of a clip's objects", () => {
     const chunkKeys = result.manifest.chunks.map((chunk) => chunk.key);
     expect(chunkKeys.length).toBeGreaterThan(5);
     const wavStart = sink.at(`put-start ${keys.wav("long")}`);
-    for (const key of [...chunkKeys, keys.peaks("long")]) expect(sink.at(`put-end ${key}`)).toBeLessThan(wavStart);
-    expect(sink.at(`put-start ${keys.manifest("long")}`)).toBeGreaterThan(sink.at(`put-end ${keys.wav("long")}`));
+    for (const key of chunkKeys) expect(sink.at(`put-end ${key}`)).toBeLessThan(wavStart);
+    const manifestStart = sink.at(`put-start ${keys.manifest("long")}`);
+    for (const key of [keys.wav("long"), keys.peaks("long")]) {
+      expect(sink.at(`put-end ${key}`)).toBeLessThan(manifestStart);
+    }
   }, 60_000);
 
   it("a forced re-run withdraws the manifest and the WAV first and removes the chunks it no longer cuts", async () => {
@@ -74,5 +79,18 @@ describe("the order of a clip's objects", () => {
       expect(existsSync(join(bed.outDir, key))).toBe(false);
     }
     for (const key of kept) expect(existsSync(join(bed.outDir, key))).toBe(true);
+  }, 60_000);
+
+  it("a forced re-run with no finished clip takes a failed run's WAV away at its start", async () => {
+    const sink = new RecordingSink(bed.outDir);
+    // What a run that failed at its manifest leaves: a WAV, no manifest. The re-run then fails
+    // too, in its decode: the WAV was withdrawn all the same, while the source was read.
+    await sink.put(keys.wav("corrupt"), "RIFF-of-a-failed-run", { contentType: "audio/wav" });
+    const config = bed.config({ CLIP_SOURCE_URL_TEMPLATE: `${bed.fixtures.url}/clips/corrupt-{id}` });
+    await expect(processClip("corrupt", { config, sink, storeVideo: false, force: true })).rejects.toMatchObject({
+      code: "extract_failed",
+    });
+    expect(sink.events.slice(-2)).toEqual([`delete ${keys.manifest("corrupt")}`, `delete ${keys.wav("corrupt")}`]);
+    expect(existsSync(join(bed.outDir, keys.wav("corrupt")))).toBe(false);
   }, 60_000);
 });

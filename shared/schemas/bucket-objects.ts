@@ -44,6 +44,10 @@ export const Peaks = z.object({
 });
 export type Peaks = z.infer<typeof Peaks>;
 
+/** Seconds on the source's timeline. */
+export const MutedRange = z.object({ start_s: z.number().nonnegative(), end_s: z.number().nonnegative() });
+export type MutedRange = z.infer<typeof MutedRange>;
+
 /** `audio/{id}.json`: written last; its presence means every other artifact is complete. */
 export const Manifest = z.object({
   clip_id: z.string(),
@@ -61,6 +65,8 @@ export const Manifest = z.object({
   tools: z.object({ ffmpeg: z.string().nullable(), yt_dlp: z.string().nullable(), engine: z.string() }),
   /** Null in manifests written before it moved here from `clips/{id}.json`. */
   source_metadata: ClipMetadata.nullable().default(null),
+  /** Ranges of an HLS VOD the source refused (Twitch's muted parts): silence in the WAV. Absent when none. */
+  muted: z.array(MutedRange).optional(),
 });
 export type Manifest = z.infer<typeof Manifest>;
 

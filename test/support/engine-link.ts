@@ -9,7 +9,8 @@
  *   POST /__link/rollout/<name>  SIGTERM the managed engine <name> (a rollout): it drains while
  *                                still answering; once it has exited, the next request starts a
  *                                new process (a new instance, with a cold start)
- *   GET  /__link/stats           {starts: {<name>: n}, cuts: n}
+ *   GET  /__link/stats           {starts: {<name>: n}, cuts: n, known_new: [clip ids]}: the clips
+ *                                whose job requests said the Worker found them new (known_new)
  *
  * Job requests for a clip id containing `-<name>-` go to the managed engine <name>; everything
  * else goes to the shared engine. Each managed engine has its own DRAIN_SECONDS. As the
@@ -44,6 +45,7 @@ export async function startEngineLink(
   );
   const streams = new Map<string, Set<ServerResponse>>();
   let cuts = 0;
+  const knownNew: string[] = [];
 
   const engineFor = async (clipId: string): Promise<{ url: string; exited?: Promise<unknown> }> => {
     const name = [...managed.keys()].find((key) => clipId.includes(`-${key}-`));
@@ -74,7 +76,7 @@ export async function startEngineLink(
     }
     if (verb === "stats" && req.method === "GET") {
       const starts = Object.fromEntries([...managed].map(([key, entry]) => [key, entry.starts]));
-      return void res.end(JSON.stringify({ starts, cuts }));
+      return void res.end(JSON.stringify({ starts, cuts, known_new: knownNew }));
     }
     res.writeHead(404).end();
   };
@@ -86,6 +88,7 @@ export async function startEngineLink(
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const body = Buffer.concat(chunks);
     const clipId = clipOf(req.method ?? "GET", path, body);
+    if (clipId && saysKnownNew(req.method ?? "GET", path, body)) knownNew.push(clipId);
     if (clipId) {
       const open = streams.get(clipId) ?? new Set();
       streams.set(clipId, open.add(res));
@@ -118,6 +121,16 @@ export async function startEngineLink(
       await Promise.all([...managed.values()].map(async (entry) => (await entry.current)?.stop()));
     },
   };
+}
+
+/** Whether a job request tells the engine the Worker found its clip new (JobRequest.known_new). */
+function saysKnownNew(method: string, path: string, body: Buffer): boolean {
+  if (method !== "POST" || path !== "/jobs") return false;
+  try {
+    return (JSON.parse(body.toString()) as { known_new?: unknown }).known_new === true;
+  } catch {
+    return false;
+  }
 }
 
 /** The clip a job request is about (POST /jobs body, DELETE /jobs/<id>), or "". */

@@ -25,6 +25,7 @@ import type { WorkerConfig } from "./config.ts";
 import { noteEngineStart, type RestartOutcome, restartError, restartForSettings } from "./engine-restart.ts";
 import { engineSettingsHeaders, isSettingsMismatch } from "./engine-settings.ts";
 import { withExtractorBuild } from "./extractor-build.ts";
+import { knownNew } from "./known-new.ts";
 import { log } from "./log.ts";
 
 /** An idle engine stops after this long: clips come in bursts after streams end. */
@@ -134,12 +135,14 @@ const START_LIMIT_MS = 120_000;
  * `container_unavailable` failure, one that is draining `engine_restarting`.
  */
 export async function runEngineJob(
-  env: EngineEnv,
+  env: EngineEnv & { BUCKET: R2Bucket },
   config: WorkerConfig,
   request: JobRequestInput,
   onEvent: (event: JobEvent) => void | Promise<void>,
 ): Promise<EngineOutcome> {
-  const body = JSON.stringify(await withExtractorBuild(env, request));
+  // Two lookups at once, one round trip each: the yt-dlp build to run, and whether the clip is new.
+  const [withBuild, isNew] = await Promise.all([withExtractorBuild(env, request), knownNew(env, config, request)]);
+  const body = JSON.stringify(isNew ? { ...withBuild, known_new: true } : withBuild);
   const silence = new SilenceWatch(START_LIMIT_MS);
   try {
     const response = await startJob(env, config, request.clip_id, body, silence.signal);

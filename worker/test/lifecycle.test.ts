@@ -8,7 +8,7 @@ import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, inject, it, vi } from "vitest";
 import type { ProcessClipsResponse, Task } from "../../shared/schemas.ts";
-import type { ClipJobState } from "../src/durable/clip-job.ts";
+import type { ClipJobState } from "../src/durable/clip-job-state.ts";
 import { call, fixtureDownloads, json } from "./helpers.ts";
 
 const link = (path: string, method = "POST") => fetch(`${inject("engineUrl")}/__link/${path}`, { method });

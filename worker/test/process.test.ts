@@ -84,6 +84,21 @@ describe("synchronous processing with the real engine", () => {
     expect(again.results?.results[0]).toMatchObject({ success: true, skipped: true });
   });
 
+  it("tells the engine a clip is new only when its manifest is absent, so a finished one is still skipped", async () => {
+    const saidNew = async () =>
+      ((await (await fetch(`${inject("engineUrl")}/__link/stats`)).json()) as { known_new: string[] }).known_new;
+    const first = await json<ProcessClipsResponse>(await process({ clip_ids: ["tone-knownnew"] }));
+    expect(first.results?.results[0]).toMatchObject({ success: true, skipped: false });
+    expect((await saidNew()).filter((id) => id === "tone-knownnew")).toHaveLength(1);
+    // The Worker saw the manifest this time: the engine looks for itself and skips the clip.
+    const again = await json<ProcessClipsResponse>(await process({ clip_ids: ["tone-knownnew"] }));
+    expect(again.results?.results[0]).toMatchObject({ success: true, skipped: true });
+    expect((await saidNew()).filter((id) => id === "tone-knownnew")).toHaveLength(1);
+    // force never says so (the engine does not look for the clip then anyway).
+    await process({ clip_ids: ["tone-knownnew"], force: true });
+    expect((await saidNew()).filter((id) => id === "tone-knownnew")).toHaveLength(1);
+  });
+
   it("shares one run between concurrent requests for the same clip (one download)", async () => {
     const before = await fixtureDownloads();
     const responses = await Promise.all([1, 2, 3].map(() => process({ clip_ids: ["tone-coalesce"] })));

@@ -43,8 +43,6 @@ import { failedResult, finalResult, isRetryable, observeEngine } from "./clip-re
 import { FOLLOW_AGAIN_DELAY_MS, MAX_INTERRUPTIONS, restartWaitMs } from "./interruptions.ts";
 import { migrate } from "./migrations.ts";
 
-export type { ClipJobState } from "./clip-job-state.ts";
-
 /** Background attempts per clip before it is failed for good. */
 export const MAX_ATTEMPTS = 3;
 /** Backoff before attempt n+1: 5 s, 20 s, … (×4). */
@@ -229,8 +227,11 @@ export class ClipJob extends DurableObject<Env> {
       if (final.type === "failed" && final.error.code === "engine_restarting")
         return await this.#interrupted(clipId, final.error.message, "restart");
       this.#update(clipId, () => ({ following: false }));
-      await observeEngine(this.env, final, clipId);
-      result = await finalResult(this.env, this.#config(), clipId, final);
+      // The engine's word for /health and the Worker's own look at the manifest: both at once.
+      [, result] = await Promise.all([
+        observeEngine(this.env, final, clipId),
+        finalResult(this.env, this.#config(), clipId, final),
+      ]);
     } catch (error) {
       if (error instanceof ClipAudioError && error.code === "engine_restarting")
         return await this.#interrupted(clipId, error.message, "restart");
