@@ -28,15 +28,19 @@ export interface LocalBucket {
   stop(): Promise<void>;
 }
 
-export async function startBucket(bucket: string): Promise<LocalBucket> {
+/** `address`: where s3rver listens (Docker's bridge gateway when the engine runs in a container). */
+export async function startBucket(bucket: string, address = "127.0.0.1"): Promise<LocalBucket> {
   const dir = mkdtempSync(join(tmpdir(), "bench-s3rver-"));
   const port = await freePort();
   const child: ResultPromise = execa(
     process.execPath,
-    [join(ROOT, "test/support/s3-process.ts"), "--directory", dir, "--port", String(port), "--bucket", bucket],
+    [
+      join(ROOT, "test/support/s3-process.ts"),
+      ...["--directory", dir, "--address", address, "--port", String(port), "--bucket", bucket],
+    ],
     { reject: false, stdio: "ignore" },
   );
-  const endpoint = `http://127.0.0.1:${port}`;
+  const endpoint = `http://${address}:${port}`;
   const client = new S3Client({
     endpoint,
     region: "auto",

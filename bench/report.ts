@@ -95,7 +95,7 @@ export function formatReport(
   );
   out.push(
     service
-      ? "ours = node container/src/server.ts, one signed POST /jobs per clip; baseline = bench/baseline.ts --serve (yt_dlp warm in its Python, mp4/best to disk, ffprobe, ffmpeg, sequential uploads); both started once and warmed with one unmeasured job"
+      ? `ours = ${String(meta.engineCli)}, one signed POST /jobs per clip; baseline = bench/baseline.ts --serve (yt_dlp warm in its Python, mp4/best to disk, ffprobe, ffmpeg, sequential uploads); both started once and warmed with one unmeasured job`
       : `ours = ${String(meta.engineCli ?? "(engine CLI not found)")}; baseline = node bench/baseline.ts (yt_dlp imported once per process)`,
   );
   out.push(

@@ -6,6 +6,7 @@
  *   node bench/run.ts [--path service|process] [--plan default|quick|full] [--reps N] [--links 50,200]
  *                     [--batch N] [--offer html|hls] [--pipelines baseline,ours,ours-novideo,stack]
  *                     [--only clip|long|batch|stack|vod] [--stack-compare DIR] [--rtt MS] [--before DIR]
+ *                     [--engine host|docker] [--cpus N]
  *
  * `--path service` (default, the headline): each pipeline runs as a long-lived service, warmed with
  * one unmeasured job, and gets its work over HTTP (bench/service.ts). `--path process`: a new
@@ -26,6 +27,7 @@
  * The VOD case (bench/vod.ts: a 60-minute audio-only HLS VOD at 50 Mbit/s + `--rtt` ms per
  * request, 40 by default) runs `reps` times after the default plan, or alone with `--only vod`;
  * `--before DIR` adds another checkout's engine to it, interleaved (before/after figures).
+ * `--engine docker`: the engine as deployed, its image with 4 GiB and `--cpus N` (bench/docker-engine.ts).
  */
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
@@ -33,6 +35,13 @@ import { loadavg } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { type LocalBucket, S3RVER_CREDENTIALS, startBucket } from "./bucket.ts";
+import {
+  buildBenchImage,
+  DOCKER_HOST_ADDRESS,
+  describeEngine,
+  engineLimits,
+  startEngineService,
+} from "./docker-engine.ts";
 import { ensureFixtures, type Fixtures, ROOT, renditionOf } from "./fixtures.ts";
 import { decodeOnce, floors } from "./floors.ts";
 import { measure } from "./measure.ts";
@@ -76,12 +85,16 @@ const { values: options } = parseArgs({
     pipelines: { type: "string" },
     only: { type: "string" },
     path: { type: "string", default: "service" },
+    engine: { type: "string", default: "host" },
+    cpus: { type: "string" },
     "stack-compare": { type: "string" },
     rtt: { type: "string", default: "40" },
     before: { type: "string" },
   },
 });
 const path = options.path === "process" ? "process" : "service";
+const engineIn = engineLimits(options.engine, options.cpus);
+if (engineIn && path !== "service") throw new Error("--engine docker measures the service path only");
 const plan = options.plan as PlanName;
 if (!["default", "quick", "full"].includes(plan)) throw new Error(`unknown plan ${plan}`);
 const reps = Number(options.reps ?? 5);
@@ -254,7 +267,9 @@ async function startServices(server: FixtureServer, bucket: LocalBucket, steps: 
     ...S3RVER_CREDENTIALS,
     R2_BUCKET: BUCKET,
   };
-  const engine = pipelines.some((p) => p === "ours" || p === "ours-novideo") ? await startService("engine", env) : null;
+  const engine = pipelines.some((p) => p === "ours" || p === "ours-novideo")
+    ? await startEngineService(env, engineIn)
+    : null;
   const baseline = pipelines.includes("baseline") ? await startService("baseline", env) : null;
   const stacks: Services["stacks"] = {};
   // A stack (wrangler dev bundles for ~20 s) only when the plan has its steps.
@@ -289,9 +304,12 @@ async function main(): Promise<void> {
     ffmpegVersionSeconds: secondsOf(() => execFileSync("ffmpeg", ["-version"])),
     nodeBootSeconds: secondsOf(() => execFileSync(process.execPath, ["-e", "0"])),
   };
+  if (engineIn) await buildBenchImage(log);
   const vod = vodCase ? await ensureVodFixture(log) : undefined;
-  const server = await startFixtureServer(fixtures, vod);
-  const bucket = await startBucket(BUCKET);
+  // An engine in a container reaches the host at the bridge gateway; host processes do too.
+  const host = engineIn ? DOCKER_HOST_ADDRESS : "127.0.0.1";
+  const server = await startFixtureServer(fixtures, vod, host);
+  const bucket = await startBucket(BUCKET, host);
   bucketEndpoint = bucket.endpoint;
   const steps = buildPlan({ plan, reps, links, pipelines, only });
   const services: Services =
@@ -318,7 +336,7 @@ async function main(): Promise<void> {
       const engines: Record<string, string> = options.before
         ? { before: options.before, after: ROOT }
         : { after: ROOT };
-      const vodOptions = { reps, linkMbps: VOD_LINK_MBPS, rttMs: Number(options.rtt), engines, log };
+      const vodOptions = { reps, linkMbps: VOD_LINK_MBPS, rttMs: Number(options.rtt), engines, limits: engineIn, log };
       vodReport = await runVodCase(server, bucket, vod, vodOptions);
     }
   } finally {
@@ -341,8 +359,7 @@ async function main(): Promise<void> {
     reps,
     links,
     batchSize,
-    engineCli:
-      path === "service" ? "node container/src/server.ts (job API over HTTP)" : engineAvailable ? ENGINE_CLI : null,
+    engineCli: path === "service" ? describeEngine(engineIn) : engineAvailable ? ENGINE_CLI : null,
     batchRunner: path === "process" && engineAvailable && !process.env.BENCH_ENGINE_CLI ? RUNNER : null,
     fixturesGeneratedSeconds: fixtures.generatedSeconds,
     totalSeconds,

@@ -1,5 +1,6 @@
 /**
- * The fixture "Twitch": an HTTP server on 127.0.0.1 that serves one clip in several renditions,
+ * The fixture "Twitch": an HTTP server on 127.0.0.1 (or the address given: Docker's bridge gateway
+ * when the engine runs in a container) that serves one clip in several renditions,
  * the way Twitch offers a clip — several progressive MP4 files of the same clip — so yt-dlp has
  * to choose between formats.
  *
@@ -113,7 +114,11 @@ function parseRange(header: string | undefined, size: number): { start: number; 
   return { start, end };
 }
 
-export async function startFixtureServer(fixtures: Fixtures, vod?: VodFixture): Promise<FixtureServer> {
+export async function startFixtureServer(
+  fixtures: Fixtures,
+  vod?: VodFixture,
+  host = "127.0.0.1",
+): Promise<FixtureServer> {
   let bucket: TokenBucket | null = null;
   let rtt = 0;
   let bytes = 0;
@@ -229,9 +234,9 @@ export async function startFixtureServer(fixtures: Fixtures, vod?: VodFixture): 
     handle(req, res, record).catch(() => res.destroy());
   });
   server.keepAliveTimeout = 5_000;
-  await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
+  await new Promise<void>((done) => server.listen(0, host, done));
   const { port } = server.address() as AddressInfo;
-  const url = `http://127.0.0.1:${port}`;
+  const url = `http://${host}:${port}`;
 
   return {
     url,

@@ -22,7 +22,8 @@ import { signRequest } from "../shared/hmac.ts";
 import { ROOT } from "./fixtures.ts";
 import { memoryKb, processTree } from "./measure.ts";
 
-const SECRET = "bench-secret-0123456789abcdef0123456789";
+/** The engine's HMAC secret in the benchmark (a bench value, not a secret of any deployment). */
+export const BENCH_SECRET = "bench-secret-0123456789abcdef0123456789";
 const READY_TIMEOUT_MS = 30_000;
 const SAMPLE_MS = 25;
 
@@ -76,7 +77,7 @@ export async function startService(name: ServiceName, env: Record<string, string
       PORT: String(port),
       HOST: "127.0.0.1",
       WORK_DIR: workDir,
-      HMAC_SHARED_SECRET: SECRET,
+      HMAC_SHARED_SECRET: BENCH_SECRET,
       NODE_ENV: "production",
     },
     stdio: ["ignore", "ignore", "inherit"],
@@ -98,7 +99,7 @@ export async function startService(name: ServiceName, env: Record<string, string
 /** One engine job over HTTP, read to its final event. */
 async function engineJob(service: Service, clipId: string, storeVideo: boolean): Promise<string | null> {
   const body = JSON.stringify({ clip_id: clipId, force: true, store_video: storeVideo });
-  const headers = { "content-type": "application/json", ...(await signRequest(SECRET, body)) };
+  const headers = { "content-type": "application/json", ...(await signRequest(BENCH_SECRET, body)) };
   const response = await fetch(`${service.url}/jobs`, { method: "POST", headers, body });
   if (!response.ok) return `HTTP ${response.status}: ${await response.text()}`;
   const text = await response.text();

@@ -16,6 +16,7 @@ import { loadavg } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { type LocalBucket, S3RVER_CREDENTIALS, startBucket } from "./bucket.ts";
+import { type EngineLimits, startEngineService } from "./docker-engine.ts";
 import { ROOT } from "./fixtures.ts";
 import { type FixtureServer, startFixtureServer } from "./server.ts";
 import { runOnService, type Service, startService } from "./service.ts";
@@ -28,6 +29,8 @@ export interface VodOptions {
   rttMs: number;
   /** Engine checkouts to compare, by label: `{ after: ROOT }`, plus `before` when given. */
   engines: Record<string, string>;
+  /** `--engine docker`: this checkout's engine runs as its image under these limits (others stay on the host). */
+  limits?: EngineLimits | null;
   log: (line: string) => void;
 }
 
@@ -63,7 +66,7 @@ function decodeSeconds(vod: VodFixture): number {
 }
 
 /** One engine service per checkout, warmed (unshaped) with a 10-second VOD (`warm…` ids). */
-async function startEngines(server: FixtureServer, bucket: LocalBucket, engines: Record<string, string>) {
+async function startEngines(server: FixtureServer, bucket: LocalBucket, { engines, limits }: VodOptions) {
   const env = {
     CLIP_SOURCE_URL_TEMPLATE: `${server.url}/vod/{id}/index.m3u8`,
     S3_ENDPOINT: bucket.endpoint,
@@ -72,7 +75,8 @@ async function startEngines(server: FixtureServer, bucket: LocalBucket, engines:
   };
   const services: Record<string, Service> = {};
   for (const [label, root] of Object.entries(engines)) {
-    const service = await startService("engine", env, root);
+    const service =
+      root === ROOT && limits ? await startEngineService(env, limits) : await startService("engine", env, root);
     services[label] = service;
     server.setLink(null);
     const warm = await runOnService(service, [`warm_${label}`], false);
@@ -105,7 +109,7 @@ export async function runVodCase(
   vod: VodFixture,
   options: VodOptions,
 ): Promise<string> {
-  const services = await startEngines(server, bucket, options.engines);
+  const services = await startEngines(server, bucket, options);
   try {
     return await measureEngines(server, bucket, vod, options, services);
   } finally {

@@ -168,7 +168,7 @@ export const DEFAULT_MAX_SOURCE_SECONDS = 4 * 3600;
 export const engineEnvSchema = sharedEnvSchema.extend({
   /** The deployment's environment, forwarded so the engine applies the same guards as the Worker. */
   ENVIRONMENT: stringVar(),
-  JOB_CONCURRENCY: intVar(2, 1, 64),
+  JOB_CONCURRENCY: intVar(2, 1, 64), // best of 1-4 on standard-1 (README, "What one standard-1 instance sustains")
   CHUNK_SECONDS: numberVar(DEFAULT_CHUNK_SECONDS, 5, 600),
   CHUNK_OVERLAP_SECONDS: numberVar(0, 0, 10),
   MAX_SOURCE_DURATION: numberVar(DEFAULT_MAX_SOURCE_SECONDS, 1, 48 * 3600),

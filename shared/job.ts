@@ -19,7 +19,9 @@ import { Manifest } from "./schemas.ts";
 /**
  * Engine instances the Worker spreads clips over (by clip id, so a clip's jobs coalesce on one).
  * Every environment's `max_instances` in wrangler.toml must allow at least this many, or clips
- * hashed to the missing instances wait for capacity (a test checks it).
+ * hashed to the missing instances wait for capacity (a test checks it). 4: one standard-1
+ * instance sustains about 80 clips/min (README, "What one standard-1 instance sustains"), so 4
+ * carry about three times the most one caller can send (10 requests of 10 clips a minute).
  */
 export const ENGINE_INSTANCES = 4;
 
