@@ -2,7 +2,7 @@
  * An HLS format yt-dlp chose, opened by Node (playlist.ts, segments.ts) when its playlist is one
  * Node reads, else null: the caller falls back to ffmpeg's HLS demuxer (transfer.ts `startHls`).
  */
-import { fetch } from "undici";
+import { fetch, interceptors } from "undici";
 import type { RunLimits } from "../subprocess.ts";
 import { mediaAgent, transferError } from "../transfer.ts";
 import type { ChosenFormat } from "../ytdlp.ts";
@@ -15,9 +15,12 @@ function transferSignal(limits: RunLimits): AbortSignal {
   return limits.signal ? AbortSignal.any([limits.signal, timeout]) : timeout;
 }
 
+const followRedirects = interceptors.redirect({ maxRedirections: 5 });
+
 export async function openHls(format: ChosenFormat, limits: RunLimits): Promise<SegmentStream | null> {
   const signal = transferSignal(limits);
-  const base = { headers: format.headers, dispatcher: mediaAgent };
+  // Segments go through `request`, which follows redirects only with this interceptor.
+  const base = { headers: format.headers, dispatcher: mediaAgent.compose(followRedirects) };
   try {
     const response = await fetch(format.url, { ...base, signal, redirect: "follow" });
     if (!response.ok) {
