@@ -9,8 +9,9 @@
  *                     [--engine host|docker] [--cpus N]
  *
  * `--path service` (default, the headline): each pipeline runs as a long-lived service, warmed with
- * one unmeasured job, and gets its work over HTTP (bench/service.ts). `--path process`: a new
- * process per run (the CLI, one-shot use), as the benchmark measured before.
+ * one unmeasured job, and gets its work over HTTP (bench/service-path.ts, bench/service.ts).
+ * `--path process`: a new process per run (the CLI, one-shot use), as the benchmark measured before
+ * (bench/process-path.ts). bench/options.ts parses these options.
  *
  * `stack` (service path, 60 s clip): the whole local stack as `npm start` runs it, a signed sync
  * `POST /api/process-clips` per fresh clip (bench/stack-service.ts), beside the engine's own
@@ -30,154 +31,54 @@
  * `--engine docker`: the engine as deployed, its image with 4 GiB and `--cpus N` (bench/docker-engine.ts).
  */
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { type LocalBucket, S3RVER_CREDENTIALS, startBucket } from "./bucket.ts";
-import {
-  buildBenchImage,
-  DOCKER_HOST_ADDRESS,
-  describeEngine,
-  engineLimits,
-  startEngineService,
-} from "./docker-engine.ts";
+import { buildBenchImage, DOCKER_HOST_ADDRESS, describeEngine } from "./docker-engine.ts";
 import { ensureFixtures, type Fixtures, ROOT, renditionOf } from "./fixtures.ts";
 import { decodeOnce, floors } from "./floors.ts";
-import { measure } from "./measure.ts";
-import { buildPlan, type PlanName, type Step } from "./plan.ts";
+import { type BenchOptions, ENGINE_CLI, parseOptions, RUNNER } from "./options.ts";
+import { buildPlan, type Step } from "./plan.ts";
+import { processMeasurement } from "./process-path.ts";
 import { formatReport } from "./report.ts";
-import { audioOnly, isStack, type PipelineName, type Run } from "./runs.ts";
+import { audioOnly, doneKey, isStack, type Run } from "./runs.ts";
 import { type FixtureServer, startFixtureServer } from "./server.ts";
-import { runOnService, type Service, startService, timedOn } from "./service.ts";
+import { type PipelineEnv, type Services, serviceMeasurement, startServices } from "./service-path.ts";
 import { formatBreakdown, marksOf } from "./stack-breakdown.ts";
-import { type StackService, startStackService } from "./stack-service.ts";
 import { type Summary, summarize } from "./stats.ts";
 import { runVodCase } from "./vod.ts";
 import { ensureVodFixture } from "./vod-fixture.ts";
 
-const PIPELINES: readonly PipelineName[] = ["baseline", "ours", "ours-novideo", "stack", "stack-base"];
 const BUCKET = "clip-recap-pipeline";
-/** The engine's CLI; before it exists, a runner calling its processClip() the same way. */
-const ENGINE_CLI =
-  process.env.BENCH_ENGINE_CLI ??
-  (committed("container/src/cli.ts") ? join(ROOT, "container/src/cli.ts") : join(ROOT, "bench/engine-runner.ts"));
-
-/** Only committed engine code is measured: a file someone is still writing may be half done. */
-function committed(path: string): boolean {
-  try {
-    execFileSync("git", ["ls-files", "--error-unmatch", path], { cwd: ROOT, stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-}
-const BASELINE = join(ROOT, "bench/baseline.ts");
-const RUNNER = join(ROOT, "bench/engine-runner.ts");
-
-const { values: options } = parseArgs({
-  options: {
-    plan: { type: "string", default: "default" },
-    reps: { type: "string" },
-    links: { type: "string", default: "50,200" },
-    batch: { type: "string", default: "20" },
-    offer: { type: "string", default: "html" },
-    pipelines: { type: "string" },
-    only: { type: "string" },
-    path: { type: "string", default: "service" },
-    engine: { type: "string", default: "host" },
-    cpus: { type: "string" },
-    "stack-compare": { type: "string" },
-    rtt: { type: "string", default: "40" },
-    before: { type: "string" },
-  },
-});
-const path = options.path === "process" ? "process" : "service";
-const engineIn = engineLimits(options.engine, options.cpus);
-if (engineIn && path !== "service") throw new Error("--engine docker measures the service path only");
-const plan = options.plan as PlanName;
-if (!["default", "quick", "full"].includes(plan)) throw new Error(`unknown plan ${plan}`);
-const reps = Number(options.reps ?? 5);
-const links = (options.links ?? "50,200").split(",").map(Number);
-const batchSize = Number(options.batch);
-/** How the clip page offers its renditions: `<source>` tags of progressive MP4s (like Twitch clips) or HLS. */
-const offer = options.offer === "hls" ? "hls" : "html";
-const engineAvailable =
-  existsSync(ENGINE_CLI) &&
-  (!ENGINE_CLI.endsWith("engine-runner.ts") || existsSync(join(ROOT, "container/src/pipeline.ts")));
-/** `--only clip|long|batch|stack|vod`: run one part of the plan (for investigating). */
-const only = options.only;
-const stackCompare = options["stack-compare"];
-const wanted: string[] =
-  options.pipelines?.split(",") ?? (only === "stack" ? ["ours-novideo", "stack"] : [...PIPELINES]);
-if (stackCompare) wanted.push("stack-base");
-const pipelines = PIPELINES.filter(
-  (p) =>
-    wanted.includes(p) &&
-    (p === "baseline" || engineAvailable) &&
-    (!isStack(p) || path === "service") &&
-    (p !== "stack-base" || stackCompare !== undefined),
-);
-/** The VOD case: with `--only vod`, and in the default plan. */
-const vodCase = engineAvailable && (only === "vod" || (plan === "default" && !only));
 const VOD_LINK_MBPS = 50;
 
-/**
- * Single clips go through the engine's CLI. A batch goes through bench/engine-runner.ts, which
- * runs processClip() JOB_CONCURRENCY clips at a time like the service (default 2): the CLI
- * processes its arguments one after another, which is not the engine's default concurrency.
- */
-function command(
-  pipeline: PipelineName,
-  ids: string[],
-  kind: Step["kind"],
-): { script: string; args: string[]; env: Record<string, string> } {
-  if (pipeline === "baseline") return { script: BASELINE, args: ids, env: {} };
-  const novideo = pipeline === "ours-novideo";
-  return {
-    script: kind === "batch" && !process.env.BENCH_ENGINE_CLI ? RUNNER : ENGINE_CLI,
-    args: ["process", ...ids, ...(novideo ? ["--no-video"] : [])],
-    env: { STORE_VIDEO: novideo ? "false" : "true" },
-  };
+/** What every step runs against. */
+interface Bench {
+  options: BenchOptions;
+  server: FixtureServer;
+  bucket: LocalBucket;
+  fixtures: Fixtures;
+  services: Services;
+  env: PipelineEnv;
 }
 
-/** The object whose presence says a clip is done: the manifest for ours, the WAV for the original. */
-function doneKey(pipeline: PipelineName, id: string): string {
-  return pipeline === "baseline" ? `audio/${id}.wav` : `audio/${id}.json`;
-}
-
-/** Generous limits (several times the baseline's time) for killing a hung run. */
-function timeoutFor(step: Step): number {
-  if (step.kind === "batch") return 6 * 60_000;
-  return step.length === "long" ? 6 * 60_000 : 90_000;
-}
-
-interface Services {
-  engine: Service | null;
-  baseline: Service | null;
-  stacks: Partial<Record<"stack" | "stack-base", StackService>>;
-}
-
-async function runStep(
-  step: Step,
-  index: number,
-  server: FixtureServer,
-  bucket: LocalBucket,
-  fixtures: Fixtures,
-  services: Services,
-): Promise<Run> {
-  const clips = step.kind === "batch" ? batchSize : 1;
+async function runStep(step: Step, index: number, bench: Bench): Promise<Run> {
+  const { options, server, bucket, fixtures, services } = bench;
+  const clips = step.kind === "batch" ? options.batchSize : 1;
   const tag = `${step.pipeline.replace(/[^a-z]/g, "")}${step.linkMbps}r${step.rep}i${index}`;
   const ids = Array.from({ length: clips }, (_, i) => `${step.length}_${tag}_${i}`);
   const decode =
     step.kind === "single" ? decodeOnce(renditionOf(fixtures, step.length, audioOnly(step.pipeline)).path) : null;
   server.setLink(step.linkMbps * 1e6);
   server.resetCounters();
-  const measurement =
-    path === "service" ? await serviceMeasurement(step, ids, services) : await processMeasurement(step, ids, server);
+  const service = options.path === "service";
+  const measurement = service
+    ? await serviceMeasurement(step, ids, services)
+    : await processMeasurement(step, ids, bench.env);
   const { bytes, requests } = server.counters();
   const marks =
-    path === "service" && step.kind === "single" && audioOnly(step.pipeline)
+    service && step.kind === "single" && audioOnly(step.pipeline)
       ? marksOf(
           measurement.startMs - performance.timeOrigin,
           ids[0] as string,
@@ -202,54 +103,6 @@ async function runStep(
   };
 }
 
-async function serviceMeasurement(step: Step, ids: string[], services: Services): Promise<Run["measurement"]> {
-  const run = await serviceRun(step.pipeline, ids, services);
-  return {
-    ok: run.ok,
-    exitCode: run.ok ? 0 : 1,
-    startMs: run.startMs,
-    wallSeconds: run.wallSeconds,
-    nodePeakRssMb: run.nodePeakRssMb,
-    treePeakRssMb: run.treePeakRssMb,
-    nodeRssTimeline: [],
-    childPeakRssMb: { "node VmHWM since start": run.nodeHwmMb },
-    cpu: { nodeSeconds: 0, childrenSeconds: 0, totalSeconds: Number.NaN },
-    probe: null,
-    stdoutTail: "",
-    stderrTail: run.errors.join("\n").slice(-4000),
-  };
-}
-
-async function serviceRun(pipeline: PipelineName, ids: string[], services: Services) {
-  if (isStack(pipeline)) {
-    const stack = services.stacks[pipeline];
-    if (!stack) throw new Error(`no stack for ${pipeline}`);
-    stack.hops(); // only this run's records
-    return await timedOn(stack.pid, async () =>
-      (await Promise.all(ids.map((id) => stack.process(id)))).filter((e): e is string => e !== null),
-    );
-  }
-  const service = pipeline === "baseline" ? services.baseline : services.engine;
-  if (!service) throw new Error(`no service for ${pipeline}`);
-  return await runOnService(service, ids, pipeline === "ours");
-}
-
-async function processMeasurement(step: Step, ids: string[], server: FixtureServer): Promise<Run["measurement"]> {
-  const { script, args, env } = command(step.pipeline, ids, step.kind);
-  return await measure(
-    script,
-    args,
-    {
-      CLIP_SOURCE_URL_TEMPLATE: server.template("auto", offer),
-      S3_ENDPOINT: bucketEndpoint,
-      ...S3RVER_CREDENTIALS,
-      R2_BUCKET: BUCKET,
-      ...env,
-    },
-    timeoutFor(step),
-  );
-}
-
 function secondsOf(fn: () => void, times = 3): number {
   const results: number[] = [];
   for (let i = 0; i < times; i++) {
@@ -260,38 +113,8 @@ function secondsOf(fn: () => void, times = 3): number {
   return results.sort((a, b) => a - b)[Math.floor(times / 2)] as number;
 }
 
-async function startServices(server: FixtureServer, bucket: LocalBucket, steps: Step[]): Promise<Services> {
-  const env = {
-    CLIP_SOURCE_URL_TEMPLATE: server.template("auto", offer),
-    S3_ENDPOINT: bucket.endpoint,
-    ...S3RVER_CREDENTIALS,
-    R2_BUCKET: BUCKET,
-  };
-  const engine = pipelines.some((p) => p === "ours" || p === "ours-novideo")
-    ? await startEngineService(env, engineIn)
-    : null;
-  const baseline = pipelines.includes("baseline") ? await startService("baseline", env) : null;
-  const stacks: Services["stacks"] = {};
-  // A stack (wrangler dev bundles for ~20 s) only when the plan has its steps.
-  const planned = (name: PipelineName) => steps.some((s) => s.pipeline === name);
-  if (planned("stack")) stacks.stack = await startStackService("stack", ROOT, env);
-  if (planned("stack-base") && stackCompare)
-    stacks["stack-base"] = await startStackService("stack-base", stackCompare, env);
-  // A service is warm: one unmeasured job each, unshaped, before the measured ones.
-  server.setLink(null);
-  if (engine) await runOnService(engine, ["clip_warmup_engine"], false);
-  if (baseline) await runOnService(baseline, ["clip_warmup_baseline"], true);
-  for (const [name, stack] of Object.entries(stacks)) {
-    const error = await stack.process(`clip_warmup_${name.replace(/[^a-z]/g, "")}`);
-    if (error) throw new Error(`${name} warm-up failed: ${error}`);
-  }
-  await bucket.empty();
-  return { engine, baseline, stacks };
-}
-
-let bucketEndpoint = "";
-
-async function main(): Promise<void> {
+async function main(options: BenchOptions): Promise<void> {
+  const { path, plan, reps, links, only, engineIn, engineAvailable } = options;
   const started = performance.now();
   // The machine is shared: what else ran is part of every figure, so the report says.
   const loadAtStart = loadavg();
@@ -305,22 +128,28 @@ async function main(): Promise<void> {
     nodeBootSeconds: secondsOf(() => execFileSync(process.execPath, ["-e", "0"])),
   };
   if (engineIn) await buildBenchImage(log);
-  const vod = vodCase ? await ensureVodFixture(log) : undefined;
+  const vod = options.vodCase ? await ensureVodFixture(log) : undefined;
   // An engine in a container reaches the host at the bridge gateway; host processes do too.
   const host = engineIn ? DOCKER_HOST_ADDRESS : "127.0.0.1";
   const server = await startFixtureServer(fixtures, vod, host);
   const bucket = await startBucket(BUCKET, host);
-  bucketEndpoint = bucket.endpoint;
-  const steps = buildPlan({ plan, reps, links, pipelines, only });
+  const env: PipelineEnv = {
+    CLIP_SOURCE_URL_TEMPLATE: server.template("auto", options.offer),
+    S3_ENDPOINT: bucket.endpoint,
+    ...S3RVER_CREDENTIALS,
+    R2_BUCKET: BUCKET,
+  };
+  const steps = buildPlan({ plan, reps, links, pipelines: options.pipelines, only });
   const services: Services =
     path === "service" && steps.length
-      ? await startServices(server, bucket, steps)
+      ? await startServices(server, bucket, steps, env, options)
       : { engine: null, baseline: null, stacks: {} };
+  const bench: Bench = { options, server, bucket, fixtures, services, env };
   const runs: Run[] = [];
   let vodReport = "";
   try {
     for (const [index, step] of steps.entries()) {
-      const run = await runStep(step, index, server, bucket, fixtures, services);
+      const run = await runStep(step, index, bench);
       runs.push(run);
       const m = run.measurement;
       log(
@@ -336,7 +165,7 @@ async function main(): Promise<void> {
       const engines: Record<string, string> = options.before
         ? { before: options.before, after: ROOT }
         : { after: ROOT };
-      const vodOptions = { reps, linkMbps: VOD_LINK_MBPS, rttMs: Number(options.rtt), engines, limits: engineIn, log };
+      const vodOptions = { reps, linkMbps: VOD_LINK_MBPS, rttMs: options.rttMs, engines, limits: engineIn, log };
       vodReport = await runVodCase(server, bucket, vod, vodOptions);
     }
   } finally {
@@ -354,11 +183,11 @@ async function main(): Promise<void> {
     date: new Date().toISOString(),
     path,
     plan,
-    offer,
-    stackCompare: stackCompare ?? null,
+    offer: options.offer,
+    stackCompare: options.stackCompare ?? null,
     reps,
     links,
-    batchSize,
+    batchSize: options.batchSize,
     engineCli: path === "service" ? describeEngine(engineIn) : engineAvailable ? ENGINE_CLI : null,
     batchRunner: path === "process" && engineAvailable && !process.env.BENCH_ENGINE_CLI ? RUNNER : null,
     fixturesGeneratedSeconds: fixtures.generatedSeconds,
@@ -386,4 +215,4 @@ async function main(): Promise<void> {
   process.stdout.write(`\nresults: ${file}\n`);
 }
 
-await main();
+await main(parseOptions());

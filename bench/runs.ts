@@ -23,6 +23,11 @@ export function isStack(pipeline: PipelineName): pipeline is "stack" | "stack-ba
   return pipeline === "stack" || pipeline === "stack-base";
 }
 
+/** The object whose presence says a clip is done: the manifest for ours, the WAV for the original. */
+export function doneKey(pipeline: PipelineName, id: string): string {
+  return pipeline === "baseline" ? `audio/${id}.wav` : `audio/${id}.json`;
+}
+
 export interface Run {
   kind: "single" | "batch";
   length: LengthName;
