@@ -42,29 +42,45 @@ export interface FetchOptions {
 }
 
 /**
- * One request for a whole segment: its bytes, or a SegmentError (abort and timeout pass through).
- * undici's `request`, not `fetch`: 1,800 requests an hour of VOD, and fetch's WHATWG streams
- * and objects per request raised the engine's peak RSS by tens of MB (bench/vod.ts).
+ * One request for a segment: its body as it arrives, or a SegmentError (abort and timeout pass
+ * through). undici's `request`, not `fetch`: 1,800 requests an hour of VOD, and fetch's WHATWG
+ * streams and objects per request raised the engine's peak RSS by tens of MB (bench/vod.ts).
  */
-async function getOnce(url: string, options: FetchOptions): Promise<Buffer> {
+async function openOnce(url: string, options: FetchOptions, from = 0): Promise<Readable> {
   try {
-    const { statusCode, body } = await request(url, options);
-    if (statusCode >= 400) {
+    const headers = from > 0 ? { ...options.headers, range: `bytes=${from}-` } : options.headers;
+    const { statusCode, body } = await request(url, { ...options, headers });
+    if (statusCode >= 400 || (from > 0 && statusCode !== 206)) {
       await body.dump().catch(() => undefined);
-      throw new SegmentError(statusCode, `HTTP Error ${statusCode}: ${STATUS_CODES[statusCode] ?? ""}`);
+      const why = from > 0 && statusCode < 400 ? "the rest of a broken segment was not served as a range" : "";
+      throw new SegmentError(statusCode, why || `HTTP Error ${statusCode}: ${STATUS_CODES[statusCode] ?? ""}`);
     }
-    return Buffer.from(await body.arrayBuffer());
+    return body;
   } catch (error) {
-    if (error instanceof SegmentError || options.signal.aborted) throw error;
-    throw new SegmentError(0, "segment request failed", { cause: error });
+    throw asSegmentError(error, options);
   }
 }
 
-/** A segment's bytes, or the refusal that mutes it; a retryable failure is tried again after a backoff. */
-export async function getSegment(url: string, options: FetchOptions): Promise<Buffer | SegmentError> {
+function asSegmentError(error: unknown, options: FetchOptions): unknown {
+  if (error instanceof SegmentError || options.signal.aborted) return error;
+  return new SegmentError(0, "segment request failed", { cause: error });
+}
+
+/** A whole small resource (the init segment) in one buffer. */
+async function getOnce(url: string, options: FetchOptions): Promise<Buffer> {
+  const body = await openOnce(url, options);
+  try {
+    return Buffer.concat(await body.toArray());
+  } catch (error) {
+    throw asSegmentError(error, options);
+  }
+}
+
+/** A segment's body, or the refusal that mutes it; a retryable failure is tried again after a backoff. */
+export async function openSegment(url: string, options: FetchOptions, from = 0): Promise<Readable | SegmentError> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await getOnce(url, options);
+      return await openOnce(url, options, from);
     } catch (error) {
       if (error instanceof SegmentError && MUTED_STATUSES.has(error.status)) return error;
       if (!(error instanceof SegmentError && error.retryable) || attempt >= SEGMENT_TRIES) throw error;
@@ -74,13 +90,41 @@ export async function getSegment(url: string, options: FetchOptions): Promise<Bu
 }
 
 /**
+ * A served segment's bytes, passed on as they arrive, so the decoder works while a long segment
+ * downloads (a clip offered as one 60 s segment was decoded only after its last byte: +0.24 s). A
+ * body that breaks is taken up where it broke, with a range request (a byte stream cannot take
+ * back what it passed on); a server that does not answer it with 206 fails the transfer.
+ */
+async function* segmentBytes(first: Readable, url: string, window: SegmentWindow): AsyncGenerator<Buffer> {
+  let body = first;
+  let sent = 0;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      for await (const chunk of body as AsyncIterable<Buffer>) {
+        sent += chunk.length;
+        yield chunk;
+      }
+      window.received(sent);
+      return;
+    } catch (error) {
+      const failure = asSegmentError(error, window.options);
+      if (!(failure instanceof SegmentError && failure.retryable) || attempt >= SEGMENT_TRIES) throw failure;
+      await sleep(RETRY_BASE_MS * 2 ** (attempt - 1), undefined, { signal: window.options.signal });
+      const rest = await openSegment(url, window.options, sent);
+      if (rest instanceof SegmentError) throw rest;
+      body = rest;
+    }
+  }
+}
+
+/**
  * The segments in playlist order, up to MAX_IN_FLIGHT requested ahead (fewer while the segments
  * are large). `close()` cancels what is still in flight.
  */
 class SegmentWindow {
-  private readonly pending: Promise<Buffer | SegmentError>[] = [];
+  private readonly pending: Promise<Readable | SegmentError>[] = [];
   private requested = 0;
-  private received = { count: 0, bytes: 0 };
+  private done = { count: 0, bytes: 0 };
   private readonly controller = new AbortController();
   private readonly segments: readonly Segment[];
   readonly options: FetchOptions;
@@ -92,24 +136,25 @@ class SegmentWindow {
 
   /** How many may be in flight: MAX_IN_FLIGHT, or fewer when the mean segment is large. */
   private limit(): number {
-    const mean = this.received.count ? this.received.bytes / this.received.count : WINDOW_BYTES / 4;
+    const mean = this.done.count ? this.done.bytes / this.done.count : WINDOW_BYTES / 4;
     return Math.max(1, Math.min(MAX_IN_FLIGHT, Math.floor(WINDOW_BYTES / Math.max(mean, 1))));
   }
 
-  /** The next segment in order: its bytes, or the refusal that mutes it. */
-  async next(): Promise<Buffer | SegmentError> {
+  /** The next segment in order: its body, or the refusal that mutes it. */
+  async next(): Promise<Readable | SegmentError> {
     while (this.pending.length < this.limit() && this.requested < this.segments.length) {
       const segment = this.segments[this.requested++] as Segment;
-      const request = getSegment(segment.url, this.options);
+      const request = openSegment(segment.url, this.options);
       // Awaited in order later; until then its failure must not count as unhandled.
       request.catch(() => undefined);
       this.pending.push(request);
     }
-    const result = await (this.pending.shift() as Promise<Buffer | SegmentError>);
-    if (Buffer.isBuffer(result)) {
-      this.received = { count: this.received.count + 1, bytes: this.received.bytes + result.length };
-    }
-    return result;
+    return await (this.pending.shift() as Promise<Readable | SegmentError>);
+  }
+
+  /** A served segment's size, once read: the window's estimate of what the next ones hold. */
+  received(bytes: number): void {
+    this.done = { count: this.done.count + 1, bytes: this.done.bytes + bytes };
   }
 
   close(): void {
@@ -154,11 +199,11 @@ export async function openSegments(
     let index = 0;
     for (; index < segments.length; index++) {
       const result = await window.next();
-      if (Buffer.isBuffer(result)) {
-        const head = init ? [init, result] : [result];
+      if (!(result instanceof SegmentError)) {
+        const first = { body: result, url: (segments[index] as Segment).url };
         return {
           // Bytes, not objects: the stream buffers 16 KiB beyond the window, not 16 segments.
-          body: Readable.from(rest(window, segments, index + 1, head, muted), { objectMode: false }),
+          body: Readable.from(rest(window, segments, index + 1, init, first, muted), { objectMode: false }),
           leadingSeconds: muted.at(0)?.end_s ?? 0,
           muted,
           totalSeconds: segments.reduce((sum, s) => sum + s.seconds, 0),
@@ -178,15 +223,18 @@ async function* rest(
   window: SegmentWindow,
   segments: readonly Segment[],
   from: number,
-  head: Buffer[],
+  init: Buffer | null,
+  first: { body: Readable; url: string },
   muted: MutedRange[],
 ): AsyncGenerator<Buffer> {
   try {
-    yield* head;
+    if (init) yield init;
+    yield* segmentBytes(first.body, first.url, window);
     for (let index = from; index < segments.length; index++) {
+      const segment = segments[index] as Segment;
       const result = await window.next();
-      if (Buffer.isBuffer(result)) yield result;
-      else addMuted(muted, segments[index] as Segment);
+      if (result instanceof SegmentError) addMuted(muted, segment);
+      else yield* segmentBytes(result, segment.url, window);
     }
   } finally {
     window.close();
