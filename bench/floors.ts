@@ -7,8 +7,8 @@ import { type Fixtures, type MediaFile, renditionOf } from "./fixtures.ts";
 import { audioOnly, type Run } from "./runs.ts";
 import { type Floors, floorKey } from "./stats.ts";
 
-export /** ffmpeg decoding the audio of a file alone (AAC → 16 kHz mono PCM, thrown away), once. */
-function decodeOnce(path: string): number {
+/** ffmpeg decoding the audio of a file alone (AAC → 16 kHz mono PCM, thrown away), once. */
+export function decodeOnce(path: string): number {
   const t0 = performance.now();
   execFileSync("ffmpeg", [
     "-nostdin",

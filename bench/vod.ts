@@ -11,13 +11,13 @@
  * -C DIR`, with node_modules linked), run interleaved with this one in the same process run, so
  * before/after see the same load. run.ts runs this case with `--only vod` and in its default plan.
  */
-import { execFileSync } from "node:child_process";
 import { loadavg } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { type LocalBucket, S3RVER_CREDENTIALS, startBucket } from "./bucket.ts";
 import { type EngineLimits, startEngineService } from "./docker-engine.ts";
 import { ROOT } from "./fixtures.ts";
+import { decodeOnce } from "./floors.ts";
 import { type FixtureServer, startFixtureServer } from "./server.ts";
 import { runOnService, type Service, startService } from "./service.ts";
 import { spread } from "./stats.ts";
@@ -47,24 +47,6 @@ interface VodRun {
 }
 
 /** ffmpeg decoding the whole VOD from disk (AAC → 16 kHz mono PCM, thrown away): the floor's decode. */
-function decodeSeconds(vod: VodFixture): number {
-  const t0 = performance.now();
-  execFileSync(
-    "ffmpeg",
-    ["-nostdin", "-v", "error", "-i", join(vod.dir, vod.playlist), "-vn"].concat([
-      "-ac",
-      "1",
-      "-ar",
-      "16000",
-      "-f",
-      "s16le",
-      "-y",
-      "/dev/null",
-    ]),
-  );
-  return (performance.now() - t0) / 1000;
-}
-
 /** One engine service per checkout, warmed (unshaped) with a 10-second VOD (`warm…` ids). */
 async function startEngines(server: FixtureServer, bucket: LocalBucket, { engines, limits }: VodOptions) {
   const env = {
@@ -131,7 +113,7 @@ async function measureEngines(
   const loadStart = loadavg();
   for (let rep = 0; rep < reps; rep++) {
     server.setLink(null);
-    decodes.push(decodeSeconds(vod));
+    decodes.push(decodeOnce(join(vod.dir, vod.playlist)));
     for (const [i] of labels.entries()) {
       const engine = labels[(i + rep) % labels.length] as string;
       server.setLink(linkMbps * 1e6, rttMs);
