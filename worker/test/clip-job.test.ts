@@ -9,9 +9,8 @@ import { describe, expect, inject, it, vi } from "vitest";
 import { CLIP_JOB_MIGRATIONS, ClipJobRecord, type ClipJobState, RECORD_KEY } from "../src/durable/clip-job-state.ts";
 import { MAX_INTERRUPTIONS } from "../src/durable/interruptions.ts";
 import { migrate, SCHEMA_VERSION_KEY } from "../src/durable/migrations.ts";
-import { fixtureDownloads } from "./helpers.ts";
+import { downloading, fixtureDownloads, clipJob as job } from "./helpers.ts";
 
-const job = (clipId: string) => env.CLIP_JOBS.get(env.CLIP_JOBS.idFromName(clipId));
 const tasks = () => env.TASKS.get(env.TASKS.idFromName("tasks"));
 
 /** What the object has stored, key by key. */
@@ -26,18 +25,6 @@ async function restartOn(clipId: string, entries: Record<string, unknown>): Prom
   });
   const reset = runInDurableObject(job(clipId), (_instance, state) => state.abort("restart on this storage"));
   await expect(reset).rejects.toThrow("restart on this storage");
-}
-
-/** Waits until the clip's media are being fetched (the fixture server's count moved). */
-async function downloading(clipId: string, downloadsBefore: number): Promise<void> {
-  await vi.waitFor(
-    async () => {
-      const now = await job(clipId).getState();
-      if (now?.state !== "downloading" || (await fixtureDownloads()) === downloadsBefore)
-        throw new Error(`${clipId} is ${now?.state}`);
-    },
-    { timeout: 15_000, interval: 50 },
-  );
 }
 
 /** Runs the clip's alarms (each follows the job for JOB_FOLLOW_SECONDS = 1) until `done` says so. */

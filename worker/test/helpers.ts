@@ -1,5 +1,5 @@
-import { exports } from "cloudflare:workers";
-import { inject } from "vitest";
+import { env, exports } from "cloudflare:workers";
+import { inject, vi } from "vitest";
 import { signRequest } from "../../shared/hmac.ts";
 
 export const SECRET = "worker-test-secret";
@@ -42,4 +42,22 @@ export async function json<T = Record<string, unknown>>(response: Response): Pro
 export async function fixtureDownloads(): Promise<number> {
   const response = await fetch(`${inject("fixtureUrl")}/__log`);
   return ((await response.json()) as { downloads: number }).downloads;
+}
+
+/** The clip's ClipJob Durable Object. */
+export const clipJob = (clipId: string) => env.CLIP_JOBS.get(env.CLIP_JOBS.idFromName(clipId));
+
+/**
+ * Waits until the clip's media are being fetched (yt-dlp has chosen them and the media GET has
+ * reached the fixture server): `downloadsBefore` is the fixture's count before the clip was sent.
+ */
+export async function downloading(clipId: string, downloadsBefore: number): Promise<void> {
+  await vi.waitFor(
+    async () => {
+      const now = await clipJob(clipId).getState();
+      if (now?.state !== "downloading" || (await fixtureDownloads()) === downloadsBefore)
+        throw new Error(`${clipId} is ${now?.state}`);
+    },
+    { timeout: 15_000, interval: 50 },
+  );
 }

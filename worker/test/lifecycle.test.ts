@@ -5,33 +5,16 @@
  * completed, never failed, and cost none of its attempts.
  */
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
-import { env } from "cloudflare:workers";
 import { describe, expect, inject, it, vi } from "vitest";
 import type { ProcessClipsResponse, Task } from "../../shared/schemas.ts";
 import type { ClipJobState } from "../src/durable/clip-job-state.ts";
-import { call, fixtureDownloads, json } from "./helpers.ts";
+import { call, downloading, fixtureDownloads, clipJob as job, json } from "./helpers.ts";
 
 const link = (path: string, method = "POST") => fetch(`${inject("engineUrl")}/__link/${path}`, { method });
-const job = (clipId: string) => env.CLIP_JOBS.get(env.CLIP_JOBS.idFromName(clipId));
 const process = (body: unknown) => call("/api/process-clips", { body });
 
 async function starts(name: string): Promise<number> {
   return ((await (await link("stats", "GET")).json()) as { starts: Record<string, number> }).starts[name] ?? 0;
-}
-
-/**
- * Waits until the clip's media are being fetched (yt-dlp has chosen them and the media GET has
- * reached the fixture server): `downloadsBefore` is the fixture's count before the clip was sent.
- */
-async function downloading(clipId: string, downloadsBefore: number): Promise<void> {
-  await vi.waitFor(
-    async () => {
-      const now = await job(clipId).getState();
-      if (now?.state !== "downloading" || (await fixtureDownloads()) === downloadsBefore)
-        throw new Error(`${clipId} is ${now?.state}`);
-    },
-    { timeout: 15_000, interval: 50 },
-  );
 }
 
 /** Waits for the clip's job to settle, running its alarms at once (they back off otherwise). */
